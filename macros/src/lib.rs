@@ -1,0 +1,61 @@
+//! Procedural macros of [causalgrad](https://docs.rs/causalgrad): compile-time,
+//! source-to-source reverse-mode differentiation.
+//!
+//! Use them through the `causalgrad` crate, which re-exports them and
+//! provides the runtime traits the generated code refers to. The pipeline:
+//! [`parse`] reads the signature, [`lower`] turns the body into A-normal
+//! form, [`adjoint`] builds the reverse sweep from the rules in [`rules`],
+//! and [`emit`] writes the generated module.
+
+mod adjoint;
+mod emit;
+mod lower;
+mod parse;
+mod rules;
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+use syn::ItemFn;
+
+/// Generates reverse-mode derivatives of a function at compile time.
+///
+/// See the `causalgrad` crate documentation for the generated API
+/// (`f::value_and_grad`, `f::pullback`, `f::Function`) and the supported
+/// syntax.
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = match syn::parse::<ItemFn>(item) {
+        Ok(item) => item,
+        Err(error) => {
+            let mut error = syn::Error::new(
+                error.span(),
+                "#[differentiable] applies to free functions (`fn f(x: f64) -> f64 { .. }`)",
+            );
+            error.combine(syn::Error::new(error.span(), "expected a function here"));
+            return error.to_compile_error().into();
+        }
+    };
+    expand(attr.into(), &item).into()
+}
+
+/// The primal, untouched, followed by its gradient module or by the errors
+/// that prevent generating one.
+fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
+    let generated = syn::parse2::<parse::Options>(attr)
+        .and_then(|options| parse::fn_spec(item, &options))
+        .and_then(|spec| {
+            let lowered = lower::lower(&spec, &item.block)?;
+            emit::gradient_module(&spec, &lowered)
+        });
+    match generated {
+        Ok(module) => quote!(#item #module),
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#item #error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod snapshot;

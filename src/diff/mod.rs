@@ -1,0 +1,66 @@
+//! Runtime support for generated gradient code: the traits that let other
+//! code hold and call a `#[differentiable]` function generically.
+//!
+//! For a function `f`, the macro generates a unit struct `f::Function`
+//! implementing [`DiffFn`] and a pullback struct `f::Pullback` implementing
+//! [`Pullback`]. Code that is generic over differentiable functions (the
+//! causal-model fitting code, user training loops) takes `D: DiffFn<Args>`.
+//!
+//! ```
+//! use causalgrad::{differentiable, DiffFn, Pullback};
+//!
+//! #[differentiable]
+//! fn scale(a: f64, x: f64) -> f64 {
+//!     a * x
+//! }
+//!
+//! fn grad_at_one<D: DiffFn<(f64, f64), Output = f64>>(d: &D) -> D::Grad {
+//!     let (_, pullback) = d.pullback((2.0, 3.0));
+//!     pullback.pull(1.0)
+//! }
+//! assert_eq!(grad_at_one(&scale::Function), (3.0, 2.0));
+//! ```
+
+mod stop;
+
+pub use stop::{no_grad, stop_gradient};
+
+/// A differentiable function of the argument tuple `Args`.
+///
+/// Implemented by the `Function` unit struct that `#[differentiable]`
+/// generates beside each annotated function. `Args` is the tuple of all the
+/// function's arguments, active or not; `Grad` holds the gradient with
+/// respect to the active ones (a single value for one active argument, a
+/// tuple in argument order for several).
+pub trait DiffFn<Args> {
+    /// The function's result.
+    type Output;
+    /// The gradient with respect to the active arguments.
+    type Grad;
+    /// The saved state that maps an output cotangent to a [`Self::Grad`].
+    type Pullback: Pullback<Seed = Self::Output, Grad = Self::Grad>;
+
+    /// Evaluates the function (the untouched primal).
+    fn call(&self, args: Args) -> Self::Output;
+
+    /// Evaluates the function and its gradient (the seed is `1`).
+    fn value_and_grad(&self, args: Args) -> (Self::Output, Self::Grad);
+
+    /// Evaluates the function and returns the pullback at `args`.
+    fn pullback(&self, args: Args) -> (Self::Output, Self::Pullback);
+}
+
+/// A vector-Jacobian product at a fixed point: maps an output cotangent
+/// (the seed) to the cotangents of the active inputs.
+///
+/// Generated pullbacks hold only the intermediate values the reverse sweep
+/// reads, are `Copy` when those are, and can be applied any number of times.
+pub trait Pullback {
+    /// The output cotangent type (the function's output type).
+    type Seed;
+    /// The input cotangents (the function's gradient type).
+    type Grad;
+
+    /// Applies the vector-Jacobian product to `seed`.
+    fn pull(&self, seed: Self::Seed) -> Self::Grad;
+}
