@@ -1,8 +1,95 @@
-//! causalgrad placeholder
+//! # causalgrad
+//!
+//! Differentiable programming for causal models. The first building block is
+//! [`macro@differentiable`]: an attribute that generates reverse-mode gradient
+//! code for a Rust function at compile time (source to source, no tape).
+//!
+//! ```
+//! use causalgrad::{differentiable, Real};
+//!
+//! #[differentiable]
+//! fn mechanism<T: Real>(f: T, g: T, h: T, x3: T, x4: T) -> T {
+//!     f * (-g * x3 * x3).exp() + h * x4
+//! }
+//!
+//! // The primal is untouched.
+//! let y = mechanism(2.0, 0.5, -0.7, 0.3, 1.1);
+//! // Value and gradient with respect to every float argument, in order.
+//! let (value, (df, dg, dh, dx3, dx4)) = mechanism::value_and_grad(2.0, 0.5, -0.7, 0.3, 1.1);
+//! assert_eq!(value, y);
+//! assert!((df - (-0.5f64 * 0.09).exp()).abs() < 1e-15);
+//! assert_eq!(dh, 1.1);
+//! // A pullback (vector-Jacobian product) to compose with other code.
+//! let (_, pullback) = mechanism::pullback(2.0, 0.5, -0.7, 0.3, 1.1);
+//! assert_eq!(pullback.pull(2.0).2, 2.0 * 1.1);
+//! ```
+//!
+//! ## What `#[differentiable]` generates
+//!
+//! Beside `fn f`, the primal (left exactly as written), the macro emits a
+//! field-less struct also named `f` (structs and functions live in different
+//! namespaces) that carries:
+//!
+//! | item | meaning |
+//! |---|---|
+//! | `f::value_and_grad(args..) -> (out, grad)` | the value and the gradient with respect to the active arguments: the argument's type for one, a tuple in argument order for several |
+//! | `f::pullback(args..) -> (out, FPullback)` | the value and the pullback; `pullback.pull(seed)` maps an output cotangent to the same `grad`. The pullback struct is named after the function in CamelCase (`mech_x3` gives `MechX3Pullback`), is `Copy`, and holds only the intermediates the reverse sweep reads |
+//! | `f::Function` | the function as a value; its type `f` implements [`DiffFn`], so code can store and call it generically |
+//!
+//! All of these are ordinary items beside the function, so they work
+//! wherever the function is declared, including inside another function's
+//! body.
+//!
+//! The active arguments are the float arguments (`f32`, `f64`, or a generic
+//! `T: Real`; all of one type), or those named in
+//! `#[differentiable(wrt(a, b))]`. Integer, `bool`, `char` and string
+//! arguments are never active; any other type must be excluded with `wrt`.
+//!
+//! ## Supported syntax
+//!
+//! - `let` and `let mut` bindings (with or without a type), reassignment
+//!   and `+= -= *= /=`, block expressions, parentheses, and a final
+//!   `return expr;`;
+//! - `+ - * /` and unary `-` on active values; float and integer literals;
+//!   constants (`std::f64::consts::PI`, `T::from_f64(0.5)`, `const` items);
+//! - the elementary functions, in method form `x.sin()` or path form
+//!   `T::sin(x)`, `f64::sin(x)`, `Real::sin(x)`, `<T as Real>::sin(x)`:
+//!   `powi powf sqrt cbrt exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan
+//!   asin acos atan atan2 sinh cosh tanh asinh acosh atanh abs signum max min
+//!   hypot recip mul_add clamp`;
+//! - anything that does not depend on an active value (integer arithmetic,
+//!   comparisons, calls to any function on constants), and values wrapped in
+//!   [`no_grad`] / [`stop_gradient`]: they are evaluated as written and are
+//!   constants for the gradient.
+//!
+//! Everything else (control flow, calls of non-elementary functions on
+//! active values, casts of active values, macros, `unsafe`, items in the
+//! body, patterns in `let`) is a compile error at the offending span that
+//! says what to do instead.
+//!
+//! ## Conventions at non-differentiable points
+//!
+//! `abs'(0) = 0`; `max(a, b)` and `min(a, b)` give half the cotangent to each
+//! operand on a tie; `clamp(x, lo, hi)` gives half to `x` and half to the
+//! bound when `x` equals it; `signum` has derivative 0. Elsewhere the
+//! derivative follows the formula, so it is infinite or NaN where the
+//! function's derivative is (`sqrt` at 0, `ln` at 0).
+//!
+//! ## Checking gradients
+//!
+//! [`check`] compares any gradient with central finite differences and
+//! reports the worst component.
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+// Lets the generated `::causalgrad::..` paths resolve inside this crate too.
 extern crate self as causalgrad;
+
+pub mod check;
 pub mod diff;
+pub mod prelude;
 pub mod real;
+
 pub use causalgrad_macros::differentiable;
 pub use diff::{no_grad, stop_gradient, DiffFn, Pullback};
 pub use real::Real;
