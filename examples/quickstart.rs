@@ -30,7 +30,9 @@ fn main() {
 
     let (y, (df, dg, dh, dx3, dx4)) = mechanism_x5::value_and_grad(f, g, h, x3, x4);
     println!("mechanism_x5({f}, {g}, {h}, {x3}, {x4}) = {y:.6}");
-    println!("  d/df = {df:.6}  d/dg = {dg:.6}  d/dh = {dh:.6}  d/dx3 = {dx3:.6}  d/dx4 = {dx4:.6}");
+    println!(
+        "  d/df = {df:.6}  d/dg = {dg:.6}  d/dh = {dh:.6}  d/dx3 = {dx3:.6}  d/dx4 = {dx4:.6}"
+    );
 
     // The same gradient through the generic DiffFn interface, and a pullback
     // applied to a cotangent of 0.5 (a vector-Jacobian product).

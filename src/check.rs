@@ -82,7 +82,12 @@ impl GradCheck {
     ///
     /// Returns the full report when every component is within tolerance,
     /// and an error naming the worst component otherwise.
-    pub fn check<F>(&self, f: F, point: &[f64], gradient: &[f64]) -> Result<GradReport, GradCheckError>
+    pub fn check<F>(
+        &self,
+        f: F,
+        point: &[f64],
+        gradient: &[f64],
+    ) -> Result<GradReport, GradCheckError>
     where
         F: FnMut(&[f64]) -> f64,
     {
@@ -147,11 +152,7 @@ where
         let minus = f(&probe);
         probe[index] = x;
         if !plus.is_finite() || !minus.is_finite() {
-            return Err(GradCheckError::NotFinite {
-                index,
-                plus,
-                minus,
-            });
+            return Err(GradCheckError::NotFinite { index, plus, minus });
         }
         gradient.push((plus - minus) / (2.0 * h));
     }
@@ -276,7 +277,9 @@ mod tests {
     #[test]
     fn rejects_a_wrong_component_and_reports_it() {
         let f = |v: &[f64]| v[0] * v[1];
-        let err = GradCheck::f64().check(f, &[1.0, 2.0], &[2.0, 1.5]).unwrap_err();
+        let err = GradCheck::f64()
+            .check(f, &[1.0, 2.0], &[2.0, 1.5])
+            .unwrap_err();
         match &err {
             GradCheckError::Mismatch(report) => {
                 assert_eq!(report.worst().index, 1);
@@ -291,14 +294,24 @@ mod tests {
     #[test]
     fn rejects_length_mismatch_and_non_finite_probes() {
         let err = GradCheck::f64().check(|v| v[0], &[1.0], &[]).unwrap_err();
-        assert!(matches!(err, GradCheckError::Length { gradient: 0, point: 1 }));
-        let err = GradCheck::f64().check(|v| v[0].ln(), &[0.0], &[1.0]).unwrap_err();
+        assert!(matches!(
+            err,
+            GradCheckError::Length {
+                gradient: 0,
+                point: 1
+            }
+        ));
+        let err = GradCheck::f64()
+            .check(|v| v[0].ln(), &[0.0], &[1.0])
+            .unwrap_err();
         assert!(matches!(err, GradCheckError::NotFinite { index: 0, .. }));
     }
 
     #[test]
     fn nan_gradient_fails() {
-        let err = GradCheck::f64().check(|v| v[0], &[1.0], &[f64::NAN]).unwrap_err();
+        let err = GradCheck::f64()
+            .check(|v| v[0], &[1.0], &[f64::NAN])
+            .unwrap_err();
         assert!(matches!(err, GradCheckError::Mismatch(_)));
     }
 }

@@ -121,7 +121,11 @@ pub(crate) fn lower(spec: &FnSpec, body: &Block) -> syn::Result<Lowered> {
     };
     let output = lowerer.float_operand(output);
     let Lowerer {
-        steps, vars, mut types, const_steps, ..
+        steps,
+        vars,
+        mut types,
+        const_steps,
+        ..
     } = lowerer;
     for step in &steps {
         if let Step::Const {
@@ -133,7 +137,9 @@ pub(crate) fn lower(spec: &FnSpec, body: &Block) -> syn::Result<Lowered> {
     }
     let float = spec.float.to_token_stream();
     for var in &vars {
-        types.entry(var.to_string()).or_insert_with(|| float.clone());
+        types
+            .entry(var.to_string())
+            .or_insert_with(|| float.clone());
     }
     debug_assert!(const_steps.len() <= steps.len());
     Ok(Lowered {
@@ -252,7 +258,10 @@ impl<'a> Lowerer<'a> {
     fn type_operand(&mut self, operand: Operand, ty: TokenStream) -> Operand {
         if let Operand::Const(tokens) = &operand {
             if let Some(&index) = self.const_steps.get(&tokens.to_string()) {
-                if let Step::Const { ty: slot @ None, .. } = &mut self.steps[index] {
+                if let Step::Const {
+                    ty: slot @ None, ..
+                } = &mut self.steps[index]
+                {
                     *slot = Some(ty);
                 }
             }
@@ -482,7 +491,7 @@ impl<'a> Lowerer<'a> {
             return Ok(self.new_const(tokens, ty));
         }
         match self.lower_expr(expr)? {
-            Operand::Const(tokens) if self.const_steps.get(&tokens.to_string()).is_none() => {
+            Operand::Const(tokens) if !self.const_steps.contains_key(&tokens.to_string()) => {
                 Ok(self.new_const(tokens, ty))
             }
             value => Ok(value),
@@ -707,7 +716,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn elementary(&mut self, rule: &'static Rule, exprs: &[&Expr], span: Span) -> syn::Result<Operand> {
+    fn elementary(
+        &mut self,
+        rule: &'static Rule,
+        exprs: &[&Expr],
+        span: Span,
+    ) -> syn::Result<Operand> {
         if exprs.len() != rule.operands.len() {
             return Err(syn::Error::new(
                 span,
@@ -728,7 +742,10 @@ impl<'a> Lowerer<'a> {
                     Operand::Var(_) => {
                         return Err(syn::Error::new(
                             expr.span(),
-                            format!("the integer exponent of `{}` cannot be an active value", rule.name),
+                            format!(
+                                "the integer exponent of `{}` cannot be an active value",
+                                rule.name
+                            ),
                         ))
                     }
                     constant => self.type_operand(constant, quote!(i32)),

@@ -130,7 +130,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
         let listed = options
             .wrt
             .as_ref()
-            .map(|names| names.iter().any(|name| *name == ident));
+            .map(|names| names.contains(&ident));
         let ty = (*typed.ty).clone();
         let role = match type_class(&ty, &sig.generics) {
             TypeClass::Float => {
@@ -354,4 +354,3 @@ fn bounded_by_real(param: &Ident, generics: &Generics) -> bool {
 pub(crate) fn same_type(a: &Type, b: &Type) -> bool {
     a.to_token_stream().to_string() == b.to_token_stream().to_string()
 }
-

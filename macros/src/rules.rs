@@ -252,7 +252,11 @@ pub(crate) fn lookup(name: &str) -> Option<&'static Rule> {
 
 /// The names of all elementary functions, for error messages.
 pub(crate) fn names() -> String {
-    RULES.iter().map(|rule| rule.name).collect::<Vec<_>>().join(", ")
+    RULES
+        .iter()
+        .map(|rule| rule.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 
 use quote::quote;
 
-const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/mechanism.expanded.rs");
+const SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/snapshots/mechanism.expanded.rs"
+);
 
 #[test]
 fn expansion_matches_snapshot() {

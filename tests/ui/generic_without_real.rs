@@ -1,0 +1,8 @@
+use causalgrad::differentiable;
+
+#[differentiable]
+fn f<T: Copy + std::ops::Mul<Output = T>>(x: T) -> T {
+    x * x
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use causalgrad::differentiable;
+
+#[differentiable]
+struct S;
+
+fn main() {}
