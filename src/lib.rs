@@ -79,6 +79,15 @@
 //!
 //! [`check`] compares any gradient with central finite differences and
 //! reports the worst component.
+//!
+//! ## Parameter structs and second derivatives
+//!
+//! [`Differentiable`] values (floats, arrays, `Vec`s, and structs with
+//! `#[derive(Differentiable)]`) have a [`Tangent`] of the same shape, which
+//! gradients accumulate into and optimizers step along
+//! ([`Differentiable::move_along`]). [`Dual`] numbers implement [`Real`], so
+//! a generic gradient run on them gives Hessian-vector products and
+//! [`hessian`]s (forward over reverse).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -87,9 +96,13 @@ extern crate self as causalgrad;
 
 pub mod check;
 pub mod diff;
+pub mod dual;
 pub mod prelude;
 pub mod real;
 
 pub use causalgrad_macros::differentiable;
-pub use diff::{no_grad, stop_gradient, DiffFn, Pullback};
+pub use causalgrad_macros::Differentiable;
+pub use diff::{hessian, hessian_vector_product, Differentiable, Tangent};
+pub use diff::{no_grad, stop_gradient, DiffFn, Pullback, PullbackFn};
+pub use dual::Dual;
 pub use real::Real;

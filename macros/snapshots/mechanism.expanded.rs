@@ -5,62 +5,55 @@ fn mechanism(f: f64, g: f64, h: f64, x3: f64, x4: f64) -> f64 {
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug, Default)]
 struct mechanism {}
-///The pullback (vector-Jacobian product) of [`mechanism`](fn@mechanism) at one point; holds only the intermediate values its reverse sweep reads.
-#[derive(Clone, Copy, Debug)]
-struct MechanismPullback {
-    __v6: f64,
-    f: f64,
-    x3: f64,
-    x4: f64,
-    __marker: ::core::marker::PhantomData<fn() -> ()>,
-}
-#[allow(
-    unused_variables,
-    unused_parens,
-    non_snake_case,
-    clippy::all,
-    clippy::pedantic,
-    clippy::nursery
-)]
-impl MechanismPullback {
-    /// Maps an output cotangent `seed` to the cotangents of the
-    /// active arguments.
-    #[inline]
-    fn pull(&self, __seed: f64) -> (f64, f64, f64) {
-        let MechanismPullback { __v6, f, x3, x4, __marker: _ } = *self;
-        let __d___v7 = __seed;
-        let __d___v8 = __seed;
-        let __d_h = __d___v8 * x4;
-        let __d_f = __d___v7 * __v6;
-        let __d___v6 = __d___v7 * f;
-        let __d___v5 = __d___v6 * __v6;
-        let __d___v4 = __d___v5 * x3;
-        let __d___v3 = __d___v4 * x3;
-        let __d_g = -__d___v3;
-        (__d_f, __d_g, __d_h)
-    }
-}
-impl ::causalgrad::Pullback for MechanismPullback {
-    type Seed = f64;
-    type Grad = (f64, f64, f64);
-    #[inline]
-    fn pull(&self, seed: f64) -> (f64, f64, f64) {
-        MechanismPullback::pull(self, seed)
-    }
-}
-#[allow(
-    unused_variables,
-    unused_parens,
-    non_snake_case,
-    non_upper_case_globals,
-    clippy::all,
-    clippy::pedantic,
-    clippy::nursery
-)]
+#[allow(non_upper_case_globals)]
 impl mechanism {
     /// The function as a value implementing `causalgrad::DiffFn`.
     const Function: mechanism = mechanism {};
-    ///Evaluates [`mechanism`](fn@mechanism) and its gradient with respect to the active arguments (`f`, `g`, `h`).
+    ///The forward sweep of [`mechanism`] and its reverse sweep as a closure mapping the output cotangent to one entry per argument (`()` for constant ones). Used by other `#[differentiable]` functions that call `mechanism`.
+    #[doc(hidden)]
+    #[inline]
+    #[allow(
+        unused_variables,
+        unused_mut,
+        unused_parens,
+        unused_labels,
+        unused_braces,
+        unreachable_code,
+        non_snake_case,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery
+    )]
+    fn __vjp(
+        f: f64,
+        g: f64,
+        h: f64,
+        x3: f64,
+        x4: f64,
+    ) -> (f64, impl Fn(f64) -> (f64, f64, f64, (), ()) + ::core::clone::Clone + use<>) {
+        let __v1 = -g;
+        let __v2 = __v1 * x3;
+        let __v3 = __v2 * x3;
+        let __v4 = <f64 as ::causalgrad::Real>::exp(__v3);
+        let __v5 = f * __v4;
+        let __v6 = h * x4;
+        let __v7 = __v5 + __v6;
+        let __pullback = move |__seed: f64| -> (f64, f64, f64, (), ()) {
+            let __d___v7 = __seed;
+            let __d___v5 = __d___v7;
+            let __d___v6 = __d___v7;
+            let __d_h = __d___v6 * x4;
+            let __d_f = __d___v5 * __v4;
+            let __d___v4 = __d___v5 * f;
+            let __d___v3 = __d___v4 * __v4;
+            let __d___v2 = __d___v3 * x3;
+            let __d___v1 = __d___v2 * x3;
+            let __d_g = -__d___v1;
+            (__d_f, __d_g, __d_h, (), ())
+        };
+        (__v7, __pullback)
+    }
+    ///Evaluates [`mechanism`] and its gradient with respect to the active arguments (`f`, `g`, `h`).
     #[inline]
     fn value_and_grad(
         f: f64,
@@ -69,51 +62,39 @@ impl mechanism {
         x3: f64,
         x4: f64,
     ) -> (f64, (f64, f64, f64)) {
-        let __v3 = -g;
-        let __v4 = __v3 * x3;
-        let __v5 = __v4 * x3;
-        let __v6 = <f64 as ::causalgrad::Real>::exp(__v5);
-        let __v7 = f * __v6;
-        let __v8 = h * x4;
-        let __v9 = __v7 + __v8;
-        let __seed: f64 = <f64 as ::causalgrad::Real>::from_f64(1.0);
-        let __d___v7 = __seed;
-        let __d___v8 = __seed;
-        let __d_h = __d___v8 * x4;
-        let __d_f = __d___v7 * __v6;
-        let __d___v6 = __d___v7 * f;
-        let __d___v5 = __d___v6 * __v6;
-        let __d___v4 = __d___v5 * x3;
-        let __d___v3 = __d___v4 * x3;
-        let __d_g = -__d___v3;
-        (__v9, (__d_f, __d_g, __d_h))
+        let (__value, __pullback) = Self::__vjp(f, g, h, x3, x4);
+        let __entries = __pullback(<f64 as ::causalgrad::Real>::from_f64(1.0));
+        (__value, (__entries.0, __entries.1, __entries.2))
     }
-    ///Evaluates [`mechanism`](fn@mechanism) and returns its pullback at the given point.
+    ///Evaluates [`mechanism`] and returns its pullback: `.pull(seed)` maps an output cotangent to the cotangents of the active arguments.
     #[inline]
-    fn pullback(f: f64, g: f64, h: f64, x3: f64, x4: f64) -> (f64, MechanismPullback) {
-        let __v3 = -g;
-        let __v4 = __v3 * x3;
-        let __v5 = __v4 * x3;
-        let __v6 = <f64 as ::causalgrad::Real>::exp(__v5);
-        let __v7 = f * __v6;
-        let __v8 = h * x4;
-        let __v9 = __v7 + __v8;
+    fn pullback(
+        f: f64,
+        g: f64,
+        h: f64,
+        x3: f64,
+        x4: f64,
+    ) -> (
+        f64,
+        ::causalgrad::PullbackFn<
+            f64,
+            (f64, f64, f64),
+            impl Fn(f64) -> (f64, f64, f64) + ::core::clone::Clone + use<>,
+        >,
+    ) {
+        let (__value, __pullback) = Self::__vjp(f, g, h, x3, x4);
         (
-            __v9,
-            MechanismPullback {
-                __v6,
-                f,
-                x3,
-                x4,
-                __marker: ::core::marker::PhantomData,
-            },
+            __value,
+            ::causalgrad::PullbackFn::new(move |__seed: f64| {
+                let __entries = __pullback(__seed);
+                (__entries.0, __entries.1, __entries.2)
+            }),
         )
     }
 }
 impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
     type Output = f64;
     type Grad = (f64, f64, f64);
-    type Pullback = MechanismPullback;
     #[inline]
     fn call(&self, (f, g, h, x3, x4): (f64, f64, f64, f64, f64)) -> f64 {
         mechanism(f, g, h, x3, x4)
@@ -129,7 +110,13 @@ impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
     fn pullback(
         &self,
         (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
-    ) -> (f64, MechanismPullback) {
+    ) -> (
+        f64,
+        impl ::causalgrad::Pullback<
+            Seed = f64,
+            Grad = (f64, f64, f64),
+        > + ::core::clone::Clone,
+    ) {
         mechanism::pullback(f, g, h, x3, x4)
     }
 }

@@ -1,75 +1,620 @@
-//! The reverse sweep: adjoint accumulation over the A-normal form.
+//! The reverse sweep: adjoint accumulation over the IR.
 //!
 //! Steps are visited last to first. Every use of a value comes after its
 //! definition, so when a step is reached its result's cotangent is complete
-//! and can be pushed to the step's operands. Cotangents are immutable
-//! bindings: the first contribution to `x` is `let __dx = term;`, later ones
-//! shadow it with `let __dx = __dx + term;`. Values whose cotangent is never
-//! created (they do not reach the output) cost nothing, and no zero is ever
-//! added.
+//! and can be pushed to the step's operands.
+//!
+//! A value whose uses all sit beside its definition (same block, same exit
+//! group) gets immutable cotangents: the first contribution is
+//! `let __d_x = term;`, later ones shadow it. Straight-line code therefore
+//! reverses into plain `let`s with no zero ever added. A value used inside a
+//! nested block (a branch, a loop body) gets one `let mut` accumulator,
+//! declared where the reverse sweep enters the value's group.
+//!
+//! A value defined in a nested block is out of scope when its reverse runs,
+//! so the forward sweep saves it: on a tape (one entry per execution) inside
+//! loops, in an `Option` slot in branches outside loops. The reverse sweep
+//! restores it where it re-enters the block. Early exits are handled by exit
+//! codes: each step knows the code of its loop at which it began, and a step
+//! is reversed only if the iteration's exit code shows it ran.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
 
-use crate::lower::{Lowered, Op, Operand, Step, VarId};
+use crate::ir::{
+    Block, CallArg, CellId, ExitRecord, Input, LoopId, Lowered, Op, Operand, PathSeg, Place, Step,
+    Storage, VarId,
+};
 use crate::rules::{Derivative, RuleCtx, Term};
 
 /// The emitted reverse sweep.
 pub(crate) struct Reverse {
-    /// Statements computing the input cotangents from `seed`.
+    /// Statements computing the argument cotangents from the seeds.
     pub body: TokenStream,
-    /// The cotangent of each active input, in argument order.
-    pub grads: Vec<TokenStream>,
+    /// One entry per argument: its cotangent, or `()` for a constant one.
+    pub entries: Vec<TokenStream>,
+    /// Names the forward sweep must save, with where.
+    pub saved: HashMap<String, Storage>,
 }
 
-/// Builds the reverse sweep of `lowered`, seeded by the name `seed`.
-///
-/// `real` is `<F as ::causalgrad::Real>`; it spells the zero of inputs the
-/// output does not depend on.
-pub(crate) fn reverse_sweep(lowered: &Lowered, seed: &Ident, real: &TokenStream) -> Reverse {
+/// Builds the reverse sweep of `lowered`, seeded by `seeds` (one per output).
+pub(crate) fn reverse_sweep(lowered: &Lowered, seeds: &[Ident], real: &TokenStream) -> Reverse {
+    let analysis = Analysis::new(lowered);
     let mut sweep = Sweep {
         lowered,
+        analysis: &analysis,
+        real,
+        seeds,
         cotangents: HashMap::new(),
-        body: TokenStream::new(),
+        saved: HashMap::new(),
     };
-    if let Operand::Var(output) = lowered.output {
-        sweep.cotangents.insert(output, seed.to_token_stream());
+    let zero = quote!(#real::from_f64(0.0));
+    let top = &lowered.body;
+    let mut prologue = TokenStream::new();
+    for input in &lowered.inputs {
+        match input {
+            Input::Scalar(var) if analysis.is_live(*var) && !analysis.is_ssa(*var) => {
+                let name = cotangent_name(&lowered.vars[*var]);
+                prologue.extend(quote!(let mut #name = #zero;));
+                sweep.cotangents.insert(*var, name.to_token_stream());
+            }
+            Input::Aggregate { tangent, zero, .. } => {
+                prologue.extend(quote!(let mut #tangent = ::core::clone::Clone::clone(&#zero);));
+            }
+            _ => {}
+        }
     }
-    for step in lowered.steps.iter().rev() {
-        let Step::Active { var, op } = step else {
-            continue;
-        };
-        let Some(g) = sweep.cotangents.get(var).cloned() else {
-            continue;
-        };
-        let y = lowered.name(*var).to_token_stream();
-        sweep.propagate(op, &y, &g, real);
-    }
-    let grads = lowered
+    let body = sweep.block(top, true);
+    let entries = lowered
         .inputs
         .iter()
-        .map(|input| match sweep.cotangents.get(input) {
-            Some(cotangent) => cotangent.clone(),
-            None => quote!(#real::from_f64(0.0)),
+        .map(|input| match input {
+            Input::Scalar(var) => sweep
+                .cotangents
+                .get(var)
+                .cloned()
+                .unwrap_or_else(|| zero.clone()),
+            Input::Aggregate { tangent, .. } => tangent.to_token_stream(),
+            Input::Passive => quote!(()),
         })
         .collect();
-    Reverse {
-        body: sweep.body,
-        grads,
+    // Tape cursors: one per taped name, read from the end.
+    let mut cursors = TokenStream::new();
+    let mut taped: Vec<&String> = sweep
+        .saved
+        .iter()
+        .filter(|(_, storage)| **storage == Storage::Tape)
+        .map(|(name, _)| name)
+        .collect();
+    taped.sort();
+    for name in taped {
+        let (tape, cursor) = (tape_name(name), cursor_name(name));
+        cursors.extend(quote!(let mut #cursor = #tape.len();));
     }
+    for info in &lowered.loops {
+        if let ExitRecord::PerIteration(name) = &info.exits {
+            let (tape, cursor) = (tape_name(&name.to_string()), cursor_name(&name.to_string()));
+            cursors.extend(quote!(let mut #cursor = #tape.len();));
+        }
+    }
+    Reverse {
+        body: quote!(#cursors #prologue #body),
+        entries,
+        saved: sweep.saved,
+    }
+}
+
+pub(crate) fn tape_name(name: &str) -> Ident {
+    format_ident!("__t_{}", name)
+}
+
+pub(crate) fn slot_name(name: &str) -> Ident {
+    format_ident!("__s_{}", name)
+}
+
+fn cursor_name(name: &str) -> Ident {
+    format_ident!("__k_{}", name)
+}
+
+/// `__d_x` for an argument `x`, `__d___v3` for an intermediate `__v3`.
+fn cotangent_name(value: &Ident) -> Ident {
+    format_ident!("__d_{}", value)
+}
+
+/// The names a step binds in the forward sweep that its reverse may read.
+pub(crate) fn defined_names(lowered: &Lowered, step: &Step) -> Vec<Ident> {
+    match step {
+        Step::Const { name, .. } => vec![name.clone()],
+        Step::Active { var, .. } => vec![lowered.vars[*var].clone()],
+        Step::Call { var, pullback, .. } => vec![lowered.vars[*var].clone(), pullback.clone()],
+        Step::Array { zero, .. } => vec![zero.clone()],
+        Step::Match { flag, .. } => vec![flag.clone()],
+        Step::Loop { id, .. } => {
+            let info = &lowered.loops[*id];
+            let mut names = vec![info.count.clone()];
+            if let ExitRecord::Last(name) = &info.exits {
+                names.push(name.clone());
+            }
+            names
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Where values are defined and used, and which ones reach an output.
+struct Analysis {
+    /// (block, exit group) of each value's definition.
+    defs: HashMap<VarId, (usize, u32)>,
+    /// Every (block, exit group) where a value is used.
+    uses: HashMap<VarId, Vec<(usize, u32)>>,
+    live: HashSet<VarId>,
+    live_cells: HashSet<CellId>,
+    live_arrays: HashSet<String>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Node {
+    Var(VarId),
+    Cell(CellId),
+    Array(String),
+}
+
+impl Analysis {
+    fn new(lowered: &Lowered) -> Self {
+        let mut analysis = Analysis {
+            defs: HashMap::new(),
+            uses: HashMap::new(),
+            live: HashSet::new(),
+            live_cells: HashSet::new(),
+            live_arrays: HashSet::new(),
+        };
+        let top = block_id(&lowered.body);
+        for input in &lowered.inputs {
+            if let Input::Scalar(var) = input {
+                analysis.defs.insert(*var, (top, 0));
+            }
+        }
+        let mut deps: HashMap<Node, Vec<Node>> = HashMap::new();
+        analysis.walk(lowered, &lowered.body, &mut deps);
+        let top_group = lowered.body.steps.last().map_or(1, |(start, _)| *start);
+        let mut work: Vec<Node> = Vec::new();
+        for output in &lowered.outputs {
+            if let Operand::Var(var) = output {
+                analysis.uses.entry(*var).or_default().push((top, top_group));
+                work.push(Node::Var(*var));
+            }
+        }
+        let mut seen = HashSet::new();
+        while let Some(node) = work.pop() {
+            if !seen.insert(node.clone()) {
+                continue;
+            }
+            match &node {
+                Node::Var(var) => {
+                    analysis.live.insert(*var);
+                }
+                Node::Cell(cell) => {
+                    analysis.live_cells.insert(*cell);
+                }
+                Node::Array(name) => {
+                    analysis.live_arrays.insert(name.clone());
+                }
+            }
+            if let Some(next) = deps.get(&node) {
+                work.extend(next.iter().cloned());
+            }
+        }
+        analysis
+    }
+
+    fn walk(&mut self, lowered: &Lowered, block: &Block, deps: &mut HashMap<Node, Vec<Node>>) {
+        let id = block_id(block);
+        for (start, step) in &block.steps {
+            let site = (id, *start);
+            let use_var = |analysis: &mut Self, operand: &Operand| -> Option<Node> {
+                if let Operand::Var(var) = operand {
+                    analysis.uses.entry(*var).or_default().push(site);
+                    Some(Node::Var(*var))
+                } else {
+                    None
+                }
+            };
+            match step {
+                Step::Active { var, op } => {
+                    self.defs.insert(*var, site);
+                    let mut from = Vec::new();
+                    match op {
+                        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) => {
+                            from.extend(use_var(self, a));
+                            from.extend(use_var(self, b));
+                        }
+                        Op::Neg(a) => from.extend(use_var(self, a)),
+                        Op::Call { args, .. } => {
+                            for arg in args {
+                                from.extend(use_var(self, arg));
+                            }
+                        }
+                        Op::Load(place) => from.extend(array_node(lowered, place)),
+                        Op::Read(cell) => from.push(Node::Cell(*cell)),
+                    }
+                    deps.entry(Node::Var(*var)).or_default().extend(from);
+                }
+                Step::Call {
+                    var,
+                    args,
+                    receiver,
+                    ..
+                } => {
+                    self.defs.insert(*var, site);
+                    let mut from = Vec::new();
+                    for arg in args {
+                        match arg {
+                            CallArg::Scalar(operand) => from.extend(use_var(self, operand)),
+                            CallArg::Place { place, .. } => from.extend(array_node(lowered, place)),
+                            CallArg::Passive(_) => {}
+                        }
+                    }
+                    if let Some(place) = receiver {
+                        from.extend(array_node(lowered, place));
+                    }
+                    deps.entry(Node::Var(*var)).or_default().extend(from);
+                }
+                Step::Cell { cell, init: value } | Step::Write { cell, value } => {
+                    let from = use_var(self, value);
+                    deps.entry(Node::Cell(*cell)).or_default().extend(from);
+                }
+                Step::Store { place, value } => {
+                    let from = use_var(self, value);
+                    if let Some(node) = array_node(lowered, place) {
+                        deps.entry(node).or_default().extend(from);
+                    }
+                }
+                Step::If { then, els, .. } => {
+                    self.walk(lowered, then, deps);
+                    self.walk(lowered, els, deps);
+                }
+                Step::Match { arms, .. } => {
+                    for (_, arm) in arms {
+                        self.walk(lowered, arm, deps);
+                    }
+                }
+                Step::Loop { body, .. } | Step::Body(body) => self.walk(lowered, body, deps),
+                Step::Const { .. }
+                | Step::Effect(_)
+                | Step::PassiveCell { .. }
+                | Step::PassiveWrite { .. }
+                | Step::Array { .. }
+                | Step::Exit { .. } => {}
+            }
+        }
+    }
+
+    fn is_live(&self, var: VarId) -> bool {
+        self.live.contains(&var)
+    }
+
+    /// Whether a value's cotangent can be a chain of immutable bindings.
+    fn is_ssa(&self, var: VarId) -> bool {
+        let Some(def) = self.defs.get(&var) else {
+            return false;
+        };
+        self.uses
+            .get(&var)
+            .is_none_or(|uses| uses.iter().all(|site| same_group(*site, *def)))
+    }
+}
+
+/// Whether a use at `site` is reversed in the same lexical region as the
+/// definition at `def` (arguments are defined at group 0, before group 1).
+fn same_group(site: (usize, u32), def: (usize, u32)) -> bool {
+    site == def || (def.1 == 0 && site.0 == def.0 && site.1 <= 1)
+}
+
+fn block_id(block: &Block) -> usize {
+    block as *const Block as usize
+}
+
+fn array_node(lowered: &Lowered, place: &Place) -> Option<Node> {
+    let base = place.base.to_string();
+    lowered
+        .array_tangents
+        .iter()
+        .any(|(name, _)| *name == base)
+        .then_some(Node::Array(base))
 }
 
 struct Sweep<'a> {
     lowered: &'a Lowered,
-    /// The current name of each value's cotangent.
+    analysis: &'a Analysis,
+    real: &'a TokenStream,
+    seeds: &'a [Ident],
+    /// The current name of each SSA value's cotangent, or its accumulator.
     cotangents: HashMap<VarId, TokenStream>,
-    body: TokenStream,
+    saved: HashMap<String, Storage>,
 }
 
 impl Sweep<'_> {
-    fn propagate(&mut self, op: &Op, y: &TokenStream, g: &TokenStream, real: &TokenStream) {
+    fn zero(&self) -> TokenStream {
+        let real = self.real;
+        quote!(#real::from_f64(0.0))
+    }
+
+    /// The reverse of a block: its exit groups, each nested in the previous.
+    fn block(&mut self, block: &Block, top: bool) -> TokenStream {
+        let mut groups: Vec<(u32, Vec<&Step>)> = Vec::new();
+        for (start, step) in &block.steps {
+            match groups.last_mut() {
+                Some((group_start, steps)) if *group_start == *start => steps.push(step),
+                _ => groups.push((*start, vec![step])),
+            }
+        }
+        self.groups(block, &groups, top)
+    }
+
+    fn groups(&mut self, block: &Block, groups: &[(u32, Vec<&Step>)], top: bool) -> TokenStream {
+        let Some(((_, steps), later)) = groups.split_first() else {
+            return TokenStream::new();
+        };
+        // Declarations of this group's accumulators.
+        let mut declarations = TokenStream::new();
+        let zero = self.zero();
+        for step in steps {
+            match step {
+                Step::Active { var, .. } | Step::Call { var, .. }
+                    if self.analysis.is_live(*var) && !self.analysis.is_ssa(*var) =>
+                {
+                    let name = cotangent_name(&self.lowered.vars[*var]);
+                    declarations.extend(quote!(let mut #name = #zero;));
+                    self.cotangents.insert(*var, name.to_token_stream());
+                }
+                Step::Cell { cell, .. } if self.analysis.live_cells.contains(cell) => {
+                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    declarations.extend(quote!(let mut #name = #zero;));
+                }
+                Step::Array { name, zero: template, .. }
+                    if self.analysis.live_arrays.contains(&name.to_string()) =>
+                {
+                    let tangent = cotangent_name(name);
+                    declarations.extend(
+                        quote!(let mut #tangent = ::core::clone::Clone::clone(&#template);),
+                    );
+                }
+                _ => {}
+            }
+        }
+        // The outputs' seeds enter where every top-level value is in scope.
+        if top && later.is_empty() {
+            for (output, seed) in self.lowered.outputs.iter().zip(self.seeds) {
+                if let Operand::Var(var) = output {
+                    self.accumulate(*var, Term {
+                        negate: false,
+                        expr: seed.to_token_stream(),
+                    }, &mut declarations);
+                }
+            }
+        }
+        let nested = match later.first() {
+            Some((next_start, _)) => {
+                let inner = self.groups(block, later, top);
+                match self.guard(block.loop_id, *next_start) {
+                    Some(condition) if !inner.is_empty() => quote!(if #condition { #inner }),
+                    _ => inner,
+                }
+            }
+            None => TokenStream::new(),
+        };
+        let mut reversed = TokenStream::new();
+        for step in steps.iter().rev() {
+            self.step(step, &mut reversed);
+        }
+        let mut region = quote!(#declarations #nested #reversed);
+        // Restore what this group defined and the region reads.
+        if block.storage != Storage::Direct {
+            let mut read = BTreeSet::new();
+            collect_idents(region.clone(), &mut read);
+            let mut restores = TokenStream::new();
+            for step in steps {
+                for name in defined_names(self.lowered, step) {
+                    let key = name.to_string();
+                    if !read.contains(&key) {
+                        continue;
+                    }
+                    self.saved.insert(key.clone(), block.storage);
+                    restores.extend(restore(&name, block.storage));
+                }
+            }
+            region = quote!(#restores #region);
+        }
+        region
+    }
+
+    /// `__ec == 0 || __ec >= start`, or nothing when every exit comes later.
+    fn guard(&self, loop_id: LoopId, start: u32) -> Option<TokenStream> {
+        if loop_id == usize::MAX || start <= 1 {
+            return None;
+        }
+        let code = exit_code_name(loop_id);
+        Some(quote!(#code == 0 || #code >= #start))
+    }
+
+    fn step(&mut self, step: &Step, out: &mut TokenStream) {
+        match step {
+            Step::Active { var, op } => {
+                if !self.analysis.is_live(*var) {
+                    return;
+                }
+                let Some(g) = self.cotangents.get(var).cloned() else {
+                    return;
+                };
+                let y = self.lowered.vars[*var].to_token_stream();
+                self.propagate(op, &y, &g, out);
+            }
+            Step::Call {
+                var,
+                pullback,
+                receiver,
+                args,
+                ..
+            } => {
+                if !self.analysis.is_live(*var) {
+                    return;
+                }
+                let Some(g) = self.cotangents.get(var).cloned() else {
+                    return;
+                };
+                let grads = format_ident!("__g_{}", pullback);
+                out.extend(quote!(let #grads = #pullback(#g);));
+                let mut index = 0usize;
+                if let Some(place) = receiver {
+                    let entry = syn::Index::from(index);
+                    let target = self.place_tangent(place);
+                    out.extend(quote!(::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);));
+                    index += 1;
+                }
+                for arg in args {
+                    let entry = syn::Index::from(index);
+                    index += 1;
+                    match arg {
+                        CallArg::Scalar(Operand::Var(operand)) => self.accumulate(
+                            *operand,
+                            Term {
+                                negate: false,
+                                expr: quote!(#grads.#entry),
+                            },
+                            out,
+                        ),
+                        CallArg::Place { place, .. } => {
+                            let target = self.place_tangent(place);
+                            out.extend(quote!(
+                                ::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);
+                            ));
+                        }
+                        CallArg::Scalar(Operand::Const(_)) | CallArg::Passive(_) => {}
+                    }
+                }
+            }
+            Step::Cell { cell, init } => {
+                if let (true, Operand::Var(var)) =
+                    (self.analysis.live_cells.contains(cell), init)
+                {
+                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    self.accumulate(
+                        *var,
+                        Term {
+                            negate: false,
+                            expr: name.to_token_stream(),
+                        },
+                        out,
+                    );
+                }
+            }
+            Step::Write { cell, value } => {
+                if !self.analysis.live_cells.contains(cell) {
+                    return;
+                }
+                let name = cotangent_name(&self.lowered.cells[*cell]);
+                let zero = self.zero();
+                match value {
+                    Operand::Var(var) => {
+                        let taken = format_ident!("__w_{}", name);
+                        out.extend(quote!(let #taken = #name; #name = #zero;));
+                        self.accumulate(
+                            *var,
+                            Term {
+                                negate: false,
+                                expr: taken.to_token_stream(),
+                            },
+                            out,
+                        );
+                    }
+                    Operand::Const(_) => out.extend(quote!(#name = #zero;)),
+                }
+            }
+            Step::Store { place, value } => {
+                if !self.analysis.live_arrays.contains(&place.base.to_string()) {
+                    return;
+                }
+                let target = self.place_tangent(place);
+                let zero = self.zero();
+                match value {
+                    Operand::Var(var) => {
+                        let taken = format_ident!("__w_{}", self.lowered.vars[*var]);
+                        out.extend(quote!(let #taken = #target; #target = #zero;));
+                        self.accumulate(
+                            *var,
+                            Term {
+                                negate: false,
+                                expr: taken.to_token_stream(),
+                            },
+                            out,
+                        );
+                    }
+                    Operand::Const(_) => out.extend(quote!(#target = #zero;)),
+                }
+            }
+            Step::If { flag, then, els } => {
+                let then = self.block(then, false);
+                let els = self.block(els, false);
+                if !then.is_empty() || !els.is_empty() {
+                    out.extend(quote!(if #flag { #then } else { #els }));
+                }
+            }
+            Step::Match { flag, arms, .. } => {
+                let mut cases = TokenStream::new();
+                for (index, (_, arm)) in arms.iter().enumerate() {
+                    let body = self.block(arm, false);
+                    if !body.is_empty() {
+                        cases.extend(quote!(#index => { #body }));
+                    }
+                }
+                if !cases.is_empty() {
+                    out.extend(quote!(match #flag { #cases _ => {} }));
+                }
+            }
+            Step::Loop { id, body, .. } => {
+                let reversed = self.block(body, false);
+                if reversed.is_empty() {
+                    return;
+                }
+                let info = &self.lowered.loops[*id];
+                let count = &info.count;
+                let code = exit_code_name(*id);
+                let iteration = format_ident!("__it{}", id);
+                let exit_code = match &info.exits {
+                    ExitRecord::None => TokenStream::new(),
+                    ExitRecord::Last(last) => quote!(
+                        let #code: u32 = if #iteration + 1 == #count { #last } else { 0 };
+                    ),
+                    ExitRecord::PerIteration(name) => {
+                        let (tape, cursor) =
+                            (tape_name(&name.to_string()), cursor_name(&name.to_string()));
+                        quote!(#cursor -= 1; let #code: u32 = #tape[#cursor];)
+                    }
+                };
+                out.extend(quote!(
+                    for #iteration in (0..#count).rev() {
+                        #exit_code
+                        #reversed
+                    }
+                ));
+            }
+            Step::Body(body) => {
+                let reversed = self.block(body, false);
+                let code = exit_code_name(0);
+                out.extend(quote!(let #code: u32 = __x0; #reversed));
+            }
+            Step::Const { .. }
+            | Step::Effect(_)
+            | Step::PassiveCell { .. }
+            | Step::PassiveWrite { .. }
+            | Step::Array { .. }
+            | Step::Exit { .. } => {}
+        }
+    }
+
+    fn propagate(&mut self, op: &Op, y: &TokenStream, g: &TokenStream, out: &mut TokenStream) {
         let tokens = |operand: &Operand| self.lowered.operand_tokens(operand);
         let pos = |expr: TokenStream| Term {
             negate: false,
@@ -103,33 +648,104 @@ impl Sweep<'_> {
                     args: &arg_tokens,
                     y,
                     g,
-                    r: real,
+                    r: self.real,
                 };
                 args.iter().cloned().zip(adjoint(&ctx)).collect()
+            }
+            Op::Load(place) => {
+                let target = self.place_tangent(place);
+                out.extend(quote!(#target += #g;));
+                return;
+            }
+            Op::Read(cell) => {
+                if self.analysis.live_cells.contains(cell) {
+                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    out.extend(quote!(#name += #g;));
+                }
+                return;
             }
         };
         for (operand, term) in terms {
             if let Operand::Var(var) = operand {
-                self.accumulate(var, term);
+                self.accumulate(var, term, out);
             }
         }
     }
 
-    fn accumulate(&mut self, var: VarId, term: Term) {
-        let name = cotangent_name(self.lowered.name(var));
+    /// The tangent accumulator of a place: `__d_p.w[j]`.
+    fn place_tangent(&self, place: &Place) -> TokenStream {
+        let tangent = &place.tangent;
+        let path = place.path.iter().map(|segment| match segment {
+            PathSeg::Field(member) => quote!(.#member),
+            PathSeg::Index(index) => {
+                let index = self.lowered.operand_tokens(index);
+                quote!([#index])
+            }
+        });
+        quote!(#tangent #(#path)*)
+    }
+
+    fn accumulate(&mut self, var: VarId, term: Term, out: &mut TokenStream) {
+        if !self.analysis.is_live(var) {
+            return;
+        }
         let Term { negate, expr } = term;
+        if !self.analysis.is_ssa(var) {
+            let name = self
+                .cotangents
+                .get(&var)
+                .cloned()
+                .expect("accumulators are declared before their uses are reversed");
+            out.extend(if negate {
+                quote!(#name -= #expr;)
+            } else {
+                quote!(#name += #expr;)
+            });
+            return;
+        }
+        let name = cotangent_name(&self.lowered.vars[var]);
         let value = match (self.cotangents.get(&var), negate) {
             (Some(current), false) => quote!(#current + #expr),
             (Some(current), true) => quote!(#current - #expr),
             (None, false) => expr,
             (None, true) => quote!(-#expr),
         };
-        self.body.extend(quote!(let #name = #value;));
+        out.extend(quote!(let #name = #value;));
         self.cotangents.insert(var, name.to_token_stream());
     }
 }
 
-/// `__d_x` for an argument `x`, `__d__v3` for an intermediate `__v3`.
-fn cotangent_name(value: &Ident) -> Ident {
-    format_ident!("__d_{}", value)
+/// The exit code of the current iteration of a loop (0: the function body).
+pub(crate) fn exit_code_name(loop_id: LoopId) -> Ident {
+    format_ident!("__ec{}", loop_id)
+}
+
+fn restore(name: &Ident, storage: Storage) -> TokenStream {
+    match storage {
+        Storage::Direct => TokenStream::new(),
+        Storage::Tape => {
+            let key = name.to_string();
+            let (tape, cursor) = (tape_name(&key), cursor_name(&key));
+            quote!(#cursor -= 1; let #name = ::core::clone::Clone::clone(&#tape[#cursor]);)
+        }
+        Storage::Slot => {
+            let slot = slot_name(&name.to_string());
+            quote!(let #name = match &#slot {
+                ::core::option::Option::Some(value) => ::core::clone::Clone::clone(value),
+                ::core::option::Option::None => unreachable!(),
+            };)
+        }
+    }
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut BTreeSet<String>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
+        }
+    }
 }

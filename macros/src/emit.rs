@@ -1,84 +1,307 @@
-//! Emitting the generated module beside the untouched primal.
+//! Emitting the generated code beside the untouched primal.
+//!
+//! The core is one function, `__vjp`: the forward sweep, then a `move`
+//! closure holding the reverse sweep. The closure captures exactly the
+//! values the reverse sweep reads (the compiler decides, so nothing is
+//! saved twice and no type needs spelling out), and maps the output
+//! cotangent to one entry per argument: the cotangent of an active one, `()`
+//! for a constant one. Callers of the function compose through `__vjp`;
+//! `value_and_grad`, `pullback`, `hvp` and the `DiffFn` impl are thin
+//! wrappers around it.
 //!
 //! For `fn f`, a field-less struct `f {}` (a braced struct lives only in the
 //! type namespace, so it sits beside the function of the same name) carries
-//! `f::value_and_grad`, `f::pullback` and the constant `f::Function`; the
-//! type `f` implements `causalgrad::DiffFn`. The pullback is the struct
-//! `FPullback` (`mech_x3` gives `MechX3Pullback`), holding just the values
-//! the reverse sweep reads.
-//!
-//! Everything is emitted as sibling items, never inside a `mod`: a module
-//! would not see items declared in an enclosing function body (a doctest's
-//! `main`, a test function), whereas sibling items resolve names exactly as
-//! the primal does.
+//! these as associated functions, plus the constant `f::Function`. For a
+//! method `fn f(&self, ..)` they are sibling methods `f_value_and_grad`,
+//! `f_pullback` and `f__vjp`. Everything is emitted as sibling items, never
+//! inside a `mod`: a module would not see items declared in an enclosing
+//! function body (a doctest's `main`, a test function).
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{GenericParam, Generics};
 
-use crate::adjoint::reverse_sweep;
-use crate::lower::{Lowered, Op, Step};
-use crate::parse::FnSpec;
+use crate::adjoint::{defined_names, reverse_sweep, slot_name, tape_name};
+use crate::ir::{
+    Block, CallArg, ExitKind, ExitRecord, Leave, LoopHead, Lowered, Op, Operand, Step, Storage,
+};
+use crate::lower::place_forward_tokens;
+use crate::parse::{ArgKind, FnSpec};
 
-/// The generated module for `spec`, whose body lowered to `lowered`.
-pub(crate) fn gradient_module(spec: &FnSpec, lowered: &Lowered) -> syn::Result<TokenStream> {
-    let name = &spec.name;
+/// The generated items for `spec`, whose body lowered to `lowered`.
+pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     let float = &spec.float;
     let output_ty = &spec.output;
     let real = spec.real();
     let vis = &spec.vis;
 
-    let forward = forward_sweep(lowered, &real);
-    let output = lowered.operand_tokens(&lowered.output);
-    let seed = Ident::new("__seed", Span::call_site());
-    let reverse = reverse_sweep(lowered, &seed, &real);
-    let reverse_body = &reverse.body;
-    let grads = tuple_or_single(&reverse.grads);
-    let grad_ty = tuple_or_single(
-        &spec
-            .active_args()
-            .map(|_| float.to_token_stream())
-            .collect::<Vec<_>>(),
-    );
-
-    // The pullback saves exactly the forward names its sweep reads.
-    let mut read = BTreeSet::new();
-    collect_idents(reverse_body.clone(), &mut read);
-    for grad in &reverse.grads {
-        collect_idents(grad.clone(), &mut read);
+    let seeds: Vec<Ident> = if spec.outputs == 1 {
+        vec![Ident::new("__seed", Span::call_site())]
+    } else {
+        (0..spec.outputs)
+            .map(|index| format_ident!("__seed{}", index))
+            .collect()
+    };
+    let seed_pattern = tuple_or_single(&seeds.iter().map(ToTokens::to_token_stream).collect::<Vec<_>>());
+    let reverse = reverse_sweep(lowered, &seeds, &real);
+    let forward = Forward {
+        lowered,
+        saved: &reverse.saved,
+        real: &real,
+    };
+    let forward_body = forward.block(&lowered.body);
+    let mut storage_decls = TokenStream::new();
+    let mut saved: Vec<(&String, &Storage)> = reverse.saved.iter().collect();
+    saved.sort();
+    for (name, storage) in saved {
+        storage_decls.extend(match storage {
+            Storage::Tape => {
+                let tape = tape_name(name);
+                quote!(let mut #tape = ::std::vec::Vec::new();)
+            }
+            Storage::Slot => {
+                let slot = slot_name(name);
+                quote!(let mut #slot = ::core::option::Option::None;)
+            }
+            Storage::Direct => TokenStream::new(),
+        });
     }
-    let mut saved: Vec<(Ident, TokenStream)> = Vec::new();
-    for ident in &read {
-        if let Some(ty) = lowered.types.get(ident) {
-            saved.push((Ident::new(ident, Span::call_site()), ty.clone()));
-        } else if is_forward_name(lowered, ident) {
-            return Err(syn::Error::new(
-                spec.name.span(),
-                format!(
-                    "internal error in #[differentiable]: the type of the saved value `{ident}` \
-                     is unknown; please report this function"
-                ),
-            ));
+    for info in &lowered.loops {
+        if let ExitRecord::PerIteration(name) = &info.exits {
+            let tape = tape_name(&name.to_string());
+            storage_decls.extend(quote!(let mut #tape: ::std::vec::Vec<u32> = ::std::vec::Vec::new();));
         }
     }
-    let saved_names: Vec<&Ident> = saved.iter().map(|(name, _)| name).collect();
-    let saved_types: Vec<&TokenStream> = saved.iter().map(|(_, ty)| ty).collect();
-
-    let generics = type_generics_only(&spec.generics);
-    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
-    let marker_params: Vec<TokenStream> = generics
-        .params
+    let outputs: Vec<TokenStream> = lowered
+        .outputs
         .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(ty.ident.to_token_stream()),
-            _ => None,
+        .map(|output| lowered.operand_tokens(output))
+        .collect();
+    let output_value = tuple_or_single(&outputs);
+    let reverse_body = &reverse.body;
+    let entries = &reverse.entries;
+
+    let entry_types: Vec<TokenStream> = spec
+        .args
+        .iter()
+        .map(|arg| match (arg.active, arg.kind) {
+            (true, ArgKind::Scalar) => float.to_token_stream(),
+            (true, _) => {
+                let ty = arg.differentiable_type();
+                quote!(<#ty as ::causalgrad::Differentiable>::Tangent)
+            }
+            (false, _) => quote!(()),
         })
         .collect();
+    let active_positions: Vec<usize> = spec
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(_, arg)| arg.active)
+        .map(|(index, _)| index)
+        .collect();
+    let grad_ty = tuple_or_single(
+        &active_positions
+            .iter()
+            .map(|index| entry_types[*index].clone())
+            .collect::<Vec<_>>(),
+    );
+    let pick = |entries: &Ident| {
+        tuple_or_single(
+            &active_positions
+                .iter()
+                .map(|index| {
+                    let index = syn::Index::from(*index);
+                    quote!(#entries.#index)
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let entries_name = Ident::new("__entries", Span::call_site());
+    let picked = pick(&entries_name);
 
-    let fn_generics = &spec.generics;
-    let (fn_impl_generics, _, fn_where) = fn_generics.split_for_impl();
+    let params: Vec<TokenStream> = spec
+        .args
+        .iter()
+        .filter(|arg| arg.ident != "self")
+        .map(|arg| {
+            let (ident, ty) = (&arg.ident, &arg.ty);
+            quote!(#ident: #ty)
+        })
+        .collect();
+    let receiver = spec.method.then(|| quote!(&self,));
+    let call_args: Vec<&Ident> = spec
+        .args
+        .iter()
+        .filter(|arg| arg.ident != "self")
+        .map(|arg| &arg.ident)
+        .collect();
+    let generics = &spec.generics;
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let captures = precise_captures(generics, spec.method);
+    let turbofish = turbofish(generics, None);
+    let name = &spec.name;
+    let lints = quote!(#[allow(
+        unused_variables, unused_mut, unused_parens, unused_labels, unused_braces,
+        unreachable_code, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery
+    )]);
+
+    let (vjp, value_and_grad, pullback) = if spec.method {
+        (
+            format_ident!("{}__vjp", name),
+            format_ident!("{}_value_and_grad", name),
+            format_ident!("{}_pullback", name),
+        )
+    } else {
+        (
+            format_ident!("__vjp"),
+            format_ident!("value_and_grad"),
+            format_ident!("pullback"),
+        )
+    };
+    let call_vjp = if spec.method {
+        quote!(self.#vjp #turbofish (#(#call_args),*))
+    } else {
+        quote!(Self::#vjp #turbofish (#(#call_args),*))
+    };
+
+    let doc_vjp = format!(
+        "The forward sweep of [`{name}`] and its reverse sweep as a closure mapping the \
+         output cotangent to one entry per argument (`()` for constant ones). Used by \
+         other `#[differentiable]` functions that call `{name}`."
+    );
+    let doc_vg = format!(
+        "Evaluates [`{name}`] and its gradient with respect to the active arguments ({}).",
+        spec.active_args()
+            .map(|arg| format!("`{}`", arg.ident))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let doc_pb = format!(
+        "Evaluates [`{name}`] and returns its pullback: `.pull(seed)` maps an output \
+         cotangent to the cotangents of the active arguments."
+    );
+
+    let vjp_item = quote! {
+        #[doc = #doc_vjp]
+        #[doc(hidden)]
+        #[inline]
+        #lints
+        #vis fn #vjp #impl_generics (#receiver #(#params),*)
+            -> (#output_ty, impl Fn(#output_ty) -> (#(#entry_types,)*) + ::core::clone::Clone #captures)
+            #where_clause
+        {
+            #storage_decls
+            #forward_body
+            let __pullback = move |#seed_pattern: #output_ty| -> (#(#entry_types,)*) {
+                #reverse_body
+                (#(#entries,)*)
+            };
+            (#output_value, __pullback)
+        }
+    };
+    let scalar = spec.outputs == 1;
+    let value_and_grad_item = scalar.then(|| {
+        quote! {
+            #[doc = #doc_vg]
+            #[inline]
+            #vis fn #value_and_grad #impl_generics (#receiver #(#params),*) -> (#output_ty, #grad_ty) #where_clause {
+                let (__value, __pullback) = #call_vjp;
+                let #entries_name = __pullback(#real::from_f64(1.0));
+                (__value, #picked)
+            }
+        }
+    });
+    let pullback_item = quote! {
+        #[doc = #doc_pb]
+        #[inline]
+        #vis fn #pullback #impl_generics (#receiver #(#params),*)
+            -> (#output_ty, ::causalgrad::PullbackFn<#output_ty, #grad_ty, impl Fn(#output_ty) -> #grad_ty + ::core::clone::Clone #captures>)
+            #where_clause
+        {
+            let (__value, __pullback) = #call_vjp;
+            (__value, ::causalgrad::PullbackFn::new(move |__seed: #output_ty| {
+                let #entries_name = __pullback(__seed);
+                #picked
+            }))
+        }
+    };
+
+    if spec.method {
+        return quote! {
+            #vjp_item
+            #value_and_grad_item
+            #pullback_item
+        };
+    }
+
+    let hvp_item = hvp(spec, &grad_ty, &active_positions);
+    let doc_namespace = format!(
+        "Reverse-mode derivatives of [`{name}`](fn@{name}), generated by `#[differentiable]`: \
+         `{name}::value_and_grad`, `{name}::pullback`{}, and `{name}::Function`, the function \
+         as a value implementing `causalgrad::DiffFn`.",
+        if hvp_item.is_some() {
+            format!(", `{name}::hvp`")
+        } else {
+            String::new()
+        }
+    );
+    let arg_types: Vec<&syn::Type> = spec.args.iter().map(|arg| &arg.ty).collect();
+    let function_item = scalar.then(|| {
+        quote! {
+            impl #impl_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #where_clause {
+                type Output = #output_ty;
+                type Grad = #grad_ty;
+                #[inline]
+                fn call(&self, (#(#call_args,)*): (#(#arg_types,)*)) -> #output_ty {
+                    #name #turbofish (#(#call_args),*)
+                }
+                #[inline]
+                fn value_and_grad(&self, (#(#call_args,)*): (#(#arg_types,)*)) -> (#output_ty, #grad_ty) {
+                    #name::value_and_grad #turbofish (#(#call_args),*)
+                }
+                #[inline]
+                fn pullback(&self, (#(#call_args,)*): (#(#arg_types,)*))
+                    -> (#output_ty, impl ::causalgrad::Pullback<Seed = #output_ty, Grad = #grad_ty> + ::core::clone::Clone)
+                {
+                    #name::pullback #turbofish (#(#call_args),*)
+                }
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc_namespace]
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, Default)]
+        #vis struct #name {}
+
+        #[allow(non_upper_case_globals)]
+        impl #name {
+            /// The function as a value implementing `causalgrad::DiffFn`.
+            #vis const Function: #name = #name {};
+
+            #vjp_item
+            #value_and_grad_item
+            #pullback_item
+            #hvp_item
+        }
+
+        #function_item
+    }
+}
+
+/// `f::hvp(args.., direction)`: forward-over-reverse Hessian-vector product,
+/// for generic functions of scalars only.
+fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenStream> {
+    let param = spec.float_param.as_ref()?;
+    if spec.outputs != 1 || spec.args.iter().any(|arg| arg.kind == ArgKind::Aggregate) {
+        return None;
+    }
+    let vis = &spec.vis;
+    let generics = &spec.generics;
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
     let params: Vec<TokenStream> = spec
         .args
         .iter()
@@ -87,110 +310,103 @@ pub(crate) fn gradient_module(spec: &FnSpec, lowered: &Lowered) -> syn::Result<T
             quote!(#ident: #ty)
         })
         .collect();
-    let arg_names: Vec<&Ident> = spec.args.iter().map(|arg| &arg.ident).collect();
-    let arg_types: Vec<&syn::Type> = spec.args.iter().map(|arg| &arg.ty).collect();
-    let turbofish = turbofish(fn_generics);
-
-    let pullback_ty = format_ident!("{}Pullback", camel_case(&name.to_string()));
-    let doc_namespace = format!(
-        "Reverse-mode derivatives of [`{name}`](fn@{name}), generated by `#[differentiable]`: \
-         `{name}::value_and_grad`, `{name}::pullback`, and `{name}::Function`, the function \
-         as a value implementing `causalgrad::DiffFn`."
+    let directions: Vec<Ident> = active
+        .iter()
+        .map(|index| format_ident!("__dir_{}", spec.args[*index].ident))
+        .collect();
+    let direction_pattern = tuple_or_single(
+        &directions
+            .iter()
+            .map(ToTokens::to_token_stream)
+            .collect::<Vec<_>>(),
     );
-    let doc_pullback = format!(
-        "The pullback (vector-Jacobian product) of [`{name}`](fn@{name}) at one point; \
-         holds only the intermediate values its reverse sweep reads."
+    let dual = quote!(::causalgrad::Dual<#param>);
+    let lifted: Vec<TokenStream> = spec
+        .args
+        .iter()
+        .map(|arg| {
+            let ident = &arg.ident;
+            match (arg.kind, arg.active) {
+                (ArgKind::Scalar, true) => {
+                    let direction = format_ident!("__dir_{}", ident);
+                    quote!(::causalgrad::Dual::new(#ident, #direction))
+                }
+                (ArgKind::Scalar, false) => quote!(::causalgrad::Dual::constant(#ident)),
+                _ if spec.float.to_token_stream().to_string() == arg.ty.to_token_stream().to_string() => {
+                    quote!(::causalgrad::Dual::constant(#ident))
+                }
+                _ => quote!(#ident),
+            }
+        })
+        .collect();
+    let turbofish = turbofish(generics, Some((param, &dual)));
+    let tangents = tuple_or_single(
+        &(0..active.len())
+            .map(|index| {
+                if active.len() == 1 {
+                    quote!(__grad.eps)
+                } else {
+                    let index = syn::Index::from(index);
+                    quote!(__grad.#index.eps)
+                }
+            })
+            .collect::<Vec<_>>(),
     );
-    let doc_vg = format!(
-        "Evaluates [`{name}`](fn@{name}) and its gradient with respect to the active \
-         arguments ({}).",
-        spec.active_args()
-            .map(|arg| format!("`{}`", arg.ident))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let name = &spec.name;
+    let doc = format!(
+        "Hessian-vector product of [`{name}`](fn@{name}): the derivative of its gradient in \
+         the direction `direction` (one entry per active argument), by forward-over-reverse \
+         differentiation with `causalgrad::Dual`."
     );
-    let doc_pb =
-        format!("Evaluates [`{name}`](fn@{name}) and returns its pullback at the given point.");
-
-    Ok(quote! {
-        #[doc = #doc_namespace]
-        #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug, Default)]
-        #vis struct #name {}
-
-        #[doc = #doc_pullback]
-        #[derive(Clone, Copy, Debug)]
-        #vis struct #pullback_ty #impl_generics #where_clause {
-            #(#saved_names: #saved_types,)*
-            __marker: ::core::marker::PhantomData<fn() -> (#(#marker_params,)*)>,
-        }
-
-        #[allow(unused_variables, unused_parens, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]
-        impl #impl_generics #pullback_ty #ty_generics #where_clause {
-            /// Maps an output cotangent `seed` to the cotangents of the
-            /// active arguments.
-            #[inline]
-            #vis fn pull(&self, #seed: #output_ty) -> #grad_ty {
-                let #pullback_ty { #(#saved_names,)* __marker: _ } = *self;
-                #reverse_body
-                #grads
-            }
-        }
-
-        impl #impl_generics ::causalgrad::Pullback for #pullback_ty #ty_generics #where_clause {
-            type Seed = #output_ty;
-            type Grad = #grad_ty;
-            #[inline]
-            fn pull(&self, seed: #output_ty) -> #grad_ty {
-                #pullback_ty::pull(self, seed)
-            }
-        }
-
-        #[allow(unused_variables, unused_parens, non_snake_case, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
-        impl #name {
-            /// The function as a value implementing `causalgrad::DiffFn`.
-            #vis const Function: #name = #name {};
-
-            #[doc = #doc_vg]
-            #[inline]
-            #vis fn value_and_grad #fn_impl_generics (#(#params),*) -> (#output_ty, #grad_ty) #fn_where {
-                #forward
-                let #seed: #output_ty = #real::from_f64(1.0);
-                #reverse_body
-                (#output, #grads)
-            }
-
-            #[doc = #doc_pb]
-            #[inline]
-            #vis fn pullback #fn_impl_generics (#(#params),*) -> (#output_ty, #pullback_ty #ty_generics) #fn_where {
-                #forward
-                (#output, #pullback_ty { #(#saved_names,)* __marker: ::core::marker::PhantomData })
-            }
-        }
-
-        impl #impl_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #where_clause {
-            type Output = #output_ty;
-            type Grad = #grad_ty;
-            type Pullback = #pullback_ty #ty_generics;
-            #[inline]
-            fn call(&self, (#(#arg_names,)*): (#(#arg_types,)*)) -> #output_ty {
-                #name #turbofish (#(#arg_names),*)
-            }
-            #[inline]
-            fn value_and_grad(&self, (#(#arg_names,)*): (#(#arg_types,)*)) -> (#output_ty, #grad_ty) {
-                #name::value_and_grad #turbofish (#(#arg_names),*)
-            }
-            #[inline]
-            fn pullback(&self, (#(#arg_names,)*): (#(#arg_types,)*)) -> (#output_ty, #pullback_ty #ty_generics) {
-                #name::pullback #turbofish (#(#arg_names),*)
-            }
+    Some(quote! {
+        #[doc = #doc]
+        #[inline]
+        #vis fn hvp #impl_generics (#(#params,)* direction: #grad_ty) -> #grad_ty #where_clause {
+            let #direction_pattern = direction;
+            let (_, __grad) = Self::value_and_grad #turbofish (#(#lifted),*);
+            #tangents
         }
     })
 }
 
-fn forward_sweep(lowered: &Lowered, real: &TokenStream) -> TokenStream {
-    let mut out = TokenStream::new();
-    for step in &lowered.steps {
+/// Emits the forward sweep, saving what the reverse sweep restores.
+struct Forward<'a> {
+    lowered: &'a Lowered,
+    saved: &'a HashMap<String, Storage>,
+    real: &'a TokenStream,
+}
+
+impl Forward<'_> {
+    fn block(&self, block: &Block) -> TokenStream {
+        let mut out = TokenStream::new();
+        for (_, step) in &block.steps {
+            self.step(step, &mut out);
+            for name in defined_names(self.lowered, step) {
+                out.extend(self.save(&name));
+            }
+        }
+        out
+    }
+
+    /// Saves `name` if the reverse sweep restores it.
+    fn save(&self, name: &Ident) -> TokenStream {
+        let key = name.to_string();
+        match self.saved.get(&key) {
+            Some(Storage::Tape) => {
+                let tape = tape_name(&key);
+                quote!(#tape.push(::core::clone::Clone::clone(&#name));)
+            }
+            Some(Storage::Slot) => {
+                let slot = slot_name(&key);
+                quote!(#slot = ::core::option::Option::Some(::core::clone::Clone::clone(&#name));)
+            }
+            Some(Storage::Direct) | None => TokenStream::new(),
+        }
+    }
+
+    fn step(&self, step: &Step, out: &mut TokenStream) {
+        let lowered = self.lowered;
+        let t = |operand: &Operand| lowered.operand_tokens(operand);
         match step {
             Step::Const { name, ty, expr } => {
                 let ty = ty.as_ref().map(|ty| quote!(: #ty));
@@ -198,8 +414,7 @@ fn forward_sweep(lowered: &Lowered, real: &TokenStream) -> TokenStream {
             }
             Step::Effect(expr) => out.extend(quote!(#expr;)),
             Step::Active { var, op } => {
-                let name = lowered.name(*var);
-                let t = |operand| lowered.operand_tokens(operand);
+                let name = &lowered.vars[*var];
                 let value = match op {
                     Op::Add(a, b) => {
                         let (a, b) = (t(a), t(b));
@@ -224,14 +439,159 @@ fn forward_sweep(lowered: &Lowered, real: &TokenStream) -> TokenStream {
                     Op::Call { rule, args } => {
                         let function = format_ident!("{}", rule.name);
                         let args = args.iter().map(t);
+                        let real = self.real;
                         quote!(#real::#function(#(#args),*))
                     }
+                    Op::Load(place) => place_forward_tokens(place),
+                    Op::Read(cell) => lowered.cells[*cell].to_token_stream(),
                 };
                 out.extend(quote!(let #name = #value;));
             }
+            Step::Cell { cell, init } => {
+                let (name, init) = (&lowered.cells[*cell], t(init));
+                out.extend(quote!(let mut #name = #init;));
+            }
+            Step::Write { cell, value } => {
+                let (name, value) = (&lowered.cells[*cell], t(value));
+                out.extend(quote!(#name = #value;));
+            }
+            Step::Store { place, value } => {
+                let (target, value) = (place_forward_tokens(place), t(value));
+                out.extend(quote!(#target = #value;));
+            }
+            Step::PassiveCell { name, init } => {
+                if init.is_empty() {
+                    out.extend(quote!(let mut #name;));
+                } else {
+                    out.extend(quote!(let mut #name = #init;));
+                }
+            }
+            Step::PassiveWrite { name, value } => out.extend(quote!(#name = #value;)),
+            Step::Array { name, zero, init } => out.extend(quote!(
+                let mut #name = #init;
+                let #zero = ::causalgrad::Differentiable::zero_tangent(&#name);
+            )),
+            Step::Call {
+                var,
+                pullback,
+                callee,
+                receiver,
+                args,
+            } => {
+                let value = &lowered.vars[*var];
+                let args = args.iter().map(|arg| match arg {
+                    CallArg::Scalar(operand) => t(operand),
+                    CallArg::Place { place, by_ref } => {
+                        let tokens = place_forward_tokens(place);
+                        if *by_ref {
+                            quote!(&#tokens)
+                        } else {
+                            tokens
+                        }
+                    }
+                    CallArg::Passive(tokens) => tokens.clone(),
+                });
+                let call = match receiver {
+                    Some(place) => {
+                        let receiver = place_forward_tokens(place);
+                        quote!(#receiver.#callee(#(#args),*))
+                    }
+                    None => quote!(#callee(#(#args),*)),
+                };
+                out.extend(quote!(let (#value, #pullback) = #call;));
+            }
+            Step::If { flag, then, els } => {
+                let (then, els) = (self.block(then), self.block(els));
+                out.extend(quote!(if #flag { #then } else { #els }));
+            }
+            Step::Match {
+                flag,
+                scrutinee,
+                arms,
+            } => {
+                let arms = arms.iter().enumerate().map(|(index, (pattern, block))| {
+                    let body = self.block(block);
+                    quote!(#pattern => { #flag = #index; #body })
+                });
+                out.extend(quote!(
+                    let mut #flag: usize = 0;
+                    match #scrutinee { #(#arms)* }
+                ));
+            }
+            Step::Loop { id, head, body } => {
+                let info = &lowered.loops[*id];
+                let (label, count) = (&info.label, &info.count);
+                let body = self.block(body);
+                let head = match head {
+                    LoopHead::For { pat, iter } => quote!(for #pat in #iter),
+                    LoopHead::While { cond } => quote!(while #cond),
+                    LoopHead::Loop => quote!(loop),
+                };
+                let (declare_exit, normal_end) = match &info.exits {
+                    ExitRecord::None => (TokenStream::new(), TokenStream::new()),
+                    ExitRecord::Last(last) => (quote!(let mut #last: u32 = 0;), TokenStream::new()),
+                    ExitRecord::PerIteration(name) => {
+                        let tape = tape_name(&name.to_string());
+                        (TokenStream::new(), quote!(#tape.push(0u32);))
+                    }
+                };
+                out.extend(quote!(
+                    let mut #count: usize = 0;
+                    #declare_exit
+                    #label: #head {
+                        #count += 1;
+                        #body
+                        #normal_end
+                    }
+                ));
+            }
+            Step::Body(block) => {
+                let body = self.block(block);
+                out.extend(quote!(
+                    let mut __x0: u32 = 0;
+                    '__body: { #body }
+                ));
+            }
+            Step::Exit {
+                kind,
+                target,
+                sets,
+                leaves,
+            } => {
+                for (loop_id, code) in sets {
+                    if *loop_id == 0 {
+                        out.extend(quote!(__x0 = #code;));
+                        continue;
+                    }
+                    match &lowered.loops[*loop_id].exits {
+                        ExitRecord::PerIteration(name) => {
+                            let tape = tape_name(&name.to_string());
+                            out.extend(quote!(#tape.push(#code);));
+                        }
+                        ExitRecord::Last(last) => out.extend(quote!(#last = #code;)),
+                        ExitRecord::None => {}
+                    }
+                }
+                for leave in leaves {
+                    match leave {
+                        Leave::Loop(id) => {
+                            let info = &lowered.loops[*id];
+                            out.extend(self.save(&info.count));
+                            if let ExitRecord::Last(last) = &info.exits {
+                                out.extend(self.save(last));
+                            }
+                        }
+                        Leave::Match { flag, .. } => out.extend(self.save(flag)),
+                    }
+                }
+                let label = &lowered.loops[*target].label;
+                out.extend(match kind {
+                    ExitKind::Continue => quote!(continue #label;),
+                    ExitKind::Break | ExitKind::Return => quote!(break #label;),
+                });
+            }
         }
     }
-    out
 }
 
 /// `x` for one element, `(x, y)` for several.
@@ -242,27 +602,12 @@ fn tuple_or_single(items: &[TokenStream]) -> TokenStream {
     }
 }
 
-/// The function's generics without lifetimes (saved values own their data).
-fn type_generics_only(generics: &Generics) -> Generics {
-    let mut generics = generics.clone();
-    generics.params = generics
-        .params
-        .into_iter()
-        .filter(|param| !matches!(param, GenericParam::Lifetime(_)))
-        .collect();
-    if let Some(clause) = &mut generics.where_clause {
-        clause.predicates = clause
-            .predicates
-            .clone()
-            .into_iter()
-            .filter(|predicate| !matches!(predicate, syn::WherePredicate::Lifetime(_)))
-            .collect();
+/// `+ use<T, N>`: the returned closure borrows no argument.
+fn precise_captures(generics: &Generics, method: bool) -> TokenStream {
+    if method {
+        // The impl block's parameters are unknown here; keep the default.
+        return TokenStream::new();
     }
-    generics
-}
-
-/// `::<T, N>` naming the function's type and const parameters, if any.
-fn turbofish(generics: &Generics) -> TokenStream {
     let params: Vec<TokenStream> = generics
         .params
         .iter()
@@ -272,42 +617,27 @@ fn turbofish(generics: &Generics) -> TokenStream {
             GenericParam::Lifetime(_) => None,
         })
         .collect();
+    quote!(+ use<#(#params),*>)
+}
+
+/// `::<T, N>` naming the function's type and const parameters, with
+/// `replace` substituted for one of them.
+fn turbofish(generics: &Generics, replace: Option<(&Ident, &TokenStream)>) -> TokenStream {
+    let params: Vec<TokenStream> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(match replace {
+                Some((name, with)) if ty.ident == *name => with.clone(),
+                _ => ty.ident.to_token_stream(),
+            }),
+            GenericParam::Const(constant) => Some(constant.ident.to_token_stream()),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
     if params.is_empty() {
         TokenStream::new()
     } else {
         quote!(::<#(#params),*>)
     }
-}
-
-fn collect_idents(tokens: TokenStream, out: &mut BTreeSet<String>) {
-    for tree in tokens {
-        match tree {
-            TokenTree::Ident(ident) => {
-                out.insert(ident.to_string());
-            }
-            TokenTree::Group(group) => collect_idents(group.stream(), out),
-            _ => {}
-        }
-    }
-}
-
-fn is_forward_name(lowered: &Lowered, ident: &str) -> bool {
-    lowered.steps.iter().any(|step| match step {
-        Step::Const { name, .. } => name == ident,
-        Step::Active { var, .. } => lowered.name(*var) == ident,
-        Step::Effect(_) => false,
-    })
-}
-
-/// `mech_x3` -> `MechX3`, for the pullback type's name.
-fn camel_case(name: &str) -> String {
-    name.trim_start_matches("r#")
-        .split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            let first = chars.next().map(|c| c.to_ascii_uppercase());
-            first.into_iter().chain(chars).collect::<String>()
-        })
-        .collect()
 }

@@ -7,8 +7,11 @@
 //! form, [`adjoint`] builds the reverse sweep from the rules in [`rules`],
 //! and [`emit`] writes the generated module.
 
+mod activity;
 mod adjoint;
+mod derive;
 mod emit;
+mod ir;
 mod lower;
 mod parse;
 mod rules;
@@ -39,6 +42,26 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), &item).into()
 }
 
+/// Derives `causalgrad::Differentiable` for a struct with named fields.
+///
+/// Generates the tangent struct `{Name}Tangent` (same generics, the struct's
+/// visibility, one public field per differentiable field holding that
+/// field's tangent), `Clone` and `Debug` for it, `impl Differentiable for
+/// {Name}`, and `impl Tangent` plus `Add`, `AddAssign` and `Mul<Scalar>` for
+/// the tangent. Fields marked `#[no_diff]` are constants: not in the
+/// tangent, not visited, untouched by `move_along`. See the `causalgrad`
+/// crate documentation.
+#[proc_macro_derive(Differentiable, attributes(no_diff))]
+pub fn derive_differentiable(input: TokenStream) -> TokenStream {
+    let input = match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    derive::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
 /// The primal, untouched, followed by its gradient module or by the errors
 /// that prevent generating one.
 fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
@@ -46,7 +69,7 @@ fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
         .and_then(|options| parse::fn_spec(item, &options))
         .and_then(|spec| {
             let lowered = lower::lower(&spec, &item.block)?;
-            emit::gradient_module(&spec, &lowered)
+            Ok(emit::generated_items(&spec, &lowered))
         });
     match generated {
         Ok(module) => quote!(#item #module),

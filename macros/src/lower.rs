@@ -1,18 +1,18 @@
-//! Lowering a function body to A-normal form.
+//! Lowering a function body to the IR of [`crate::ir`].
 //!
-//! Every expression that depends on an active argument becomes a sequence
-//! of [`Step::Active`] bindings, each applying one primitive (`+ - * /`,
-//! negation or one elementary function from [`crate::rules`]) to atomic
-//! operands. Reassignment becomes a fresh binding (static single
-//! assignment), so the reverse sweep can refer to every intermediate by name
-//! without a tape.
+//! Every expression that depends on an active value becomes a sequence of
+//! [`Step::Active`] bindings, each applying one primitive to atomic operands.
+//! Reassignment in straight-line code becomes a fresh binding (static single
+//! assignment), so straight-line code needs no storage beyond its locals.
+//! A variable assigned inside a branch or a loop becomes a *cell*, read into
+//! and written from fresh names.
 //!
 //! Expressions that do not depend on an active value (constants, integer
 //! arithmetic, comparisons, `no_grad(..)`) are *passive*: they are emitted
-//! verbatim, with local names renamed, as [`Step::Const`] bindings, and the
-//! reverse sweep treats them as constants. This activity analysis is what
-//! lets a body call arbitrary code on constants while still rejecting, with
-//! a spanned error, any non-differentiable use of an active value.
+//! verbatim with local names renamed, and the reverse sweep treats them as
+//! constants. This activity analysis lets a body call arbitrary code on
+//! constants while still rejecting, with a spanned error, every
+//! non-differentiable use of an active value.
 
 use std::collections::HashMap;
 
@@ -21,134 +21,222 @@ use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
-use syn::{BinOp, Block, Expr, ExprCall, ExprMethodCall, Ident, Local, Pat, Stmt, UnOp};
+use syn::{BinOp, Expr, ExprCall, ExprMethodCall, Ident, Local, Pat, Stmt, UnOp};
 
-use crate::parse::{ArgRole, FnSpec};
+use crate::activity::{self, is_compound_assignment, Activity};
+use crate::ir::{
+    Block, CallArg, CellId, ExitKind, ExitRecord, Input, Leave, LoopHead, LoopId, LoopInfo,
+    Lowered, Op, Operand, PathSeg, Place, Step, Storage,
+};
+use crate::parse::{ArgKind, FnSpec};
 use crate::rules::{self, Derivative, OperandKind, Rule};
 
-/// Index of an active value.
-pub(crate) type VarId = usize;
-
-/// An atomic operand: an active value or a constant (a name or a literal).
-#[derive(Clone)]
-pub(crate) enum Operand {
-    Var(VarId),
-    Const(TokenStream),
-}
-
-/// One primitive applied to atomic operands.
-pub(crate) enum Op {
-    Add(Operand, Operand),
-    Sub(Operand, Operand),
-    Mul(Operand, Operand),
-    Div(Operand, Operand),
-    Neg(Operand),
-    Call {
-        rule: &'static Rule,
-        args: Vec<Operand>,
-    },
-}
-
-/// One statement of the forward sweep.
-pub(crate) enum Step {
-    /// `let name: ty = expr;`, a value that carries no gradient.
-    Const {
-        name: Ident,
-        ty: Option<TokenStream>,
-        expr: TokenStream,
-    },
-    /// `expr;`, a passive statement kept for its effect.
-    Effect(TokenStream),
-    /// `let var: F = op;`
-    Active { var: VarId, op: Op },
-}
-
-/// A lowered function body.
-pub(crate) struct Lowered {
-    pub steps: Vec<Step>,
-    /// The name of each active value; active arguments keep their own.
-    pub vars: Vec<Ident>,
-    /// For each active argument, in order: its value.
-    pub inputs: Vec<VarId>,
-    pub output: Operand,
-    /// Types of the forward-sweep names a pullback may need to save.
-    pub types: HashMap<String, TokenStream>,
-}
-
-impl Lowered {
-    pub fn name(&self, var: VarId) -> &Ident {
-        &self.vars[var]
-    }
-
-    pub fn operand_tokens(&self, operand: &Operand) -> TokenStream {
-        match operand {
-            Operand::Var(var) => self.vars[*var].to_token_stream(),
-            Operand::Const(tokens) => tokens.clone(),
-        }
-    }
-}
+/// The loop id of a block that never needs exit guards.
+const UNGUARDED: LoopId = usize::MAX;
 
 /// Lowers the body of the function described by `spec`.
-pub(crate) fn lower(spec: &FnSpec, body: &Block) -> syn::Result<Lowered> {
-    let mut lowerer = Lowerer::new(spec);
+pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
+    let activity = activity::analyse(spec, body);
+    let mut lowerer = Lowerer::new(spec, activity);
+    lowerer
+        .loops
+        .push(LoopState::new(quote!('__body), format_ident!("__n0")));
+    let has_returns = contains_early_return(&body.stmts);
+    let top_loop = if has_returns { UNGUARDED } else { 0 };
+    lowerer.blocks.push(BlockBuilder::new(top_loop, Storage::Direct));
+
     let mut inputs = Vec::new();
     for arg in &spec.args {
-        let operand = if arg.role == ArgRole::Active {
-            let var = lowerer.vars.len();
-            lowerer.vars.push(arg.ident.clone());
-            inputs.push(var);
-            Operand::Var(var)
-        } else {
-            Operand::Const(arg.ident.to_token_stream())
+        let ident = &arg.ident;
+        let (binding, input) = match arg.kind {
+            ArgKind::Scalar => {
+                let var = lowerer.vars.len();
+                lowerer.vars.push(ident.clone());
+                (Binding::Value(Operand::Var(var)), Input::Scalar(var))
+            }
+            ArgKind::Aggregate => {
+                let tangent = format_ident!("__d_{}", ident);
+                let zero = format_ident!("__z_{}", ident);
+                let value = if arg.is_reference() {
+                    quote!(#ident)
+                } else {
+                    quote!(&#ident)
+                };
+                lowerer.push(Step::Const {
+                    name: zero.clone(),
+                    ty: None,
+                    expr: quote!(::causalgrad::Differentiable::zero_tangent(#value)),
+                });
+                let binding = Binding::Aggregate {
+                    base: quote!(#ident),
+                    tangent: tangent.clone(),
+                };
+                let input = Input::Aggregate {
+                    tangent,
+                    zero,
+                };
+                (binding, input)
+            }
+            ArgKind::Passive => (Binding::Value(Operand::Const(quote!(#ident))), Input::Passive),
         };
-        let ty = match arg.role {
-            ArgRole::Active | ArgRole::ConstFloat => Some(spec.float.to_token_stream()),
-            ArgRole::Const => Some(arg.ty.to_token_stream()),
-        };
-        if let Some(ty) = ty {
-            lowerer.types.insert(arg.ident.to_string(), ty);
-        }
-        lowerer.declare(&arg.ident, Some(operand));
+        lowerer.declare(ident, binding);
+        inputs.push(input);
     }
-    let output = match lowerer.lower_stmts(&body.stmts, true)? {
-        Some(output) => output,
-        None => {
-            return Err(syn::Error::new(
-                body.brace_token.span.close(),
-                "a #[differentiable] function must end with the expression it returns",
-            ))
+
+    let outputs = if has_returns {
+        let zero = {
+            let real = spec.real();
+            quote!(#real::from_f64(0.0))
+        };
+        let cells: Vec<CellId> = (0..spec.outputs)
+            .map(|_| {
+                let cell = lowerer.new_cell();
+                lowerer.push(Step::Cell {
+                    cell,
+                    init: Operand::Const(zero.clone()),
+                });
+                cell
+            })
+            .collect();
+        lowerer.output_cells = Some(cells.clone());
+        lowerer.loops[0].exits = Some(format_ident!("__x0"));
+        let start = lowerer.code();
+        lowerer.frames.push(Frame::Body);
+        lowerer.blocks.push(BlockBuilder::new(0, Storage::Slot));
+        lowerer.scopes.push(HashMap::new());
+        let result = lowerer.lower_fn_body(&body.stmts, body.brace_token.span.close());
+        lowerer.scopes.pop();
+        let block = lowerer.blocks.pop().expect("body block").finish();
+        lowerer.frames.pop();
+        let values = result?;
+        let mut block = block;
+        if let Some(values) = values {
+            let end = lowerer.loops[0].next_code;
+            for (cell, value) in cells.iter().zip(values) {
+                block.steps.push((end, Step::Write { cell: *cell, value }));
+            }
+        }
+        lowerer.push_at(start, Step::Body(block));
+        cells
+            .iter()
+            .map(|cell| lowerer.new_var(Op::Read(*cell)))
+            .collect()
+    } else {
+        match lowerer.lower_fn_body(&body.stmts, body.brace_token.span.close())? {
+            Some(values) => values,
+            None => {
+                return Err(syn::Error::new(
+                    body.brace_token.span.close(),
+                    "a #[differentiable] function must end with the expression it returns",
+                ))
+            }
         }
     };
-    let output = lowerer.float_operand(output);
+
     let Lowerer {
-        steps,
+        mut blocks,
         vars,
-        mut types,
-        const_steps,
+        cells,
+        loops,
+        array_tangents,
         ..
     } = lowerer;
-    for step in &steps {
-        if let Step::Const {
-            name, ty: Some(ty), ..
-        } = step
-        {
-            types.insert(name.to_string(), ty.clone());
+    let body = blocks.pop().expect("top block").finish();
+    let loops = loops
+        .into_iter()
+        .map(|state| LoopInfo {
+            label: state.label,
+            count: state.count,
+            exits: match (state.exits, state.has_continue, state.has_exit) {
+                (Some(name), true, _) => ExitRecord::PerIteration(name),
+                (Some(name), false, true) => ExitRecord::Last(name),
+                _ => ExitRecord::None,
+            },
+        })
+        .collect();
+    Ok(Lowered {
+        body,
+        vars,
+        cells,
+        loops,
+        inputs,
+        outputs,
+        array_tangents,
+    })
+}
+
+/// What a name is bound to while lowering.
+#[derive(Clone)]
+enum Binding {
+    /// An immutable value: active or constant.
+    Value(Operand),
+    /// An active scalar assigned inside control flow.
+    Cell(CellId),
+    /// A passive variable assigned inside control flow or mutated.
+    PassiveCell(Ident),
+    /// An active aggregate (argument or local array) read through places.
+    Aggregate { base: TokenStream, tangent: Ident },
+    /// Declared with `let x;`, not assigned yet.
+    Unassigned,
+}
+
+/// An enclosing construct an exit may leave.
+enum Frame {
+    Body,
+    Loop { id: LoopId, label: Option<String> },
+    Match { flag: Ident },
+}
+
+struct LoopState {
+    label: TokenStream,
+    count: Ident,
+    next_code: u32,
+    has_exit: bool,
+    has_continue: bool,
+    exits: Option<Ident>,
+}
+
+impl LoopState {
+    fn new(label: TokenStream, count: Ident) -> Self {
+        LoopState {
+            label,
+            count,
+            next_code: 1,
+            has_exit: false,
+            has_continue: false,
+            exits: None,
         }
     }
-    let float = spec.float.to_token_stream();
-    for var in &vars {
-        types
-            .entry(var.to_string())
-            .or_insert_with(|| float.clone());
+}
+
+struct BlockBuilder {
+    loop_id: LoopId,
+    storage: Storage,
+    steps: Vec<(u32, Step)>,
+}
+
+impl BlockBuilder {
+    fn new(loop_id: LoopId, storage: Storage) -> Self {
+        BlockBuilder {
+            loop_id,
+            storage,
+            steps: Vec::new(),
+        }
     }
-    debug_assert!(const_steps.len() <= steps.len());
-    Ok(Lowered {
-        steps,
-        vars,
-        inputs,
-        output,
-        types,
-    })
+
+    fn finish(self) -> Block {
+        Block {
+            loop_id: self.loop_id,
+            storage: self.storage,
+            steps: self.steps,
+        }
+    }
+}
+
+/// A block's value and whether it ends by leaving (`break`, `return`..).
+struct Outcome {
+    value: Option<Operand>,
+    diverges: bool,
 }
 
 /// Names of float methods whose result is not a float (never differentiated).
@@ -163,46 +251,125 @@ const PREDICATES: &[&str] = &[
     "to_bits",
     "partial_cmp",
     "total_cmp",
+    "len",
+    "is_empty",
 ];
 
 struct Lowerer<'a> {
     spec: &'a FnSpec,
-    steps: Vec<Step>,
+    activity: Activity,
     vars: Vec<Ident>,
-    /// Local names in scope, innermost last; `None` = declared, unassigned.
-    scopes: Vec<HashMap<String, Option<Operand>>>,
-    /// Constant bindings by name, to record their type once it is known.
-    const_steps: HashMap<String, usize>,
-    types: HashMap<String, TokenStream>,
+    cells: Vec<Ident>,
+    loops: Vec<LoopState>,
+    scopes: Vec<HashMap<String, Binding>>,
+    blocks: Vec<BlockBuilder>,
+    frames: Vec<Frame>,
+    fresh: usize,
+    array_tangents: Vec<(Ident, Ident)>,
+    output_cells: Option<Vec<CellId>>,
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(spec: &'a FnSpec) -> Self {
+    fn new(spec: &'a FnSpec, activity: Activity) -> Self {
         Lowerer {
             spec,
-            steps: Vec::new(),
+            activity,
             vars: Vec::new(),
+            cells: Vec::new(),
+            loops: Vec::new(),
             scopes: vec![HashMap::new()],
-            const_steps: HashMap::new(),
-            types: HashMap::new(),
+            blocks: Vec::new(),
+            frames: Vec::new(),
+            fresh: 0,
+            array_tangents: Vec::new(),
+            output_cells: None,
         }
+    }
+
+    // ----- blocks and steps -----
+
+    fn block(&self) -> &BlockBuilder {
+        self.blocks.last().expect("there is always a block")
+    }
+
+    /// The exit-code counter of the current block's loop.
+    fn code(&self) -> u32 {
+        match self.block().loop_id {
+            UNGUARDED => 1,
+            id => self.loops[id].next_code,
+        }
+    }
+
+    fn push(&mut self, step: Step) {
+        let start = self.code();
+        self.push_at(start, step);
+    }
+
+    fn push_at(&mut self, start: u32, step: Step) {
+        self.blocks
+            .last_mut()
+            .expect("there is always a block")
+            .steps
+            .push((start, step));
+    }
+
+    /// Storage for blocks nested in the current one (branches).
+    fn nested_storage(&self) -> Storage {
+        match self.block().storage {
+            Storage::Tape => Storage::Tape,
+            _ => Storage::Slot,
+        }
+    }
+
+    fn fresh(&mut self, prefix: &str) -> Ident {
+        self.fresh += 1;
+        format_ident!("__{}{}", prefix, self.fresh)
+    }
+
+    fn new_var(&mut self, op: Op) -> Operand {
+        let var = self.vars.len();
+        let name = self.fresh("v");
+        self.vars.push(name);
+        self.push(Step::Active { var, op });
+        Operand::Var(var)
+    }
+
+    fn new_cell(&mut self) -> CellId {
+        let name = self.fresh("m");
+        self.cells.push(name);
+        self.cells.len() - 1
+    }
+
+    fn new_const(&mut self, expr: TokenStream, ty: Option<TokenStream>) -> Operand {
+        let name = self.fresh("c");
+        self.push(Step::Const {
+            name: name.clone(),
+            ty,
+            expr,
+        });
+        Operand::Const(name.to_token_stream())
+    }
+
+    fn zero(&self) -> TokenStream {
+        let real = self.spec.real();
+        quote!(#real::from_f64(0.0))
     }
 
     // ----- names -----
 
-    fn declare(&mut self, ident: &Ident, value: Option<Operand>) {
+    fn declare(&mut self, ident: &Ident, binding: Binding) {
         self.scopes
             .last_mut()
             .expect("there is always a scope")
-            .insert(ident.to_string(), value);
+            .insert(ident.to_string(), binding);
     }
 
-    fn local(&self, ident: &Ident) -> Option<&Option<Operand>> {
+    fn binding(&self, ident: &Ident) -> Option<&Binding> {
         let name = ident.to_string();
         self.scopes.iter().rev().find_map(|scope| scope.get(&name))
     }
 
-    fn assign(&mut self, ident: &Ident, value: Operand) {
+    fn rebind(&mut self, ident: &Ident, binding: Binding) {
         let name = ident.to_string();
         if let Some(slot) = self
             .scopes
@@ -210,7 +377,7 @@ impl<'a> Lowerer<'a> {
             .rev()
             .find_map(|scope| scope.get_mut(&name))
         {
-            *slot = Some(value);
+            *slot = binding;
         }
     }
 
@@ -220,78 +387,44 @@ impl<'a> Lowerer<'a> {
             Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => path
                 .path
                 .get_ident()
-                .filter(|ident| self.local(ident).is_some()),
+                .filter(|ident| self.binding(ident).is_some()),
+            Expr::Paren(paren) => self.local_ident(&paren.expr),
+            Expr::Group(group) => self.local_ident(&group.expr),
             _ => None,
         }
     }
 
-    fn is_active_local(&self, ident: &Ident) -> bool {
-        matches!(self.local(ident), Some(Some(Operand::Var(_))))
+    fn is_active_binding(&self, ident: &Ident) -> bool {
+        matches!(
+            self.binding(ident),
+            Some(Binding::Value(Operand::Var(_)) | Binding::Cell(_) | Binding::Aggregate { .. })
+        )
     }
 
-    // ----- new bindings -----
-
-    fn new_var(&mut self, op: Op) -> Operand {
-        let var = self.vars.len();
-        self.vars.push(format_ident!("__v{}", var));
-        self.steps.push(Step::Active { var, op });
-        Operand::Var(var)
-    }
-
-    fn new_const(&mut self, expr: TokenStream, ty: Option<TokenStream>) -> Operand {
-        let name = format_ident!("__c{}", self.const_steps.len());
-        self.const_steps.insert(name.to_string(), self.steps.len());
-        self.steps.push(Step::Const {
-            name: name.clone(),
-            ty,
-            expr,
-        });
-        Operand::Const(name.to_token_stream())
-    }
-
-    /// Records that `operand` is used as a value of the float type.
-    fn float_operand(&mut self, operand: Operand) -> Operand {
-        let float = self.spec.float.to_token_stream();
-        self.type_operand(operand, float)
-    }
-
-    fn type_operand(&mut self, operand: Operand, ty: TokenStream) -> Operand {
-        if let Operand::Const(tokens) = &operand {
-            if let Some(&index) = self.const_steps.get(&tokens.to_string()) {
-                if let Step::Const {
-                    ty: slot @ None, ..
-                } = &mut self.steps[index]
-                {
-                    *slot = Some(ty);
-                }
-            }
+    /// The forward-sweep tokens of a local's current value.
+    fn current_tokens(&self, ident: &Ident) -> syn::Result<TokenStream> {
+        match self.binding(ident) {
+            Some(Binding::Value(operand)) => Ok(self.operand_tokens(operand)),
+            Some(Binding::Cell(cell)) => Ok(self.cells[*cell].to_token_stream()),
+            Some(Binding::PassiveCell(name)) => Ok(name.to_token_stream()),
+            Some(Binding::Aggregate { base, .. }) => Ok(base.clone()),
+            Some(Binding::Unassigned) | None => Err(unassigned_error(ident)),
         }
-        operand
+    }
+
+    fn operand_tokens(&self, operand: &Operand) -> TokenStream {
+        match operand {
+            Operand::Var(var) => self.vars[*var].to_token_stream(),
+            Operand::Const(tokens) => tokens.clone(),
+        }
     }
 
     // ----- activity -----
 
-    /// Whether `expr` reads an active local.
+    /// Whether `expr` depends on an active value.
     fn is_active(&self, expr: &Expr) -> bool {
-        struct Finder<'l, 'a> {
-            lowerer: &'l Lowerer<'a>,
-            found: bool,
-        }
-        impl<'ast> Visit<'ast> for Finder<'_, '_> {
-            fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
-                if path.qself.is_none() {
-                    if let Some(ident) = path.path.get_ident() {
-                        self.found |= self.lowerer.is_active_local(ident);
-                    }
-                }
-            }
-        }
-        let mut finder = Finder {
-            lowerer: self,
-            found: false,
-        };
-        finder.visit_expr(expr);
-        finder.found
+        let lowerer = self;
+        activity::mentions(expr, &|ident: &Ident| lowerer.is_active_binding(ident))
     }
 
     /// Checks that a passive expression can be emitted verbatim.
@@ -311,22 +444,29 @@ impl<'a> Lowerer<'a> {
         impl<'ast> Visit<'ast> for Checker<'_, '_> {
             fn visit_expr(&mut self, expr: &'ast Expr) {
                 match expr {
-                    Expr::Macro(mac) => self.fail(macro_error(mac.mac.path.span(), &mac.mac.path)),
+                    Expr::Macro(mac) if !mac.mac.path.is_ident("vec") => {
+                        self.fail(macro_error(&mac.mac.path))
+                    }
                     Expr::Unsafe(block) => self.fail(unsafe_error(block.unsafe_token.span())),
+                    Expr::Closure(closure) => self.fail(syn::Error::new_spanned(
+                        closure,
+                        "closures are not supported inside #[differentiable] functions; \
+                         write the computation out, or move it to a helper function",
+                    )),
                     Expr::Assign(assign) if self.lowerer.local_ident(&assign.left).is_some() => {
-                        self.fail(nested_assignment_error(assign.span()))
+                        self.fail(nested_assignment_error(assign))
                     }
                     Expr::Binary(binary)
                         if is_compound_assignment(&binary.op)
                             && self.lowerer.local_ident(&binary.left).is_some() =>
                     {
-                        self.fail(nested_assignment_error(binary.span()))
+                        self.fail(nested_assignment_error(binary))
                     }
                     _ => syn::visit::visit_expr(self, expr),
                 }
             }
             fn visit_stmt_macro(&mut self, mac: &'ast syn::StmtMacro) {
-                self.fail(macro_error(mac.mac.path.span(), &mac.mac.path));
+                self.fail(macro_error(&mac.mac.path));
             }
         }
         let mut checker = Checker {
@@ -337,7 +477,7 @@ impl<'a> Lowerer<'a> {
         checker.error.map_or(Ok(()), Err)
     }
 
-    /// `expr` with every local renamed to its current binding.
+    /// `expr` with every local renamed to its current forward name.
     fn substitute(&self, expr: &Expr) -> syn::Result<TokenStream> {
         struct Renamer<'l, 'a> {
             lowerer: &'l Lowerer<'a>,
@@ -345,19 +485,39 @@ impl<'a> Lowerer<'a> {
         }
         impl VisitMut for Renamer<'_, '_> {
             fn visit_expr_mut(&mut self, expr: &mut Expr) {
-                if let Some(ident) = self.lowerer.local_ident(expr) {
-                    match self.lowerer.local(ident) {
-                        Some(Some(value)) => {
-                            let tokens = self.lowerer.operand_tokens(value);
-                            *expr = syn::parse_quote!(#tokens);
-                        }
-                        _ => {
-                            if self.error.is_none() {
-                                self.error = Some(unassigned_error(ident));
+                if let Expr::Path(path) = expr {
+                    if let Some(ident) = path
+                        .path
+                        .get_ident()
+                        .filter(|_| path.qself.is_none())
+                        .filter(|ident| self.lowerer.binding(ident).is_some())
+                    {
+                        match self.lowerer.current_tokens(ident) {
+                            Ok(tokens) => *expr = syn::parse_quote!(#tokens),
+                            Err(error) => {
+                                self.error.get_or_insert(error);
                             }
                         }
+                        return;
                     }
-                    return;
+                }
+                if let Expr::Macro(mac) = expr {
+                    // `vec![..]` arguments are expressions: rename inside them.
+                    if let Ok(args) = mac.mac.parse_body_with(
+                        syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+                    ) {
+                        let mut args: Vec<Expr> = args.into_iter().collect();
+                        args.iter_mut().for_each(|arg| self.visit_expr_mut(arg));
+                        mac.mac.tokens = quote!(#(#args),*);
+                        return;
+                    }
+                    if let Ok(mut repeat) = mac.mac.parse_body::<VecRepeat>() {
+                        self.visit_expr_mut(&mut repeat.value);
+                        self.visit_expr_mut(&mut repeat.count);
+                        let (value, count) = (&repeat.value, &repeat.count);
+                        mac.mac.tokens = quote!(#value; #count);
+                        return;
+                    }
                 }
                 syn::visit_mut::visit_expr_mut(self, expr);
             }
@@ -374,13 +534,6 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn operand_tokens(&self, operand: &Operand) -> TokenStream {
-        match operand {
-            Operand::Var(var) => self.vars[*var].to_token_stream(),
-            Operand::Const(tokens) => tokens.clone(),
-        }
-    }
-
     /// A passive expression as an operand: inline when atomic, else bound.
     fn passive(&mut self, expr: &Expr, ty: Option<TokenStream>) -> syn::Result<Operand> {
         self.check_passive(expr)?;
@@ -389,12 +542,6 @@ impl<'a> Lowerer<'a> {
             || matches!(expr, Expr::Path(_)) && self.local_ident(expr).is_none();
         if atomic && ty.is_none() {
             Ok(Operand::Const(tokens))
-        } else if let Some(ident) = self.local_ident(expr).filter(|_| ty.is_none()) {
-            // A local constant keeps its binding.
-            self.local(ident)
-                .cloned()
-                .flatten()
-                .ok_or_else(|| unassigned_error(ident))
         } else {
             Ok(self.new_const(tokens, ty))
         }
@@ -402,75 +549,183 @@ impl<'a> Lowerer<'a> {
 
     // ----- statements -----
 
-    fn lower_stmts(&mut self, stmts: &[Stmt], fn_body: bool) -> syn::Result<Option<Operand>> {
-        for (index, stmt) in stmts.iter().enumerate() {
-            let last = index + 1 == stmts.len();
-            match stmt {
-                Stmt::Local(local) => self.lower_local(local)?,
-                Stmt::Item(item) => {
-                    return Err(syn::Error::new(
-                        item.span(),
-                        "items (fn, struct, const, use, ..) inside a #[differentiable] function \
-                         are not supported; move this item out of the function",
-                    ))
-                }
-                Stmt::Macro(mac) => {
-                    return Err(macro_error(mac.mac.path.span(), &mac.mac.path));
-                }
-                Stmt::Expr(Expr::Return(ret), _) => {
-                    return match (&ret.expr, fn_body && last) {
-                        (Some(value), true) => self.lower_expr(value).map(Some),
-                        (None, true) => Err(syn::Error::new(
-                            ret.span(),
-                            "a #[differentiable] function must return a value",
-                        )),
-                        (_, false) => Err(syn::Error::new(
-                            ret.return_token.span(),
-                            "early `return` is not supported by #[differentiable] yet: \
-                             return only as the last statement of the function body",
-                        )),
-                    };
-                }
-                Stmt::Expr(expr, None) if last => return self.lower_expr(expr).map(Some),
-                Stmt::Expr(expr, _) => self.lower_effect(expr)?,
+    /// The function body: statements, then the returned value(s).
+    fn lower_fn_body(&mut self, stmts: &[Stmt], end: Span) -> syn::Result<Option<Vec<Operand>>> {
+        let Some((last, init)) = stmts.split_last() else {
+            return Err(syn::Error::new(
+                end,
+                "a #[differentiable] function must end with the expression it returns",
+            ));
+        };
+        for stmt in init {
+            self.lower_stmt(stmt)?;
+        }
+        match last {
+            Stmt::Expr(Expr::Return(ret), _) => match &ret.expr {
+                Some(value) => self.lower_output(value).map(Some),
+                None => Err(syn::Error::new_spanned(
+                    ret,
+                    "a #[differentiable] function must return a value",
+                )),
+            },
+            Stmt::Expr(expr, None) => self.lower_output(expr).map(Some),
+            Stmt::Expr(expr, Some(_)) if is_exit(expr) => {
+                self.lower_stmt(last)?;
+                Ok(None)
+            }
+            other => {
+                self.lower_stmt(other)?;
+                Err(syn::Error::new(
+                    end,
+                    "a #[differentiable] function must end with the expression it returns",
+                ))
             }
         }
-        Ok(None)
     }
 
-    fn lower_block(&mut self, block: &Block) -> syn::Result<Option<Operand>> {
+    /// The returned value: one operand, or one per tuple element.
+    fn lower_output(&mut self, expr: &Expr) -> syn::Result<Vec<Operand>> {
+        if self.spec.outputs == 1 {
+            return Ok(vec![self.lower_expr(expr)?]);
+        }
+        match strip_parens(expr) {
+            Expr::Tuple(tuple) if tuple.elems.len() == self.spec.outputs => tuple
+                .elems
+                .iter()
+                .map(|elem| self.lower_expr(elem))
+                .collect(),
+            other => Err(syn::Error::new_spanned(
+                other,
+                format!(
+                    "return a tuple expression of {} values, `(a, b, ..)`",
+                    self.spec.outputs
+                ),
+            )),
+        }
+    }
+
+    fn lower_stmt(&mut self, stmt: &Stmt) -> syn::Result<()> {
+        match stmt {
+            Stmt::Local(local) => self.lower_local(local),
+            Stmt::Item(item) => Err(syn::Error::new_spanned(
+                item,
+                "items (fn, struct, const, use, ..) inside a #[differentiable] function \
+                 are not supported; move this item out of the function",
+            )),
+            Stmt::Macro(mac) => Err(macro_error(&mac.mac.path)),
+            Stmt::Expr(expr, _) => self.lower_effect(expr),
+        }
+    }
+
+    /// Lowers a block's statements in a new scope.
+    fn lower_block(&mut self, stmts: &[Stmt], want_value: bool) -> syn::Result<Outcome> {
         self.scopes.push(HashMap::new());
-        let value = self.lower_stmts(&block.stmts, false);
+        let result = self.lower_block_stmts(stmts, want_value);
         self.scopes.pop();
-        value
+        result
+    }
+
+    fn lower_block_stmts(&mut self, stmts: &[Stmt], want_value: bool) -> syn::Result<Outcome> {
+        let diverges = stmts.last().is_some_and(|stmt| match stmt {
+            Stmt::Expr(expr, _) => is_exit(expr),
+            _ => false,
+        });
+        for (index, stmt) in stmts.iter().enumerate() {
+            let last = index + 1 == stmts.len();
+            if let (true, true, Stmt::Expr(expr, None)) = (last, want_value, stmt) {
+                if !is_exit(expr) {
+                    let value = self.lower_expr(expr)?;
+                    return Ok(Outcome {
+                        value: Some(value),
+                        diverges: false,
+                    });
+                }
+            }
+            self.lower_stmt(stmt)?;
+        }
+        Ok(Outcome {
+            value: None,
+            diverges,
+        })
     }
 
     fn lower_local(&mut self, local: &Local) -> syn::Result<()> {
-        let (ident, ty) = match &local.pat {
+        let (ident, mutable, ty) = match &local.pat {
             Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                (pat.ident.clone(), None)
+                (pat.ident.clone(), pat.mutability.is_some(), None)
             }
             Pat::Type(typed) => match &*typed.pat {
-                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                    (pat.ident.clone(), Some(typed.ty.to_token_stream()))
-                }
-                other => return Err(pattern_error(other.span())),
+                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => (
+                    pat.ident.clone(),
+                    pat.mutability.is_some(),
+                    Some(typed.ty.to_token_stream()),
+                ),
+                other => return Err(pattern_error(other)),
             },
-            other => return Err(pattern_error(other.span())),
+            other => return Err(pattern_error(other)),
         };
-        let value = match &local.init {
-            None => None,
-            Some(init) => {
-                if let Some((_, diverge)) = &init.diverge {
-                    return Err(syn::Error::new(
-                        diverge.span(),
-                        "`let .. else` is not supported by #[differentiable]",
-                    ));
-                }
-                Some(self.lower_bound_value(&init.expr, ty)?)
+        let Some(init) = &local.init else {
+            self.declare(&ident, Binding::Unassigned);
+            return Ok(());
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            return Err(syn::Error::new_spanned(
+                diverge,
+                "`let .. else` is not supported by #[differentiable]; use a plain `let`",
+            ));
+        }
+        let name = ident.to_string();
+        let element_assigned = self.activity.element_assigned.contains(&name);
+        let active_name = self.activity.active.contains(&name);
+        let binding = if element_assigned && active_name {
+            if self.is_active(&init.expr) {
+                return Err(syn::Error::new_spanned(
+                    &init.expr,
+                    "a local array written element by element must start from constants \
+                     (`[0.0; N]`, `vec![0.0; n]`); copy active values in with assignments",
+                ));
             }
+            self.check_passive(&init.expr)?;
+            let init_tokens = self.substitute(&init.expr)?;
+            let init_tokens = match ty {
+                Some(ty) => quote!({ let __init: #ty = #init_tokens; __init }),
+                None => init_tokens,
+            };
+            let array = self.fresh("a");
+            let zero = self.fresh("z");
+            let tangent = format_ident!("__d_{}", array);
+            self.array_tangents.push((array.clone(), tangent.clone()));
+            self.push(Step::Array {
+                name: array.clone(),
+                zero,
+                init: init_tokens,
+            });
+            Binding::Aggregate {
+                base: array.to_token_stream(),
+                tangent,
+            }
+        } else if (element_assigned || mutable) && !active_name {
+            if self.is_active(&init.expr) {
+                // The flow-insensitive analysis missed it; treat as active.
+                Binding::Value(self.lower_bound_value(&init.expr, ty)?)
+            } else {
+                self.check_passive(&init.expr)?;
+                let tokens = self.substitute(&init.expr)?;
+                let tokens = match ty {
+                    Some(ty) => quote!({ let __init: #ty = #tokens; __init }),
+                    None => tokens,
+                };
+                let name = self.fresh("q");
+                self.push(Step::PassiveCell {
+                    name: name.clone(),
+                    init: tokens,
+                });
+                Binding::PassiveCell(name)
+            }
+        } else {
+            Binding::Value(self.lower_bound_value(&init.expr, ty)?)
         };
-        self.declare(&ident, value);
+        self.declare(&ident, binding);
         Ok(())
     }
 
@@ -478,12 +733,8 @@ impl<'a> Lowerer<'a> {
     fn lower_bound_value(&mut self, expr: &Expr, ty: Option<TokenStream>) -> syn::Result<Operand> {
         if !needs_structure(expr) && !self.is_active(expr) {
             if let Some(ident) = self.local_ident(expr) {
-                if ty.is_none() {
-                    return self
-                        .local(ident)
-                        .cloned()
-                        .flatten()
-                        .ok_or_else(|| unassigned_error(ident));
+                if let (None, Some(Binding::Value(value))) = (&ty, self.binding(ident)) {
+                    return Ok(value.clone());
                 }
             }
             self.check_passive(expr)?;
@@ -491,35 +742,55 @@ impl<'a> Lowerer<'a> {
             return Ok(self.new_const(tokens, ty));
         }
         match self.lower_expr(expr)? {
-            Operand::Const(tokens) if !self.const_steps.contains_key(&tokens.to_string()) => {
-                Ok(self.new_const(tokens, ty))
-            }
+            Operand::Const(tokens) if is_inline(&tokens) => Ok(self.new_const(tokens, ty)),
             value => Ok(value),
         }
     }
 
     fn lower_effect(&mut self, expr: &Expr) -> syn::Result<()> {
         match expr {
-            Expr::Assign(assign) => {
-                let ident = self.assigned_local(&assign.left)?;
-                let value = self.lower_bound_value(&assign.right, None)?;
-                self.assign(&ident, value);
-                Ok(())
-            }
+            Expr::Assign(assign) => self.lower_assign(&assign.left, &assign.right, None),
             Expr::Binary(binary) if is_compound_assignment(&binary.op) => {
-                let ident = self.assigned_local(&binary.left)?;
-                let current = self
-                    .local(&ident)
-                    .cloned()
-                    .flatten()
-                    .ok_or_else(|| unassigned_error(&ident))?;
-                let rhs = self.lower_expr(&binary.right)?;
-                let value = self.binary(&binary.op, current, rhs)?;
-                self.assign(&ident, value);
-                Ok(())
+                self.lower_assign(&binary.left, &binary.right, Some(&binary.op))
             }
             Expr::Block(block) if block.attrs.is_empty() && block.label.is_none() => {
-                self.lower_block(&block.block).map(drop)
+                self.lower_block(&block.block.stmts, false).map(drop)
+            }
+            Expr::Paren(paren) => self.lower_effect(&paren.expr),
+            Expr::If(if_expr) => self.lower_if(if_expr, false).map(drop),
+            Expr::Match(match_expr) => self.lower_match(match_expr, false).map(drop),
+            Expr::ForLoop(for_loop) => self.lower_for(for_loop),
+            Expr::While(while_loop) => self.lower_while(while_loop),
+            Expr::Loop(loop_expr) => self.lower_loop(loop_expr),
+            Expr::Break(exit) => {
+                if let Some(value) = &exit.expr {
+                    return Err(syn::Error::new_spanned(
+                        value,
+                        "`break` with a value is not supported by #[differentiable]; assign \
+                         the value to a variable before `break`",
+                    ));
+                }
+                self.lower_exit(ExitKind::Break, exit.label.as_ref(), exit.span())
+            }
+            Expr::Continue(exit) => {
+                self.lower_exit(ExitKind::Continue, exit.label.as_ref(), exit.span())
+            }
+            Expr::Return(ret) => {
+                let Some(value) = &ret.expr else {
+                    return Err(syn::Error::new_spanned(
+                        ret,
+                        "a #[differentiable] function must return a value",
+                    ));
+                };
+                let values = self.lower_output(value)?;
+                let cells = self
+                    .output_cells
+                    .clone()
+                    .expect("functions with early returns have output cells");
+                for (cell, value) in cells.into_iter().zip(values) {
+                    self.push(Step::Write { cell, value });
+                }
+                self.lower_exit(ExitKind::Return, None, ret.span())
             }
             expr if needs_structure(expr) || self.is_active(expr) => {
                 self.lower_expr(expr).map(drop)
@@ -527,21 +798,110 @@ impl<'a> Lowerer<'a> {
             expr => {
                 self.check_passive(expr)?;
                 let tokens = self.substitute(expr)?;
-                self.steps.push(Step::Effect(tokens));
+                self.push(Step::Effect(tokens));
                 Ok(())
             }
         }
     }
 
-    fn assigned_local(&self, target: &Expr) -> syn::Result<Ident> {
-        match self.local_ident(target) {
-            Some(ident) => Ok(ident.clone()),
-            None => Err(syn::Error::new(
-                target.span(),
-                "#[differentiable] can only assign to local variables; \
-                 assignment to fields, indices or captured references is not supported",
-            )),
+    fn lower_assign(&mut self, target: &Expr, value: &Expr, op: Option<&BinOp>) -> syn::Result<()> {
+        if let Some(ident) = self.local_ident(target) {
+            let ident = ident.clone();
+            let binding = self.binding(&ident).cloned().expect("local");
+            return match binding {
+                Binding::Value(current) => {
+                    let new = match op {
+                        Some(op) => {
+                            let rhs = self.lower_expr(value)?;
+                            self.binary(op, current, rhs)?
+                        }
+                        None => self.lower_bound_value(value, None)?,
+                    };
+                    self.rebind(&ident, Binding::Value(new));
+                    Ok(())
+                }
+                Binding::Unassigned => {
+                    if op.is_some() {
+                        return Err(unassigned_error(&ident));
+                    }
+                    let new = self.lower_bound_value(value, None)?;
+                    self.rebind(&ident, Binding::Value(new));
+                    Ok(())
+                }
+                Binding::Cell(cell) => {
+                    let new = match op {
+                        Some(op) => {
+                            let current = self.new_var(Op::Read(cell));
+                            let rhs = self.lower_expr(value)?;
+                            self.binary(op, current, rhs)?
+                        }
+                        None => self.lower_expr(value)?,
+                    };
+                    self.push(Step::Write { cell, value: new });
+                    Ok(())
+                }
+                Binding::PassiveCell(name) => {
+                    if self.is_active(value) {
+                        return Err(syn::Error::new_spanned(
+                            value,
+                            format!(
+                                "`{ident}` holds a constant but this assigns it a value that \
+                                 depends on an active argument; declare `{ident}` from an \
+                                 active expression or wrap this value in `no_grad(..)`"
+                            ),
+                        ));
+                    }
+                    self.check_passive(value)?;
+                    let rhs = self.substitute(value)?;
+                    let new = match op {
+                        Some(op) => {
+                            let symbol = binary_symbol(op);
+                            quote!(#name #symbol (#rhs))
+                        }
+                        None => rhs,
+                    };
+                    self.push(Step::PassiveWrite { name, value: new });
+                    Ok(())
+                }
+                Binding::Aggregate { .. } => Err(syn::Error::new_spanned(
+                    target,
+                    "a differentiable aggregate cannot be reassigned as a whole; assign its \
+                     elements (`a[i] = ..`)",
+                )),
+            };
         }
+        if let Some(place) = self.place_of(target)? {
+            let new = match op {
+                Some(op) => {
+                    let current = self.new_var(Op::Load(place.clone()));
+                    let rhs = self.lower_expr(value)?;
+                    self.binary(op, current, rhs)?
+                }
+                None => self.lower_expr(value)?,
+            };
+            self.push(Step::Store { place, value: new });
+            return Ok(());
+        }
+        if !self.is_active(target) && !self.is_active(value) {
+            let whole = match op {
+                Some(op) => {
+                    let symbol = op.to_token_stream();
+                    let (target, value) = (self.substitute(target)?, self.substitute(value)?);
+                    quote!(#target #symbol #value)
+                }
+                None => {
+                    let (target, value) = (self.substitute(target)?, self.substitute(value)?);
+                    quote!(#target = #value)
+                }
+            };
+            self.push(Step::Effect(whole));
+            return Ok(());
+        }
+        Err(syn::Error::new_spanned(
+            target,
+            "#[differentiable] can only assign to local variables and to elements of local \
+             arrays; compute the value into a local (`let v = ..;`) instead",
+        ))
     }
 
     // ----- expressions -----
@@ -551,24 +911,28 @@ impl<'a> Lowerer<'a> {
             Expr::Paren(paren) => return self.lower_expr(&paren.expr),
             Expr::Group(group) => return self.lower_expr(&group.expr),
             Expr::Block(block) if block.attrs.is_empty() && block.label.is_none() => {
-                self.scopes.push(HashMap::new());
-                let value = self.lower_stmts(&block.block.stmts, false);
-                self.scopes.pop();
-                return match value? {
-                    Some(value) => Ok(value),
-                    None => Err(syn::Error::new(
-                        block.span(),
+                let outcome = self.lower_block(&block.block.stmts, true)?;
+                return outcome.value.ok_or_else(|| {
+                    syn::Error::new_spanned(
+                        block,
                         "this block has no value: end it with an expression",
-                    )),
-                };
+                    )
+                });
+            }
+            Expr::If(if_expr) => {
+                return self.lower_if(if_expr, true)?.ok_or_else(|| {
+                    syn::Error::new_spanned(if_expr, "this `if` has no value")
+                })
+            }
+            Expr::Match(match_expr) => {
+                return self.lower_match(match_expr, true)?.ok_or_else(|| {
+                    syn::Error::new_spanned(match_expr, "this `match` has no value")
+                })
             }
             Expr::Path(_) => {
                 if let Some(ident) = self.local_ident(expr) {
-                    return self
-                        .local(ident)
-                        .cloned()
-                        .flatten()
-                        .ok_or_else(|| unassigned_error(ident));
+                    let ident = ident.clone();
+                    return self.read_local(&ident);
                 }
             }
             _ => {}
@@ -583,37 +947,131 @@ impl<'a> Lowerer<'a> {
             Expr::Unary(unary) => match unary.op {
                 UnOp::Neg(_) => {
                     let operand = self.lower_expr(&unary.expr)?;
-                    let operand = self.float_operand(operand);
                     Ok(self.new_var(Op::Neg(operand)))
                 }
-                _ => Err(syn::Error::new(
-                    unary.op.span(),
+                UnOp::Deref(_) => {
+                    if let Some(place) = self.place_of(expr)? {
+                        return Ok(self.new_var(Op::Load(place)));
+                    }
+                    self.lower_expr(&unary.expr)
+                }
+                _ => Err(syn::Error::new_spanned(
+                    unary,
                     "this operator cannot be applied to an active (differentiated) value",
                 )),
             },
             Expr::Binary(binary) => {
                 if is_compound_assignment(&binary.op) {
-                    return Err(nested_assignment_error(binary.span()));
+                    return Err(nested_assignment_error(binary));
                 }
                 let lhs = self.lower_expr(&binary.left)?;
                 let rhs = self.lower_expr(&binary.right)?;
                 self.binary(&binary.op, lhs, rhs)
             }
+            Expr::Field(_) | Expr::Index(_) => match self.place_of(expr)? {
+                Some(place) => Ok(self.new_var(Op::Load(place))),
+                None => Err(syn::Error::new_spanned(
+                    expr,
+                    "#[differentiable] reads fields and elements only of differentiable \
+                     arguments and local arrays",
+                )),
+            },
             Expr::MethodCall(call) => self.lower_method_call(call),
             Expr::Call(call) => self.lower_call(call),
-            Expr::Cast(cast) => Err(syn::Error::new(
-                cast.as_token.span(),
-                "an `as` cast of an active value is not differentiable; keep one float type \
-                 throughout, or wrap the value in `no_grad(..)` to use it as a constant",
+            Expr::Cast(cast) => Err(syn::Error::new_spanned(
+                cast,
+                "an `as` cast of an active value to a float type is not differentiable; keep \
+                 one float type throughout, or write `no_grad(..)` around the value to use it \
+                 as a constant",
             )),
-            Expr::Assign(assign) => Err(nested_assignment_error(assign.span())),
-            other => Err(syn::Error::new(
-                other.span(),
+            Expr::Assign(assign) => Err(nested_assignment_error(assign)),
+            Expr::Reference(reference) => Err(syn::Error::new_spanned(
+                reference,
+                "a reference to an active value can only be passed to a #[differentiable] \
+                 function",
+            )),
+            Expr::Closure(closure) => Err(syn::Error::new_spanned(
+                closure,
+                "closures are not supported inside #[differentiable] functions; write the \
+                 computation out, or move it to a #[differentiable] helper function",
+            )),
+            other => Err(syn::Error::new_spanned(
+                other,
                 "this expression is not supported by #[differentiable]; supported are \
-                 arithmetic (+ - * /, unary -), elementary functions, local variables, \
-                 literals, constants and blocks",
+                 arithmetic, elementary functions, calls of #[differentiable] functions, \
+                 locals, fields and elements of differentiable values, literals, constants, \
+                 blocks, `if`, `match` and loops",
             )),
         }
+    }
+
+    fn read_local(&mut self, ident: &Ident) -> syn::Result<Operand> {
+        match self.binding(ident).cloned() {
+            Some(Binding::Value(operand)) => Ok(operand),
+            Some(Binding::Cell(cell)) => Ok(self.new_var(Op::Read(cell))),
+            Some(Binding::PassiveCell(name)) => Ok(self.new_const(quote!(#name), None)),
+            Some(Binding::Aggregate { .. }) => Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`{ident}` is a differentiable aggregate: read its elements (`{ident}.a`, \
+                     `{ident}[i]`) or pass `&{ident}` to a #[differentiable] function"
+                ),
+            )),
+            Some(Binding::Unassigned) | None => Err(unassigned_error(ident)),
+        }
+    }
+
+    /// The place `expr` denotes inside an active aggregate, if it does.
+    fn place_of(&mut self, expr: &Expr) -> syn::Result<Option<Place>> {
+        match expr {
+            Expr::Paren(paren) => self.place_of(&paren.expr),
+            Expr::Group(group) => self.place_of(&group.expr),
+            Expr::Unary(unary) if matches!(unary.op, UnOp::Deref(_)) => self.place_of(&unary.expr),
+            Expr::Path(_) => {
+                let Some(ident) = self.local_ident(expr) else {
+                    return Ok(None);
+                };
+                match self.binding(ident) {
+                    Some(Binding::Aggregate { base, tangent }) => Ok(Some(Place {
+                        base: base.clone(),
+                        tangent: tangent.clone(),
+                        path: Vec::new(),
+                    })),
+                    _ => Ok(None),
+                }
+            }
+            Expr::Field(field) => match self.place_of(&field.base)? {
+                Some(mut place) => {
+                    place.path.push(PathSeg::Field(field.member.clone()));
+                    Ok(Some(place))
+                }
+                None => Ok(None),
+            },
+            Expr::Index(index) => match self.place_of(&index.expr)? {
+                Some(mut place) => {
+                    let position = self.index_operand(&index.index)?;
+                    place.path.push(PathSeg::Index(position));
+                    Ok(Some(place))
+                }
+                None => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// An index: passive, evaluated on primal values.
+    fn index_operand(&mut self, expr: &Expr) -> syn::Result<Operand> {
+        self.check_passive(expr)?;
+        let tokens = self.substitute(expr)?;
+        if matches!(expr, Expr::Lit(_)) {
+            return Ok(Operand::Const(tokens));
+        }
+        if let Some(ident) = self.local_ident(expr) {
+            if let Some(Binding::Value(Operand::Const(name))) = self.binding(ident) {
+                return Ok(Operand::Const(name.clone()));
+            }
+        }
+        Ok(self.new_const(tokens, None))
     }
 
     /// Applies a binary arithmetic operator (plain or compound) to two operands.
@@ -624,8 +1082,8 @@ impl<'a> Lowerer<'a> {
             BinOp::Mul(_) | BinOp::MulAssign(_) => Op::Mul,
             BinOp::Div(_) | BinOp::DivAssign(_) => Op::Div,
             other => {
-                return Err(syn::Error::new(
-                    other.span(),
+                return Err(syn::Error::new_spanned(
+                    other,
                     format!(
                         "the operator `{}` is not differentiable; supported are + - * / \
                          and their compound assignments",
@@ -638,8 +1096,6 @@ impl<'a> Lowerer<'a> {
             let symbol = binary_symbol(op);
             return Ok(self.new_const(quote!(#a #symbol #b), None));
         }
-        let lhs = self.float_operand(lhs);
-        let rhs = self.float_operand(rhs);
         Ok(self.new_var(build(lhs, rhs)))
     }
 
@@ -648,26 +1104,41 @@ impl<'a> Lowerer<'a> {
         if PREDICATES.contains(&name.as_str()) {
             return self.passive(&Expr::MethodCall(call.clone()), None);
         }
+        if name == "clone" && call.args.is_empty() {
+            return self.lower_expr(&call.receiver);
+        }
+        if let Some(receiver) = self.place_of(&call.receiver)? {
+            if receiver.path.is_empty() || rules::lookup(&name).is_none() {
+                let method = format_ident!("{}__vjp", call.method);
+                let turbofish = &call.turbofish;
+                return self.lower_diff_call(
+                    quote!(#method #turbofish),
+                    Some(receiver),
+                    call.args.iter(),
+                );
+            }
+        }
         let Some(rule) = rules::lookup(&name) else {
-            return Err(unknown_function_error(call.method.span(), &name));
+            return Err(unknown_method_error(&call.method));
         };
         if let Some(turbofish) = &call.turbofish {
-            return Err(syn::Error::new(
-                turbofish.span(),
+            return Err(syn::Error::new_spanned(
+                turbofish,
                 "elementary functions take no type arguments",
             ));
         }
         let operands: Vec<&Expr> = std::iter::once(&*call.receiver)
             .chain(call.args.iter())
             .collect();
-        self.elementary(rule, &operands, call.span())
+        self.elementary(rule, &operands, call)
     }
 
     fn lower_call(&mut self, call: &ExprCall) -> syn::Result<Operand> {
         let Expr::Path(path) = &*call.func else {
-            return Err(syn::Error::new(
-                call.func.span(),
-                "#[differentiable] can only differentiate calls to named functions",
+            return Err(syn::Error::new_spanned(
+                &call.func,
+                "#[differentiable] can only differentiate calls to named functions: call it \
+                 by its path (`f64::sin(x)`, `helper(x)`)",
             ));
         };
         let last = path
@@ -682,13 +1153,70 @@ impl<'a> Lowerer<'a> {
         if self.names_real_method(path) {
             if let Some(rule) = rules::lookup(&last) {
                 let operands: Vec<&Expr> = call.args.iter().collect();
-                return self.elementary(rule, &operands, call.span());
+                return self.elementary(rule, &operands, call);
+            }
+            return Err(unknown_method_error(
+                &path.path.segments.last().expect("a path").ident,
+            ));
+        }
+        if path.qself.is_some() {
+            return Err(syn::Error::new_spanned(
+                path,
+                "#[differentiable] calls other functions by plain path (`helper(x)`, \
+                 `module::helper(x)`)",
+            ));
+        }
+        // Another #[differentiable] function: `path::__vjp`, with its turbofish.
+        let mut callee = path.path.clone();
+        let last = callee.segments.last_mut().expect("a path");
+        let turbofish = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
+        let turbofish = match turbofish {
+            syn::PathArguments::AngleBracketed(args) => quote!(::#args),
+            _ => TokenStream::new(),
+        };
+        let vjp = Ident::new("__vjp", last.ident.span());
+        self.lower_diff_call(quote!(#callee::#vjp #turbofish), None, call.args.iter())
+    }
+
+    fn lower_diff_call<'e>(
+        &mut self,
+        callee: TokenStream,
+        receiver: Option<Place>,
+        args: impl Iterator<Item = &'e Expr>,
+    ) -> syn::Result<Operand> {
+        let mut lowered = Vec::new();
+        for arg in args {
+            let by_ref = matches!(arg, Expr::Reference(_));
+            let inner = match arg {
+                Expr::Reference(reference) => &*reference.expr,
+                other => other,
+            };
+            if let Some(place) = self.place_of(inner)? {
+                let aggregate = by_ref || place.path.is_empty();
+                if aggregate {
+                    lowered.push(CallArg::Place { place, by_ref });
+                    continue;
+                }
+            }
+            if self.is_active(arg) {
+                lowered.push(CallArg::Scalar(self.lower_expr(arg)?));
+            } else {
+                self.check_passive(arg)?;
+                lowered.push(CallArg::Passive(self.substitute(arg)?));
             }
         }
-        Err(unknown_function_error(
-            path.span(),
-            &path.path.to_token_stream().to_string().replace(' ', ""),
-        ))
+        let var = self.vars.len();
+        let name = self.fresh("v");
+        self.vars.push(name);
+        let pullback = self.fresh("pb");
+        self.push(Step::Call {
+            var,
+            pullback,
+            callee,
+            receiver,
+            args: lowered,
+        });
+        Ok(Operand::Var(var))
     }
 
     /// `T::f`, `f64::f`, `Real::f`, `causalgrad::Real::f` or `<T as Real>::f`.
@@ -720,11 +1248,11 @@ impl<'a> Lowerer<'a> {
         &mut self,
         rule: &'static Rule,
         exprs: &[&Expr],
-        span: Span,
+        call: &dyn ToTokens,
     ) -> syn::Result<Operand> {
         if exprs.len() != rule.operands.len() {
-            return Err(syn::Error::new(
-                span,
+            return Err(syn::Error::new_spanned(
+                call,
                 format!(
                     "`{}` takes {} operand(s) (receiver included), found {}",
                     rule.name,
@@ -735,21 +1263,21 @@ impl<'a> Lowerer<'a> {
         }
         let mut args = Vec::with_capacity(exprs.len());
         for (expr, kind) in exprs.iter().zip(rule.operands) {
-            let operand = self.lower_expr(expr)?;
             let operand = match kind {
-                OperandKind::Float => self.float_operand(operand),
-                OperandKind::Int => match operand {
-                    Operand::Var(_) => {
-                        return Err(syn::Error::new(
-                            expr.span(),
+                OperandKind::Float => self.lower_expr(expr)?,
+                OperandKind::Int => {
+                    if self.is_active(expr) {
+                        return Err(syn::Error::new_spanned(
+                            expr,
                             format!(
-                                "the integer exponent of `{}` cannot be an active value",
+                                "the integer exponent of `{}` cannot depend on an active \
+                                 value; write `no_grad(..)` around it",
                                 rule.name
                             ),
-                        ))
+                        ));
                     }
-                    constant => self.type_operand(constant, quote!(i32)),
-                },
+                    self.passive(expr, None)?
+                }
             };
             args.push(operand);
         }
@@ -758,25 +1286,665 @@ impl<'a> Lowerer<'a> {
             let name = format_ident!("{}", rule.name);
             let tokens = args.iter().map(|arg| self.operand_tokens(arg));
             let expr = quote!(#real::#name(#(#tokens),*));
-            return Ok(self.new_const(expr, Some(self.spec.float.to_token_stream())));
+            return Ok(self.new_const(expr, None));
         }
         Ok(self.new_var(Op::Call { rule, args }))
     }
+
+    // ----- control flow -----
+
+    /// Turns the outer variables a construct assigns into cells.
+    fn cells_for(&mut self, construct: &Expr) -> syn::Result<()> {
+        for name in activity::assigned_names(construct) {
+            let ident = Ident::new(&name, Span::call_site());
+            let Some(Binding::Value(current)) = self.binding(&ident).cloned() else {
+                continue;
+            };
+            let active = matches!(current, Operand::Var(_)) || self.activity.active.contains(&name);
+            if active {
+                let cell = self.new_cell();
+                self.push(Step::Cell {
+                    cell,
+                    init: current,
+                });
+                self.rebind(&ident, Binding::Cell(cell));
+            } else {
+                let cell = self.fresh("q");
+                let init = self.operand_tokens(&current);
+                self.push(Step::PassiveCell {
+                    name: cell.clone(),
+                    init,
+                });
+                self.rebind(&ident, Binding::PassiveCell(cell));
+            }
+        }
+        Ok(())
+    }
+
+    /// A branch's block: lowered in a new scope, with its own steps.
+    fn lower_branch(&mut self, stmts: &[Stmt], want_value: bool) -> syn::Result<(Block, Outcome)> {
+        let loop_id = self.block().loop_id;
+        let storage = self.nested_storage();
+        self.blocks.push(BlockBuilder::new(loop_id, storage));
+        let outcome = self.lower_block(stmts, want_value);
+        let block = self.blocks.pop().expect("branch block").finish();
+        Ok((block, outcome?))
+    }
+
+    /// Appends the write of a branch's value to the merge cell.
+    fn merge_into(&self, block: &mut Block, merge: &Merge, value: Option<Operand>) {
+        let start = self.code();
+        if let Some(value) = value {
+            let step = match merge {
+                Merge::Active(cell) => Step::Write { cell: *cell, value },
+                Merge::Passive(name) => Step::PassiveWrite {
+                    name: name.clone(),
+                    value: self.operand_tokens(&value),
+                },
+            };
+            block.steps.push((start, step));
+        }
+    }
+
+    /// Declares the cell that merges the values of branches.
+    fn merge_cell(&mut self, values: &[&Option<Operand>], start: u32) -> Merge {
+        let active = values
+            .iter()
+            .any(|value| matches!(value, Some(Operand::Var(_))));
+        if active {
+            let cell = self.new_cell();
+            let zero = self.zero();
+            self.push_at(
+                start,
+                Step::Cell {
+                    cell,
+                    init: Operand::Const(zero),
+                },
+            );
+            Merge::Active(cell)
+        } else {
+            let name = self.fresh("q");
+            self.push_at(
+                start,
+                Step::PassiveCell {
+                    name: name.clone(),
+                    init: TokenStream::new(),
+                },
+            );
+            Merge::Passive(name)
+        }
+    }
+
+    fn merged_value(&mut self, merge: Merge) -> Operand {
+        match merge {
+            Merge::Active(cell) => self.new_var(Op::Read(cell)),
+            Merge::Passive(name) => self.new_const(quote!(#name), None),
+        }
+    }
+
+    fn lower_if(&mut self, expr: &syn::ExprIf, want_value: bool) -> syn::Result<Option<Operand>> {
+        if let Expr::Let(let_expr) = &*expr.cond {
+            return Err(syn::Error::new_spanned(
+                let_expr,
+                "`if let` is not supported by #[differentiable]; use `match`",
+            ));
+        }
+        self.cells_for(&Expr::If(expr.clone()))?;
+        self.check_passive(&expr.cond)?;
+        let cond = self.substitute(&expr.cond)?;
+        let flag = self.fresh("b");
+        self.push(Step::Const {
+            name: flag.clone(),
+            ty: Some(quote!(bool)),
+            expr: cond,
+        });
+        let start = self.code();
+        let (mut then, then_outcome) = self.lower_branch(&expr.then_branch.stmts, want_value)?;
+        let (mut els, els_outcome) = match &expr.else_branch {
+            Some((_, else_expr)) => match &**else_expr {
+                Expr::Block(block) => self.lower_branch(&block.block.stmts, want_value)?,
+                Expr::If(nested) => {
+                    let stmt = Stmt::Expr(Expr::If(nested.clone()), None);
+                    self.lower_branch(std::slice::from_ref(&stmt), want_value)?
+                }
+                other => {
+                    return Err(syn::Error::new_spanned(other, "expected a block after `else`"))
+                }
+            },
+            None => {
+                if want_value {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        "an `if` used as a value needs an `else` branch",
+                    ));
+                }
+                (
+                    BlockBuilder::new(self.block().loop_id, self.nested_storage()).finish(),
+                    Outcome {
+                        value: None,
+                        diverges: false,
+                    },
+                )
+            }
+        };
+        let value = if want_value {
+            for outcome in [&then_outcome, &els_outcome] {
+                if outcome.value.is_none() && !outcome.diverges {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        "every branch of an `if` used as a value must end with a value",
+                    ));
+                }
+            }
+            let merge = self.merge_cell(&[&then_outcome.value, &els_outcome.value], start);
+            self.merge_into(&mut then, &merge, then_outcome.value);
+            self.merge_into(&mut els, &merge, els_outcome.value);
+            Some(merge)
+        } else {
+            None
+        };
+        self.push_at(start, Step::If { flag, then, els });
+        Ok(value.map(|merge| self.merged_value(merge)))
+    }
+
+    fn lower_match(&mut self, expr: &syn::ExprMatch, want_value: bool) -> syn::Result<Option<Operand>> {
+        self.cells_for(&Expr::Match(expr.clone()))?;
+        if self.is_active(&expr.expr) {
+            return Err(syn::Error::new_spanned(
+                &expr.expr,
+                "a `match` on an active (differentiated) value is not supported; match on \
+                 integers, bools or enums",
+            ));
+        }
+        self.check_passive(&expr.expr)?;
+        let scrutinee = self.substitute(&expr.expr)?;
+        let flag = self.fresh("b");
+        let start = self.code();
+        self.frames.push(Frame::Match { flag: flag.clone() });
+        let mut arms = Vec::new();
+        let mut outcomes = Vec::new();
+        for arm in &expr.arms {
+            let (arm_pat, arm_guard) = match &arm.pat {
+                Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
+                other => (other, None),
+            };
+            let (pattern, renames) = rename_pattern(arm_pat);
+            self.scopes.push(HashMap::new());
+            for (user, fresh) in &renames {
+                self.declare(user, Binding::Value(Operand::Const(quote!(#fresh))));
+            }
+            let guard = match arm_guard {
+                Some(guard) => {
+                    self.check_passive(guard)?;
+                    let guard = self.substitute(guard)?;
+                    quote!(if #guard)
+                }
+                None => TokenStream::new(),
+            };
+            let loop_id = self.block().loop_id;
+            let nested = self.nested_storage();
+            self.blocks.push(BlockBuilder::new(loop_id, nested));
+            for (user, fresh) in &renames {
+                let snapshot = self.new_const(quote!(#fresh), None);
+                self.declare(user, Binding::Value(snapshot));
+            }
+            let stmt = Stmt::Expr((*arm.body).clone(), None);
+            let outcome = self.lower_block(std::slice::from_ref(&stmt), want_value);
+            let block = self.blocks.pop().expect("arm block").finish();
+            self.scopes.pop();
+            let outcome = outcome?;
+            if want_value && outcome.value.is_none() && !outcome.diverges {
+                return Err(syn::Error::new_spanned(
+                    &arm.body,
+                    "every arm of a `match` used as a value must have a value",
+                ));
+            }
+            arms.push((quote!(#pattern #guard), block));
+            outcomes.push(outcome);
+        }
+        self.frames.pop();
+        let value = if want_value {
+            let values: Vec<&Option<Operand>> = outcomes.iter().map(|o| &o.value).collect();
+            let merge = self.merge_cell(&values, start);
+            for ((_, block), outcome) in arms.iter_mut().zip(outcomes) {
+                self.merge_into(block, &merge, outcome.value);
+            }
+            Some(merge)
+        } else {
+            None
+        };
+        self.push_at(
+            start,
+            Step::Match {
+                flag,
+                scrutinee,
+                arms,
+            },
+        );
+        Ok(value.map(|merge| self.merged_value(merge)))
+    }
+
+    /// Registers a loop and lowers its body; `prelude` binds the loop's
+    /// pattern at the start of the body.
+    fn lower_loop_body(
+        &mut self,
+        label: Option<&syn::Label>,
+        head: LoopHead,
+        prelude: impl FnOnce(&mut Self) -> syn::Result<()>,
+        body: &[Stmt],
+    ) -> syn::Result<()> {
+        let id = self.loops.len();
+        let count = self.fresh("n");
+        let label_tokens = match label {
+            Some(label) => label.name.to_token_stream(),
+            None => syn::Lifetime::new(&format!("'__l{id}"), Span::call_site()).to_token_stream(),
+        };
+        self.loops.push(LoopState::new(label_tokens, count));
+        let start = self.code();
+        self.frames.push(Frame::Loop {
+            id,
+            label: label.map(|label| label.name.ident.to_string()),
+        });
+        self.blocks.push(BlockBuilder::new(id, Storage::Tape));
+        self.scopes.push(HashMap::new());
+        let result = prelude(self).and_then(|()| self.lower_block(body, false).map(drop));
+        self.scopes.pop();
+        let block = self.blocks.pop().expect("loop body").finish();
+        self.frames.pop();
+        result?;
+        if self.loops[id].has_exit {
+            let name = if self.loops[id].has_continue {
+                self.fresh("te")
+            } else {
+                self.fresh("x")
+            };
+            self.loops[id].exits = Some(name);
+        }
+        self.push_at(start, Step::Loop { id, head, body: block });
+        Ok(())
+    }
+
+    fn lower_for(&mut self, expr: &syn::ExprForLoop) -> syn::Result<()> {
+        self.cells_for(&Expr::ForLoop(expr.clone()))?;
+        let iter = &*expr.expr;
+        let pat = &*expr.pat;
+        if let Some(source) = self.active_source(iter)? {
+            // Iterate by index over active aggregates.
+            let index = self.fresh("r");
+            let len = self.new_const(source.len_tokens(), None);
+            let len = self.operand_tokens(&len);
+            let head = LoopHead::For {
+                pat: quote!(#index),
+                iter: quote!(0..#len),
+            };
+            return self.lower_loop_body(
+                expr.label.as_ref(),
+                head,
+                move |lowerer| {
+                    let snapshot = lowerer.new_const(quote!(#index), None);
+                    let snapshot = lowerer.operand_tokens(&snapshot);
+                    lowerer.bind_source(&source, pat, &snapshot)
+                },
+                &expr.body.stmts,
+            );
+        }
+        self.check_passive(iter)?;
+        let iter_tokens = self.substitute(iter)?;
+        let (pattern, renames) = rename_pattern(pat);
+        let head = LoopHead::For {
+            pat: pattern.to_token_stream(),
+            iter: iter_tokens,
+        };
+        self.lower_loop_body(
+            expr.label.as_ref(),
+            head,
+            |lowerer| {
+                for (user, fresh) in renames {
+                    let snapshot = lowerer.new_const(quote!(#fresh), None);
+                    lowerer.declare(&user, Binding::Value(snapshot));
+                }
+                Ok(())
+            },
+            &expr.body.stmts,
+        )
+    }
+
+    fn lower_while(&mut self, expr: &syn::ExprWhile) -> syn::Result<()> {
+        if let Expr::Let(let_expr) = &*expr.cond {
+            return Err(syn::Error::new_spanned(
+                let_expr,
+                "`while let` is not supported by #[differentiable]; use `loop` with `match`",
+            ));
+        }
+        self.cells_for(&Expr::While(expr.clone()))?;
+        self.check_passive(&expr.cond)?;
+        let cond = self.substitute(&expr.cond)?;
+        self.lower_loop_body(
+            expr.label.as_ref(),
+            LoopHead::While { cond },
+            |_| Ok(()),
+            &expr.body.stmts,
+        )
+    }
+
+    fn lower_loop(&mut self, expr: &syn::ExprLoop) -> syn::Result<()> {
+        self.cells_for(&Expr::Loop(expr.clone()))?;
+        self.lower_loop_body(
+            expr.label.as_ref(),
+            LoopHead::Loop,
+            |_| Ok(()),
+            &expr.body.stmts,
+        )
+    }
+
+    fn lower_exit(
+        &mut self,
+        kind: ExitKind,
+        label: Option<&syn::Lifetime>,
+        span: Span,
+    ) -> syn::Result<()> {
+        // Frames from the innermost outwards, up to the target.
+        let target_index = match kind {
+            ExitKind::Return => self
+                .frames
+                .iter()
+                .position(|frame| matches!(frame, Frame::Body))
+                .expect("functions with returns have a body frame"),
+            ExitKind::Break | ExitKind::Continue => {
+                let wanted = label.map(|label| label.ident.to_string());
+                let found = self.frames.iter().rposition(|frame| match frame {
+                    Frame::Loop { label, .. } => wanted.is_none() || *label == wanted,
+                    _ => false,
+                });
+                match found {
+                    Some(index) => index,
+                    None => {
+                        let what = if kind == ExitKind::Break { "break" } else { "continue" };
+                        return Err(syn::Error::new(
+                            span,
+                            format!("`{what}` outside of a loop (or with an unknown label)"),
+                        ));
+                    }
+                }
+            }
+        };
+        let target = match &self.frames[target_index] {
+            Frame::Body => 0,
+            Frame::Loop { id, .. } => *id,
+            Frame::Match { .. } => unreachable!("exits target loops or the body"),
+        };
+        let mut sets = Vec::new();
+        let mut leaves = Vec::new();
+        for (index, frame) in self.frames.iter().enumerate().rev() {
+            if index < target_index {
+                break;
+            }
+            match frame {
+                Frame::Body => sets.push((0, 0)),
+                Frame::Loop { id, .. } => {
+                    sets.push((*id, 0));
+                    if index > target_index || kind != ExitKind::Continue {
+                        leaves.push(Leave::Loop(*id));
+                    }
+                }
+                Frame::Match { flag } => leaves.push(Leave::Match { flag: flag.clone() }),
+            }
+        }
+        for (loop_id, code) in &mut sets {
+            let state = &mut self.loops[*loop_id];
+            *code = state.next_code;
+            state.next_code += 1;
+            state.has_exit = true;
+        }
+        if kind == ExitKind::Continue {
+            self.loops[target].has_continue = true;
+        }
+        let start = sets
+            .iter()
+            .find(|(loop_id, _)| *loop_id == self.block().loop_id)
+            .map_or_else(|| self.code(), |(_, code)| *code);
+        self.push_at(
+            start,
+            Step::Exit {
+                kind,
+                target,
+                sets,
+                leaves,
+            },
+        );
+        Ok(())
+    }
+
+    /// Whether `iter` iterates over an active aggregate, and how.
+    fn active_source(&mut self, iter: &Expr) -> syn::Result<Option<Source>> {
+        let source = self.source(iter)?;
+        Ok(source.filter(Source::is_active))
+    }
+
+    fn source(&mut self, expr: &Expr) -> syn::Result<Option<Source>> {
+        match strip_parens(expr) {
+            Expr::MethodCall(call) if call.method == "iter" && call.args.is_empty() => {
+                self.leaf_source(&call.receiver)
+            }
+            Expr::MethodCall(call) if call.method == "enumerate" && call.args.is_empty() => {
+                Ok(self.source(&call.receiver)?.map(|inner| Source::Enumerate(Box::new(inner))))
+            }
+            Expr::MethodCall(call) if call.method == "zip" && call.args.len() == 1 => {
+                let left = self.source(&call.receiver)?;
+                let right = self.source(&call.args[0])?;
+                Ok(match (left, right) {
+                    (Some(left), Some(right)) => Some(Source::Zip(Box::new(left), Box::new(right))),
+                    _ => None,
+                })
+            }
+            Expr::Reference(reference) => self.leaf_source(&reference.expr),
+            other => self.leaf_source(other),
+        }
+    }
+
+    fn leaf_source(&mut self, expr: &Expr) -> syn::Result<Option<Source>> {
+        if let Some(place) = self.place_of(expr)? {
+            return Ok(Some(Source::Active(place)));
+        }
+        if self.is_active(expr) {
+            return Ok(None);
+        }
+        if matches!(strip_parens(expr), Expr::Path(_) | Expr::Field(_) | Expr::Index(_)) {
+            self.check_passive(expr)?;
+            return Ok(Some(Source::Passive(self.substitute(expr)?)));
+        }
+        Ok(None)
+    }
+
+    /// Binds `pat` to the elements of `source` at `index`.
+    fn bind_source(&mut self, source: &Source, pat: &Pat, index: &TokenStream) -> syn::Result<()> {
+        let pat = match pat {
+            Pat::Reference(reference) => &*reference.pat,
+            Pat::Paren(paren) => &*paren.pat,
+            other => other,
+        };
+        match (source, pat) {
+            (_, Pat::Wild(_)) => Ok(()),
+            (Source::Enumerate(inner), Pat::Tuple(tuple)) if tuple.elems.len() == 2 => {
+                match &tuple.elems[0] {
+                    Pat::Ident(ident) => self.declare(
+                        &ident.ident,
+                        Binding::Value(Operand::Const(index.clone())),
+                    ),
+                    Pat::Wild(_) => {}
+                    other => return Err(loop_pattern_error(other)),
+                }
+                self.bind_source(inner, &tuple.elems[1], index)
+            }
+            (Source::Zip(left, right), Pat::Tuple(tuple)) if tuple.elems.len() == 2 => {
+                self.bind_source(left, &tuple.elems[0], index)?;
+                self.bind_source(right, &tuple.elems[1], index)
+            }
+            (Source::Active(place), Pat::Ident(ident)) => {
+                let mut place = place.clone();
+                place
+                    .path
+                    .push(PathSeg::Index(Operand::Const(index.clone())));
+                let value = self.new_var(Op::Load(place));
+                self.declare(&ident.ident, Binding::Value(value));
+                Ok(())
+            }
+            (Source::Passive(tokens), Pat::Ident(ident)) => {
+                let value = self.new_const(quote!(#tokens[#index]), None);
+                self.declare(&ident.ident, Binding::Value(value));
+                Ok(())
+            }
+            (_, other) => Err(loop_pattern_error(other)),
+        }
+    }
 }
 
-fn is_compound_assignment(op: &BinOp) -> bool {
+/// The body of `vec![value; count]`.
+struct VecRepeat {
+    value: Expr,
+    count: Expr,
+}
+
+impl syn::parse::Parse for VecRepeat {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let value = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let count = input.parse()?;
+        Ok(VecRepeat { value, count })
+    }
+}
+
+/// Where the value of an `if` or `match` used as an expression goes.
+enum Merge {
+    Active(CellId),
+    Passive(Ident),
+}
+
+/// An iterator over aggregates, driven by index.
+enum Source {
+    Active(Place),
+    Passive(TokenStream),
+    Zip(Box<Source>, Box<Source>),
+    Enumerate(Box<Source>),
+}
+
+impl Source {
+    fn is_active(&self) -> bool {
+        match self {
+            Source::Active(_) => true,
+            Source::Passive(_) => false,
+            Source::Zip(left, right) => left.is_active() || right.is_active(),
+            Source::Enumerate(inner) => inner.is_active(),
+        }
+    }
+
+    /// The number of iterations: the shortest leaf.
+    fn len_tokens(&self) -> TokenStream {
+        match self {
+            Source::Active(place) => {
+                let tokens = place_forward_tokens(place);
+                quote!((#tokens).len())
+            }
+            Source::Passive(tokens) => quote!((#tokens).len()),
+            Source::Zip(left, right) => {
+                let (left, right) = (left.len_tokens(), right.len_tokens());
+                quote!(::core::cmp::min(#left, #right))
+            }
+            Source::Enumerate(inner) => inner.len_tokens(),
+        }
+    }
+}
+
+/// The forward-sweep tokens of a place: `base.field[index]`.
+pub(crate) fn place_forward_tokens(place: &Place) -> TokenStream {
+    let base = &place.base;
+    let path = place.path.iter().map(|segment| match segment {
+        PathSeg::Field(member) => quote!(.#member),
+        PathSeg::Index(Operand::Const(index)) => quote!([#index]),
+        PathSeg::Index(Operand::Var(_)) => unreachable!("indices are constants"),
+    });
+    quote!(#base #(#path)*)
+}
+
+/// `pat` with every binding renamed to a fresh name.
+fn rename_pattern(pat: &Pat) -> (Pat, Vec<(Ident, Ident)>) {
+    struct Renamer {
+        renames: Vec<(Ident, Ident)>,
+    }
+    impl VisitMut for Renamer {
+        fn visit_pat_ident_mut(&mut self, pat: &mut syn::PatIdent) {
+            let name = pat.ident.to_string();
+            let binding = name.starts_with(|c: char| c.is_lowercase() || c == '_') && name != "_";
+            if binding {
+                let fresh = format_ident!("__r_{}_{}", name, self.renames.len());
+                self.renames.push((pat.ident.clone(), fresh.clone()));
+                pat.ident = fresh;
+                pat.mutability = None;
+            }
+            if let Some((_, sub)) = &mut pat.subpat {
+                self.visit_pat_mut(sub);
+            }
+        }
+    }
+    let mut renamer = Renamer {
+        renames: Vec::new(),
+    };
+    let mut pat = pat.clone();
+    renamer.visit_pat_mut(&mut pat);
+    (pat, renamer.renames)
+}
+
+fn strip_parens(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(paren) => strip_parens(&paren.expr),
+        Expr::Group(group) => strip_parens(&group.expr),
+        other => other,
+    }
+}
+
+fn is_exit(expr: &Expr) -> bool {
     matches!(
-        op,
-        BinOp::AddAssign(_)
-            | BinOp::SubAssign(_)
-            | BinOp::MulAssign(_)
-            | BinOp::DivAssign(_)
-            | BinOp::RemAssign(_)
-            | BinOp::BitXorAssign(_)
-            | BinOp::BitAndAssign(_)
-            | BinOp::BitOrAssign(_)
-            | BinOp::ShlAssign(_)
-            | BinOp::ShrAssign(_)
+        strip_parens(expr),
+        Expr::Break(_) | Expr::Continue(_) | Expr::Return(_)
+    )
+}
+
+/// Whether `return` appears anywhere but as the final statement.
+fn contains_early_return(stmts: &[Stmt]) -> bool {
+    struct Finder {
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.found = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder { found: false };
+    let (last, init) = match stmts.split_last() {
+        Some(split) => split,
+        None => return false,
+    };
+    for stmt in init {
+        finder.visit_stmt(stmt);
+    }
+    match last {
+        Stmt::Expr(Expr::Return(ret), _) => {
+            if let Some(value) = &ret.expr {
+                finder.visit_expr(value);
+            }
+        }
+        other => finder.visit_stmt(other),
+    }
+    finder.found
+}
+
+fn is_inline(tokens: &TokenStream) -> bool {
+    let mut trees = tokens.clone().into_iter();
+    matches!(
+        (trees.next(), trees.next()),
+        (Some(proc_macro2::TokenTree::Literal(_)), None)
     )
 }
 
@@ -786,6 +1954,12 @@ fn binary_symbol(op: &BinOp) -> TokenStream {
         BinOp::Sub(_) | BinOp::SubAssign(_) => quote!(-),
         BinOp::Mul(_) | BinOp::MulAssign(_) => quote!(*),
         BinOp::Div(_) | BinOp::DivAssign(_) => quote!(/),
+        BinOp::RemAssign(_) => quote!(%),
+        BinOp::BitXorAssign(_) => quote!(^),
+        BinOp::BitAndAssign(_) => quote!(&),
+        BinOp::BitOrAssign(_) => quote!(|),
+        BinOp::ShlAssign(_) => quote!(<<),
+        BinOp::ShrAssign(_) => quote!(>>),
         other => other.to_token_stream(),
     }
 }
@@ -810,52 +1984,48 @@ fn is_boolean(expr: &Expr) -> bool {
 }
 
 /// Expressions whose parts must be lowered one by one even when passive,
-/// because they bind or assign local names.
+/// because they bind or assign local names or transfer control.
 fn needs_structure(expr: &Expr) -> bool {
-    matches!(expr, Expr::Block(_) | Expr::Assign(_))
-        || matches!(expr, Expr::Binary(binary) if is_compound_assignment(&binary.op))
+    matches!(
+        expr,
+        Expr::Block(_)
+            | Expr::Assign(_)
+            | Expr::If(_)
+            | Expr::Match(_)
+            | Expr::ForLoop(_)
+            | Expr::While(_)
+            | Expr::Loop(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+            | Expr::Return(_)
+    ) || matches!(expr, Expr::Binary(binary) if is_compound_assignment(&binary.op))
         || unsupported(expr).is_some()
 }
 
 /// Constructs rejected wherever they appear, with what to do instead.
 fn unsupported(expr: &Expr) -> Option<syn::Error> {
-    let control_flow = |span: Span, what: &str| {
-        Some(syn::Error::new(
-            span,
-            format!(
-                "{what} is not supported by #[differentiable] yet; the body must be \
-                 straight-line code (let bindings, assignments, arithmetic, elementary \
-                 functions and blocks)"
-            ),
+    let no = |node: &dyn ToTokens, what: &str, instead: &str| {
+        Some(syn::Error::new_spanned(
+            node,
+            format!("{what} cannot be differentiated by #[differentiable]; {instead}"),
         ))
     };
     match expr {
-        Expr::Macro(mac) => Some(macro_error(mac.mac.path.span(), &mac.mac.path)),
+        Expr::Macro(mac) if !mac.mac.path.is_ident("vec") => Some(macro_error(&mac.mac.path)),
         Expr::Unsafe(block) => Some(unsafe_error(block.unsafe_token.span())),
-        Expr::If(e) => control_flow(e.if_token.span(), "`if`"),
-        Expr::Match(e) => control_flow(e.match_token.span(), "`match`"),
-        Expr::ForLoop(e) => control_flow(e.for_token.span(), "a `for` loop"),
-        Expr::While(e) => control_flow(e.while_token.span(), "a `while` loop"),
-        Expr::Loop(e) => control_flow(e.loop_token.span(), "`loop`"),
-        Expr::Break(e) => control_flow(e.break_token.span(), "`break`"),
-        Expr::Continue(e) => control_flow(e.continue_token.span(), "`continue`"),
-        Expr::Return(e) => Some(syn::Error::new(
-            e.return_token.span(),
-            "early `return` is not supported by #[differentiable] yet: \
-             return only as the last statement of the function body",
-        )),
-        Expr::Try(e) => control_flow(e.question_token.span(), "the `?` operator"),
-        Expr::Async(e) => control_flow(e.async_token.span(), "an `async` block"),
-        Expr::Await(e) => control_flow(e.await_token.span(), "`.await`"),
-        Expr::Yield(e) => control_flow(e.yield_token.span(), "`yield`"),
-        Expr::Block(e) if e.label.is_some() => control_flow(e.span(), "a labelled block"),
+        Expr::Try(e) => no(e, "the `?` operator", "handle the error outside the function"),
+        Expr::Async(e) => no(e, "an `async` block", "compute the value outside the function"),
+        Expr::Await(e) => no(e, "`.await`", "compute the value outside the function"),
+        Expr::Block(e) if e.label.is_some() => {
+            no(e, "a labelled block", "use a loop with `break`, or `if`")
+        }
         _ => None,
     }
 }
 
-fn macro_error(span: Span, path: &syn::Path) -> syn::Error {
-    syn::Error::new(
-        span,
+fn macro_error(path: &syn::Path) -> syn::Error {
+    syn::Error::new_spanned(
+        path,
         format!(
             "macros such as `{}!` cannot be differentiated: #[differentiable] cannot see \
              inside them; compute the value outside the function and pass it in, or move \
@@ -872,17 +2042,17 @@ fn unsafe_error(span: Span) -> syn::Error {
     )
 }
 
-fn nested_assignment_error(span: Span) -> syn::Error {
-    syn::Error::new(
-        span,
+fn nested_assignment_error(node: &dyn ToTokens) -> syn::Error {
+    syn::Error::new_spanned(
+        node,
         "assignment inside an expression is not supported by #[differentiable]; \
          write the assignment as its own statement",
     )
 }
 
-fn pattern_error(span: Span) -> syn::Error {
-    syn::Error::new(
-        span,
+fn pattern_error(node: &dyn ToTokens) -> syn::Error {
+    syn::Error::new_spanned(
+        node,
         "#[differentiable] supports only `let name = ..` and `let name: Type = ..`; \
          bind each value to its own name",
     )
@@ -895,14 +2065,21 @@ fn unassigned_error(ident: &Ident) -> syn::Error {
     )
 }
 
-fn unknown_function_error(span: Span, name: &str) -> syn::Error {
+fn loop_pattern_error(node: &dyn ToTokens) -> syn::Error {
+    syn::Error::new_spanned(
+        node,
+        "this loop pattern does not match its iterator; #[differentiable] loops over \
+         `xs.iter()`, `.zip(..)` and `.enumerate()` bind names or tuples of names",
+    )
+}
+
+fn unknown_method_error(method: &Ident) -> syn::Error {
     syn::Error::new(
-        span,
+        method.span(),
         format!(
-            "cannot differentiate through `{name}`: it is not an elementary function \
-             (the differentiable ones are {}). Wrap the value in `no_grad(..)` to treat \
-             it as a constant, or write the computation with differentiable operations",
-            rules::names()
+            "`{method}` is not differentiable: it is not an elementary function of `Real` \
+             (see the list in the causalgrad docs). Write `no_grad(..)` around the value to \
+             use it as a constant, or compute it with differentiable operations"
         ),
     )
 }

@@ -1,9 +1,11 @@
 //! Reading the annotated function's signature and the attribute's options.
 //!
 //! The result, [`FnSpec`], says which arguments are active (they receive a
-//! gradient), what the float type is (`f32`, `f64` or a generic `T: Real`)
-//! and what the function returns. Everything the macro cannot handle in the
-//! signature is reported here with the span of the offending token.
+//! gradient) and of what kind (a scalar of the float type, or an aggregate:
+//! a `#[derive(Differentiable)]` struct, array, slice or `Vec`), what the
+//! float type is (`f32`, `f64` or a generic `T: Real`) and what the function
+//! returns. Everything the macro cannot handle in the signature is reported
+//! here with the span of the offending token.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -20,6 +22,8 @@ use syn::{
 pub(crate) struct Options {
     /// `wrt(a, b)`: the active arguments; `None` means every float argument.
     pub wrt: Option<Vec<Ident>>,
+    /// The span of the `wrt(..)` option, for errors about it.
+    pub wrt_span: Option<proc_macro2::Span>,
 }
 
 impl Parse for Options {
@@ -29,12 +33,16 @@ impl Parse for Options {
             let key: Ident = input.parse()?;
             if key == "wrt" {
                 if options.wrt.is_some() {
-                    return Err(syn::Error::new(key.span(), "`wrt` is given twice"));
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`wrt` is given twice; list all active arguments in one `wrt(a, b, ..)`",
+                    ));
                 }
                 let content;
-                syn::parenthesized!(content in input);
+                let paren = syn::parenthesized!(content in input);
                 let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
                 options.wrt = Some(names.into_iter().collect());
+                options.wrt_span = Some(key.span().join(paren.span.close()).unwrap_or(key.span()));
             } else {
                 return Err(syn::Error::new(
                     key.span(),
@@ -52,22 +60,39 @@ impl Parse for Options {
     }
 }
 
-/// The role of one argument.
+/// What kind of value an argument holds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum ArgRole {
-    /// A float argument that receives a gradient.
-    Active,
-    /// A float argument held constant (excluded by `wrt`).
-    ConstFloat,
-    /// Any other argument (integers, bools, or types excluded by `wrt`).
-    Const,
+pub(crate) enum ArgKind {
+    /// A value of the float type.
+    Scalar,
+    /// A differentiable aggregate: `&P`, `&[F]`, `[F; N]`, `Vec<F>`, `&self`.
+    Aggregate,
+    /// Integers, bools, strings and types excluded by `wrt`.
+    Passive,
 }
 
-/// One function argument.
+/// One function argument (the receiver is named `self`).
 pub(crate) struct Arg {
     pub ident: Ident,
     pub ty: Type,
-    pub role: ArgRole,
+    pub kind: ArgKind,
+    /// Receives a gradient.
+    pub active: bool,
+}
+
+impl Arg {
+    /// The type whose `Differentiable::Tangent` is this argument's gradient.
+    pub fn differentiable_type(&self) -> TokenStream {
+        match &self.ty {
+            Type::Reference(reference) => reference.elem.to_token_stream(),
+            other => other.to_token_stream(),
+        }
+    }
+
+    /// How generated code passes this argument to `zero_tangent(&..)`.
+    pub fn is_reference(&self) -> bool {
+        matches!(self.ty, Type::Reference(_))
+    }
 }
 
 /// What the macro needs to know about the annotated function.
@@ -77,9 +102,15 @@ pub(crate) struct FnSpec {
     pub generics: Generics,
     /// `f32`, `f64` or the generic parameter bounded by `Real`.
     pub float: Type,
+    /// The generic parameter that is the float type, if any.
+    pub float_param: Option<Ident>,
     pub args: Vec<Arg>,
-    /// The return type (the float type).
+    /// The return type as written.
     pub output: Type,
+    /// Number of outputs: 1 for a scalar, n for a tuple of n scalars.
+    pub outputs: usize,
+    /// The function is a method (`&self` receiver).
+    pub method: bool,
 }
 
 impl FnSpec {
@@ -90,7 +121,7 @@ impl FnSpec {
     }
 
     pub fn active_args(&self) -> impl Iterator<Item = &Arg> {
-        self.args.iter().filter(|arg| arg.role == ArgRole::Active)
+        self.args.iter().filter(|arg| arg.active)
     }
 }
 
@@ -103,43 +134,57 @@ const PASSIVE_PRIMITIVES: &[&str] = &[
 pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
     let sig = &item.sig;
     reject_signature_features(item)?;
+    let float_params: Vec<&Ident> = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) if bounded_by_real(&ty.ident, &sig.generics) => Some(&ty.ident),
+            _ => None,
+        })
+        .collect();
+    let listed = |ident: &Ident| options.wrt.as_ref().map(|names| names.contains(ident));
 
     let mut float: Option<Type> = None;
     let mut args = Vec::new();
+    let mut method = false;
     for input in &sig.inputs {
-        let typed = match input {
+        let (ident, ty) = match input {
             FnArg::Receiver(receiver) => {
-                return Err(syn::Error::new(
-                    receiver.span(),
-                    "#[differentiable] on methods is not supported yet: \
-                     write a free function that takes the receiver as an argument",
-                ))
+                if !matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, None)) {
+                    return Err(syn::Error::new_spanned(
+                        receiver,
+                        "a #[differentiable] method takes `&self`; take other receivers \
+                         by shared reference",
+                    ));
+                }
+                method = true;
+                (
+                    Ident::new("self", receiver.self_token.span),
+                    syn::parse_quote!(&Self),
+                )
             }
-            FnArg::Typed(typed) => typed,
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                    (pat.ident.clone(), (*typed.ty).clone())
+                }
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "#[differentiable] needs a plain name for each argument (`x: f64`), \
+                         not a pattern",
+                    ))
+                }
+            },
         };
-        let ident = match &*typed.pat {
-            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
-            other => {
-                return Err(syn::Error::new(
-                    other.span(),
-                    "#[differentiable] needs a plain name for each argument (`x: f64`), \
-                     not a pattern",
-                ))
-            }
-        };
-        let listed = options
-            .wrt
-            .as_ref()
-            .map(|names| names.contains(&ident));
-        let ty = (*typed.ty).clone();
-        let role = match type_class(&ty, &sig.generics) {
+        let kind = match type_class(&ty, &float_params) {
             TypeClass::Float => {
                 match &float {
                     None => float = Some(ty.clone()),
                     Some(first) if same_type(first, &ty) => {}
                     Some(first) => {
-                        return Err(syn::Error::new(
-                            ty.span(),
+                        return Err(syn::Error::new_spanned(
+                            &ty,
                             format!(
                                 "all float arguments of a #[differentiable] function must have \
                                  one type; this one is `{}` but an earlier one is `{}`",
@@ -149,41 +194,40 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                         ))
                     }
                 }
-                match listed {
-                    None | Some(true) => ArgRole::Active,
-                    Some(false) => ArgRole::ConstFloat,
-                }
+                ArgKind::Scalar
             }
-            TypeClass::Passive => {
-                if listed == Some(true) {
-                    return Err(syn::Error::new(
-                        ty.span(),
-                        format!(
-                            "`{ident}` has type `{}`, which cannot be differentiated; only \
-                             f32, f64 or a generic `T: Real` argument can be listed in `wrt`",
-                            ty.to_token_stream()
-                        ),
-                    ));
-                }
-                ArgRole::Const
-            }
-            TypeClass::Unsupported => {
-                if listed == Some(false) {
-                    ArgRole::Const
-                } else {
-                    return Err(syn::Error::new(
-                        ty.span(),
-                        format!(
-                            "#[differentiable] does not support arguments of type `{}` yet; \
-                             use f32, f64 or a generic `T: Real`, or keep `{ident}` constant by \
-                             naming the active arguments in `#[differentiable(wrt(..))]`",
-                            ty.to_token_stream()
-                        ),
-                    ));
-                }
-            }
+            TypeClass::Passive => ArgKind::Passive,
+            TypeClass::Aggregate => ArgKind::Aggregate,
         };
-        args.push(Arg { ident, ty, role });
+        let active = match (kind, listed(&ident)) {
+            (ArgKind::Passive, Some(true)) => {
+                let name = options
+                    .wrt
+                    .iter()
+                    .flatten()
+                    .find(|name| **name == ident)
+                    .expect("listed");
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "`{ident}` has type `{}`, which cannot be differentiated; only float \
+                         arguments (f32, f64, `T: Real`) and differentiable aggregates can be \
+                         listed in `wrt`",
+                        ty.to_token_stream()
+                    ),
+                ));
+            }
+            (ArgKind::Passive, _) => false,
+            (_, None) => true,
+            (_, Some(listed)) => listed,
+        };
+        let kind = if active { kind } else { ArgKind::Passive };
+        args.push(Arg {
+            ident,
+            ty,
+            kind,
+            active,
+        });
     }
 
     if let Some(names) = &options.wrt {
@@ -197,84 +241,119 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
         }
     }
 
-    let Some(float) = float else {
-        return Err(syn::Error::new(
-            sig.paren_token.span.join(),
-            "a #[differentiable] function needs at least one f32, f64 or `T: Real` argument",
-        ));
-    };
-    if !args.iter().any(|arg| arg.role == ArgRole::Active) {
-        return Err(syn::Error::new(
-            sig.paren_token.span.join(),
-            "no argument is active: `wrt(..)` must name at least one float argument",
-        ));
-    }
-
-    let output = match &sig.output {
-        ReturnType::Type(_, ty) if same_type(ty, &float) => (**ty).clone(),
-        ReturnType::Type(_, ty) => {
-            return Err(syn::Error::new(
-                ty.span(),
-                format!(
-                    "a #[differentiable] function must return its float type `{}`; \
-                     returning `{}` is not supported yet",
-                    float.to_token_stream(),
-                    ty.to_token_stream()
-                ),
-            ))
-        }
+    let (output, outputs, output_float) = match &sig.output {
+        ReturnType::Type(_, ty) => match &**ty {
+            Type::Tuple(tuple) if !tuple.elems.is_empty() => {
+                let first = tuple.elems.first().expect("non-empty").clone();
+                for elem in &tuple.elems {
+                    if !same_type(elem, &first) {
+                        return Err(syn::Error::new_spanned(
+                            elem,
+                            "every element of a returned tuple must have the float type",
+                        ));
+                    }
+                }
+                ((**ty).clone(), tuple.elems.len(), first)
+            }
+            other => (other.clone(), 1, other.clone()),
+        },
         ReturnType::Default => {
             return Err(syn::Error::new(
                 sig.ident.span(),
-                format!(
-                    "a #[differentiable] function must return a value of its float type \
-                     `{}`; add `-> {}`",
-                    float.to_token_stream(),
-                    float.to_token_stream()
-                ),
+                "a #[differentiable] function must return a value of its float type \
+                 (`-> f64`, `-> T`) or a tuple of them",
             ))
         }
     };
-
-    if let Some(param) = generic_float_param(&float, &sig.generics) {
-        if !bounded_by_real(param, &sig.generics) {
-            return Err(syn::Error::new(
-                param.span(),
-                format!("the float type parameter `{param}` must be bounded by `Real` (`{param}: Real`)"),
-            ));
+    let float = match float {
+        Some(float) if same_type(&float, &output_float) => float,
+        Some(float) => {
+            return Err(syn::Error::new_spanned(
+                &output,
+                format!(
+                    "a #[differentiable] function must return its float type `{}` \
+                     (or a tuple of it); returning `{}` is not supported",
+                    float.to_token_stream(),
+                    output.to_token_stream()
+                ),
+            ))
         }
+        None if is_float_type(&output_float, &float_params) => output_float,
+        None => {
+            if let Some(param) = unbounded_param(&output_float, &sig.generics) {
+                let ident = &param.ident;
+                return Err(syn::Error::new_spanned(
+                    param,
+                    format!("the float type parameter `{ident}` must be bounded by `Real`: write `{ident}: Real`"),
+                ));
+            }
+            return Err(syn::Error::new(
+                sig.paren_token.span.join(),
+                "a #[differentiable] function needs a float type: at least one f32, f64 or \
+                 `T: Real` argument, or such a return type",
+            ))
+        }
+    };
+    if !args.iter().any(|arg| arg.active) {
+        let span = options
+            .wrt_span
+            .unwrap_or_else(|| sig.paren_token.span.join());
+        return Err(syn::Error::new(
+            span,
+            "no argument is active: name at least one float or differentiable argument \
+             in `wrt(..)`",
+        ));
     }
+    let float_param = match &float {
+        Type::Path(path) => path
+            .path
+            .get_ident()
+            .filter(|ident| float_params.contains(ident))
+            .cloned(),
+        _ => None,
+    };
 
     Ok(FnSpec {
         name: sig.ident.clone(),
         vis: item.vis.clone(),
         generics: sig.generics.clone(),
         float,
+        float_param,
         args,
         output,
+        outputs,
+        method,
     })
 }
 
 fn reject_signature_features(item: &ItemFn) -> syn::Result<()> {
     let sig = &item.sig;
     let problem = if let Some(token) = &sig.constness {
-        Some((token.span(), "`const fn`"))
+        Some((token.span(), "a `const fn` cannot be differentiated: remove `const`"))
     } else if let Some(token) = &sig.asyncness {
-        Some((token.span(), "`async fn`"))
+        Some((token.span(), "an `async fn` cannot be differentiated: remove `async`"))
     } else if let syn::Safety::Unsafe(token) = &sig.safety {
-        Some((token.span(), "`unsafe fn`"))
+        Some((
+            token.span(),
+            "an `unsafe fn` cannot be differentiated: differentiate a safe function and \
+             call it from the unsafe one",
+        ))
     } else if let Some(abi) = &sig.abi {
-        Some((abi.span(), "an `extern` ABI"))
+        Some((
+            abi.span(),
+            "a function with an `extern` ABI cannot be differentiated: differentiate a \
+             Rust-ABI function and call it from the extern one",
+        ))
     } else {
-        sig.variadic
-            .as_ref()
-            .map(|variadic| (variadic.span(), "variadic arguments"))
+        sig.variadic.as_ref().map(|variadic| {
+            (
+                variadic.span(),
+                "variadic arguments cannot be differentiated",
+            )
+        })
     };
     match problem {
-        Some((span, what)) => Err(syn::Error::new(
-            span,
-            format!("#[differentiable] cannot differentiate a function with {what}"),
-        )),
+        Some((span, message)) => Err(syn::Error::new(span, message)),
         None => Ok(()),
     }
 }
@@ -282,47 +361,48 @@ fn reject_signature_features(item: &ItemFn) -> syn::Result<()> {
 enum TypeClass {
     Float,
     Passive,
-    Unsupported,
+    Aggregate,
 }
 
-fn type_class(ty: &Type, generics: &Generics) -> TypeClass {
+fn is_float_type(ty: &Type, float_params: &[&Ident]) -> bool {
+    matches!(type_class(ty, float_params), TypeClass::Float)
+}
+
+fn type_class(ty: &Type, float_params: &[&Ident]) -> TypeClass {
     match ty {
-        Type::Paren(inner) => type_class(&inner.elem, generics),
-        Type::Group(inner) => type_class(&inner.elem, generics),
+        Type::Paren(inner) => type_class(&inner.elem, float_params),
+        Type::Group(inner) => type_class(&inner.elem, float_params),
         Type::Path(path) if path.qself.is_none() => {
             if let Some(ident) = path.path.get_ident() {
-                if ident == "f32" || ident == "f64" || is_type_param(ident, generics) {
+                if ident == "f32" || ident == "f64" || float_params.contains(&ident) {
                     return TypeClass::Float;
                 }
                 if PASSIVE_PRIMITIVES.iter().any(|name| ident == name) {
                     return TypeClass::Passive;
                 }
             }
-            TypeClass::Unsupported
+            TypeClass::Aggregate
         }
-        Type::Reference(reference) => match &*reference.elem {
-            Type::Path(path) if path.path.is_ident("str") => TypeClass::Passive,
-            _ => TypeClass::Unsupported,
+        Type::Reference(reference) => match type_class(&reference.elem, float_params) {
+            TypeClass::Aggregate => TypeClass::Aggregate,
+            // `&f64`, `&str`, `&i32`: read-only views of constants.
+            _ => TypeClass::Passive,
         },
-        _ => TypeClass::Unsupported,
+        Type::Array(_) | Type::Slice(_) => TypeClass::Aggregate,
+        _ => TypeClass::Passive,
     }
 }
 
-fn is_type_param(ident: &Ident, generics: &Generics) -> bool {
-    generics.params.iter().any(|param| match param {
-        GenericParam::Type(ty) => ty.ident == *ident,
-        _ => false,
-    })
-}
-
-fn generic_float_param<'a>(float: &'a Type, generics: &Generics) -> Option<&'a Ident> {
-    match float {
-        Type::Path(path) => path
-            .path
-            .get_ident()
-            .filter(|ident| is_type_param(ident, generics)),
+/// The generic parameter `ty` names, if it is one without a `Real` bound.
+fn unbounded_param<'g>(ty: &Type, generics: &'g Generics) -> Option<&'g syn::TypeParam> {
+    let Type::Path(path) = ty else { return None };
+    let ident = path.path.get_ident()?;
+    generics.params.iter().find_map(|param| match param {
+        GenericParam::Type(param) if param.ident == *ident && !bounded_by_real(ident, generics) => {
+            Some(param)
+        }
         _ => None,
-    }
+    })
 }
 
 fn bounded_by_real(param: &Ident, generics: &Generics) -> bool {

@@ -250,15 +250,6 @@ pub(crate) fn lookup(name: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.name == name)
 }
 
-/// The names of all elementary functions, for error messages.
-pub(crate) fn names() -> String {
-    RULES
-        .iter()
-        .map(|rule| rule.name)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
