@@ -8,7 +8,7 @@
 //! pullback, and checks the gradient against central finite differences.
 
 use causalgrad::check::GradCheck;
-use causalgrad::{differentiable, DiffFn, Real};
+use causalgrad::{differentiable, DiffFn, Pullback, Real};
 
 /// The mean of `x5` given its parents `x3`, `x4` and parameters `f, g, h`.
 #[differentiable]

@@ -1,8 +1,8 @@
 use causalgrad::differentiable;
 
 #[differentiable]
-fn f(x: f64) -> (f64, f64) {
-    (x, x * x)
+fn f(x: f64) -> f32 {
+    x as f32
 }
 
 fn main() {}

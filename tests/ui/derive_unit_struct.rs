@@ -1,0 +1,6 @@
+use causalgrad::Differentiable;
+
+#[derive(Differentiable)]
+struct Nothing;
+
+fn main() {}
