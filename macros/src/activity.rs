@@ -163,8 +163,7 @@ const NON_DIFFERENTIABLE_METHODS: &[&str] = &[
 ];
 
 const INTEGER_TYPES: &[&str] = &[
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
-    "bool",
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool",
 ];
 
 /// Whether `expr` reads a name for which `active` holds, through a path
@@ -187,9 +186,9 @@ pub(crate) fn mentions(expr: &Expr, active: &dyn Fn(&Ident) -> bool) -> bool {
                 }
                 Expr::Call(call) => {
                     let stops = matches!(&*call.func, Expr::Path(path)
-                        if path.path.segments.last().is_some_and(|segment| {
-                            segment.ident == "no_grad" || segment.ident == "stop_gradient"
-                        }));
+                    if path.path.segments.last().is_some_and(|segment| {
+                        segment.ident == "no_grad" || segment.ident == "stop_gradient"
+                    }));
                     if !stops {
                         syn::visit::visit_expr_call(self, call);
                     }
@@ -215,9 +214,9 @@ pub(crate) fn mentions(expr: &Expr, active: &dyn Fn(&Ident) -> bool) -> bool {
                 Expr::Index(index) => self.visit_expr(&index.expr),
                 Expr::Cast(cast) => {
                     let to_integer = matches!(&*cast.ty, syn::Type::Path(path)
-                        if path.path.get_ident().is_some_and(|ident| {
-                            INTEGER_TYPES.iter().any(|name| ident == name)
-                        }));
+                    if path.path.get_ident().is_some_and(|ident| {
+                        INTEGER_TYPES.iter().any(|name| ident == name)
+                    }));
                     if !to_integer {
                         self.visit_expr(&cast.expr);
                     }

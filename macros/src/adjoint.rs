@@ -182,7 +182,11 @@ impl Analysis {
         let mut work: Vec<Node> = Vec::new();
         for output in &lowered.outputs {
             if let Operand::Var(var) = output {
-                analysis.uses.entry(*var).or_default().push((top, top_group));
+                analysis
+                    .uses
+                    .entry(*var)
+                    .or_default()
+                    .push((top, top_group));
                 work.push(Node::Var(*var));
             }
         }
@@ -373,9 +377,11 @@ impl Sweep<'_> {
                     let name = cotangent_name(&self.lowered.cells[*cell]);
                     declarations.extend(quote!(let mut #name = #zero;));
                 }
-                Step::Array { name, zero: template, .. }
-                    if self.analysis.live_arrays.contains(&name.to_string()) =>
-                {
+                Step::Array {
+                    name,
+                    zero: template,
+                    ..
+                } if self.analysis.live_arrays.contains(&name.to_string()) => {
                     let tangent = cotangent_name(name);
                     declarations.extend(
                         quote!(let mut #tangent = ::core::clone::Clone::clone(&#template);),
@@ -388,10 +394,14 @@ impl Sweep<'_> {
         if top && later.is_empty() {
             for (output, seed) in self.lowered.outputs.iter().zip(self.seeds) {
                 if let Operand::Var(var) = output {
-                    self.accumulate(*var, Term {
-                        negate: false,
-                        expr: seed.to_token_stream(),
-                    }, &mut declarations);
+                    self.accumulate(
+                        *var,
+                        Term {
+                            negate: false,
+                            expr: seed.to_token_stream(),
+                        },
+                        &mut declarations,
+                    );
                 }
             }
         }
@@ -470,7 +480,9 @@ impl Sweep<'_> {
                 if let Some(place) = receiver {
                     let entry = syn::Index::from(index);
                     let target = self.place_tangent(place);
-                    out.extend(quote!(::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);));
+                    out.extend(
+                        quote!(::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);),
+                    );
                     index += 1;
                 }
                 for arg in args {
@@ -496,9 +508,7 @@ impl Sweep<'_> {
                 }
             }
             Step::Cell { cell, init } => {
-                if let (true, Operand::Var(var)) =
-                    (self.analysis.live_cells.contains(cell), init)
-                {
+                if let (true, Operand::Var(var)) = (self.analysis.live_cells.contains(cell), init) {
                     let name = cotangent_name(&self.lowered.cells[*cell]);
                     self.accumulate(
                         *var,

@@ -44,7 +44,12 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
             .map(|index| format_ident!("__seed{}", index))
             .collect()
     };
-    let seed_pattern = tuple_or_single(&seeds.iter().map(ToTokens::to_token_stream).collect::<Vec<_>>());
+    let seed_pattern = tuple_or_single(
+        &seeds
+            .iter()
+            .map(ToTokens::to_token_stream)
+            .collect::<Vec<_>>(),
+    );
     let reverse = reverse_sweep(lowered, &seeds, &real);
     let forward = Forward {
         lowered,
@@ -71,7 +76,8 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     for info in &lowered.loops {
         if let ExitRecord::PerIteration(name) = &info.exits {
             let tape = tape_name(&name.to_string());
-            storage_decls.extend(quote!(let mut #tape: ::std::vec::Vec<u32> = ::std::vec::Vec::new();));
+            storage_decls
+                .extend(quote!(let mut #tape: ::std::vec::Vec<u32> = ::std::vec::Vec::new();));
         }
     }
     let outputs: Vec<TokenStream> = lowered
@@ -332,7 +338,9 @@ fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenSt
                     quote!(::causalgrad::Dual::new(#ident, #direction))
                 }
                 (ArgKind::Scalar, false) => quote!(::causalgrad::Dual::constant(#ident)),
-                _ if spec.float.to_token_stream().to_string() == arg.ty.to_token_stream().to_string() => {
+                _ if spec.float.to_token_stream().to_string()
+                    == arg.ty.to_token_stream().to_string() =>
+                {
                     quote!(::causalgrad::Dual::constant(#ident))
                 }
                 _ => quote!(#ident),

@@ -70,7 +70,10 @@ pub(crate) enum Op {
 pub(crate) enum CallArg {
     Scalar(Operand),
     /// An active aggregate passed by reference (`&p.layer`, `p`, `self`).
-    Place { place: Place, by_ref: bool },
+    Place {
+        place: Place,
+        by_ref: bool,
+    },
     Passive(TokenStream),
 }
 
@@ -99,7 +102,9 @@ pub(crate) enum ExitKind {
 pub(crate) enum Leave {
     Loop(LoopId),
     /// A `match`, by the name of its arm flag.
-    Match { flag: Ident },
+    Match {
+        flag: Ident,
+    },
 }
 
 /// One statement of the forward sweep.
@@ -211,10 +216,7 @@ pub(crate) struct LoopInfo {
 /// What the reverse sweep returns for each argument.
 pub(crate) enum Input {
     Scalar(VarId),
-    Aggregate {
-        tangent: Ident,
-        zero: Ident,
-    },
+    Aggregate { tangent: Ident, zero: Ident },
     Passive,
 }
 

@@ -43,7 +43,9 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
         .push(LoopState::new(quote!('__body), format_ident!("__n0")));
     let has_returns = contains_early_return(&body.stmts);
     let top_loop = if has_returns { UNGUARDED } else { 0 };
-    lowerer.blocks.push(BlockBuilder::new(top_loop, Storage::Direct));
+    lowerer
+        .blocks
+        .push(BlockBuilder::new(top_loop, Storage::Direct));
 
     let mut inputs = Vec::new();
     for arg in &spec.args {
@@ -67,17 +69,18 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
                     ty: None,
                     expr: quote!(::causalgrad::Differentiable::zero_tangent(#value)),
                 });
-                let binding = Binding::Aggregate {
+                let binding = Binding::Aggregate(Place {
                     base: quote!(#ident),
                     tangent: tangent.clone(),
-                };
-                let input = Input::Aggregate {
-                    tangent,
-                    zero,
-                };
+                    path: Vec::new(),
+                });
+                let input = Input::Aggregate { tangent, zero };
                 (binding, input)
             }
-            ArgKind::Passive => (Binding::Value(Operand::Const(quote!(#ident))), Input::Passive),
+            ArgKind::Passive => (
+                Binding::Value(Operand::Const(quote!(#ident))),
+                Input::Passive,
+            ),
         };
         lowerer.declare(ident, binding);
         inputs.push(input);
@@ -174,8 +177,9 @@ enum Binding {
     Cell(CellId),
     /// A passive variable assigned inside control flow or mutated.
     PassiveCell(Ident),
-    /// An active aggregate (argument or local array) read through places.
-    Aggregate { base: TokenStream, tangent: Ident },
+    /// An active aggregate (argument, local array, or an element of one
+    /// bound by a loop) read through places.
+    Aggregate(Place),
     /// Declared with `let x;`, not assigned yet.
     Unassigned,
 }
@@ -397,7 +401,7 @@ impl<'a> Lowerer<'a> {
     fn is_active_binding(&self, ident: &Ident) -> bool {
         matches!(
             self.binding(ident),
-            Some(Binding::Value(Operand::Var(_)) | Binding::Cell(_) | Binding::Aggregate { .. })
+            Some(Binding::Value(Operand::Var(_)) | Binding::Cell(_) | Binding::Aggregate(_))
         )
     }
 
@@ -407,7 +411,7 @@ impl<'a> Lowerer<'a> {
             Some(Binding::Value(operand)) => Ok(self.operand_tokens(operand)),
             Some(Binding::Cell(cell)) => Ok(self.cells[*cell].to_token_stream()),
             Some(Binding::PassiveCell(name)) => Ok(name.to_token_stream()),
-            Some(Binding::Aggregate { base, .. }) => Ok(base.clone()),
+            Some(Binding::Aggregate(place)) => Ok(place_forward_tokens(place)),
             Some(Binding::Unassigned) | None => Err(unassigned_error(ident)),
         }
     }
@@ -700,10 +704,11 @@ impl<'a> Lowerer<'a> {
                 zero,
                 init: init_tokens,
             });
-            Binding::Aggregate {
+            Binding::Aggregate(Place {
                 base: array.to_token_stream(),
                 tangent,
-            }
+                path: Vec::new(),
+            })
         } else if (element_assigned || mutable) && !active_name {
             if self.is_active(&init.expr) {
                 // The flow-insensitive analysis missed it; treat as active.
@@ -863,14 +868,22 @@ impl<'a> Lowerer<'a> {
                     self.push(Step::PassiveWrite { name, value: new });
                     Ok(())
                 }
-                Binding::Aggregate { .. } => Err(syn::Error::new_spanned(
+                Binding::Aggregate(_) => Err(syn::Error::new_spanned(
                     target,
-                    "a differentiable aggregate cannot be reassigned as a whole; assign its \
-                     elements (`a[i] = ..`)",
+                    "a differentiable aggregate (or an element bound by a loop) cannot be \
+                     reassigned; assign the elements of a local array (`a[i] = ..`)",
                 )),
             };
         }
         if let Some(place) = self.place_of(target)? {
+            let base = place.base.to_string();
+            if !self.array_tangents.iter().any(|(name, _)| *name == base) {
+                return Err(syn::Error::new_spanned(
+                    target,
+                    "only elements of local arrays can be assigned; arguments are read-only \
+                     (copy the values into a local array first)",
+                ));
+            }
             let new = match op {
                 Some(op) => {
                     let current = self.new_var(Op::Load(place.clone()));
@@ -920,9 +933,9 @@ impl<'a> Lowerer<'a> {
                 });
             }
             Expr::If(if_expr) => {
-                return self.lower_if(if_expr, true)?.ok_or_else(|| {
-                    syn::Error::new_spanned(if_expr, "this `if` has no value")
-                })
+                return self
+                    .lower_if(if_expr, true)?
+                    .ok_or_else(|| syn::Error::new_spanned(if_expr, "this `if` has no value"))
             }
             Expr::Match(match_expr) => {
                 return self.lower_match(match_expr, true)?.ok_or_else(|| {
@@ -1010,7 +1023,10 @@ impl<'a> Lowerer<'a> {
             Some(Binding::Value(operand)) => Ok(operand),
             Some(Binding::Cell(cell)) => Ok(self.new_var(Op::Read(cell))),
             Some(Binding::PassiveCell(name)) => Ok(self.new_const(quote!(#name), None)),
-            Some(Binding::Aggregate { .. }) => Err(syn::Error::new(
+            Some(Binding::Aggregate(place)) if !place.path.is_empty() => {
+                Ok(self.new_var(Op::Load(place)))
+            }
+            Some(Binding::Aggregate(_)) => Err(syn::Error::new(
                 ident.span(),
                 format!(
                     "`{ident}` is a differentiable aggregate: read its elements (`{ident}.a`, \
@@ -1032,11 +1048,7 @@ impl<'a> Lowerer<'a> {
                     return Ok(None);
                 };
                 match self.binding(ident) {
-                    Some(Binding::Aggregate { base, tangent }) => Ok(Some(Place {
-                        base: base.clone(),
-                        tangent: tangent.clone(),
-                        path: Vec::new(),
-                    })),
+                    Some(Binding::Aggregate(place)) => Ok(Some(place.clone())),
                     _ => Ok(None),
                 }
             }
@@ -1408,7 +1420,10 @@ impl<'a> Lowerer<'a> {
                     self.lower_branch(std::slice::from_ref(&stmt), want_value)?
                 }
                 other => {
-                    return Err(syn::Error::new_spanned(other, "expected a block after `else`"))
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "expected a block after `else`",
+                    ))
                 }
             },
             None => {
@@ -1447,7 +1462,11 @@ impl<'a> Lowerer<'a> {
         Ok(value.map(|merge| self.merged_value(merge)))
     }
 
-    fn lower_match(&mut self, expr: &syn::ExprMatch, want_value: bool) -> syn::Result<Option<Operand>> {
+    fn lower_match(
+        &mut self,
+        expr: &syn::ExprMatch,
+        want_value: bool,
+    ) -> syn::Result<Option<Operand>> {
         self.cells_for(&Expr::Match(expr.clone()))?;
         if self.is_active(&expr.expr) {
             return Err(syn::Error::new_spanned(
@@ -1560,7 +1579,14 @@ impl<'a> Lowerer<'a> {
             };
             self.loops[id].exits = Some(name);
         }
-        self.push_at(start, Step::Loop { id, head, body: block });
+        self.push_at(
+            start,
+            Step::Loop {
+                id,
+                head,
+                body: block,
+            },
+        );
         Ok(())
     }
 
@@ -1659,7 +1685,11 @@ impl<'a> Lowerer<'a> {
                 match found {
                     Some(index) => index,
                     None => {
-                        let what = if kind == ExitKind::Break { "break" } else { "continue" };
+                        let what = if kind == ExitKind::Break {
+                            "break"
+                        } else {
+                            "continue"
+                        };
                         return Err(syn::Error::new(
                             span,
                             format!("`{what}` outside of a loop (or with an unknown label)"),
@@ -1727,7 +1757,9 @@ impl<'a> Lowerer<'a> {
                 self.leaf_source(&call.receiver)
             }
             Expr::MethodCall(call) if call.method == "enumerate" && call.args.is_empty() => {
-                Ok(self.source(&call.receiver)?.map(|inner| Source::Enumerate(Box::new(inner))))
+                Ok(self
+                    .source(&call.receiver)?
+                    .map(|inner| Source::Enumerate(Box::new(inner))))
             }
             Expr::MethodCall(call) if call.method == "zip" && call.args.len() == 1 => {
                 let left = self.source(&call.receiver)?;
@@ -1749,7 +1781,10 @@ impl<'a> Lowerer<'a> {
         if self.is_active(expr) {
             return Ok(None);
         }
-        if matches!(strip_parens(expr), Expr::Path(_) | Expr::Field(_) | Expr::Index(_)) {
+        if matches!(
+            strip_parens(expr),
+            Expr::Path(_) | Expr::Field(_) | Expr::Index(_)
+        ) {
             self.check_passive(expr)?;
             return Ok(Some(Source::Passive(self.substitute(expr)?)));
         }
@@ -1767,10 +1802,9 @@ impl<'a> Lowerer<'a> {
             (_, Pat::Wild(_)) => Ok(()),
             (Source::Enumerate(inner), Pat::Tuple(tuple)) if tuple.elems.len() == 2 => {
                 match &tuple.elems[0] {
-                    Pat::Ident(ident) => self.declare(
-                        &ident.ident,
-                        Binding::Value(Operand::Const(index.clone())),
-                    ),
+                    Pat::Ident(ident) => {
+                        self.declare(&ident.ident, Binding::Value(Operand::Const(index.clone())))
+                    }
                     Pat::Wild(_) => {}
                     other => return Err(loop_pattern_error(other)),
                 }
@@ -1785,8 +1819,7 @@ impl<'a> Lowerer<'a> {
                 place
                     .path
                     .push(PathSeg::Index(Operand::Const(index.clone())));
-                let value = self.new_var(Op::Load(place));
-                self.declare(&ident.ident, Binding::Value(value));
+                self.declare(&ident.ident, Binding::Aggregate(place));
                 Ok(())
             }
             (Source::Passive(tokens), Pat::Ident(ident)) => {
@@ -2013,8 +2046,16 @@ fn unsupported(expr: &Expr) -> Option<syn::Error> {
     match expr {
         Expr::Macro(mac) if !mac.mac.path.is_ident("vec") => Some(macro_error(&mac.mac.path)),
         Expr::Unsafe(block) => Some(unsafe_error(block.unsafe_token.span())),
-        Expr::Try(e) => no(e, "the `?` operator", "handle the error outside the function"),
-        Expr::Async(e) => no(e, "an `async` block", "compute the value outside the function"),
+        Expr::Try(e) => no(
+            e,
+            "the `?` operator",
+            "handle the error outside the function",
+        ),
+        Expr::Async(e) => no(
+            e,
+            "an `async` block",
+            "compute the value outside the function",
+        ),
         Expr::Await(e) => no(e, "`.await`", "compute the value outside the function"),
         Expr::Block(e) if e.label.is_some() => {
             no(e, "a labelled block", "use a loop with `break`, or `if`")

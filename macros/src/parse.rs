@@ -134,7 +134,7 @@ const PASSIVE_PRIMITIVES: &[&str] = &[
 pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
     let sig = &item.sig;
     reject_signature_features(item)?;
-    let float_params: Vec<&Ident> = sig
+    let mut float_params: Vec<&Ident> = sig
         .generics
         .params
         .iter()
@@ -143,6 +143,24 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
             _ => None,
         })
         .collect();
+    // In a method, the float type may be a parameter of the impl block,
+    // which the attribute cannot see. The result must have the float type,
+    // so a method's return type names it.
+    let impl_float = match (&sig.output, has_receiver(sig)) {
+        (ReturnType::Type(_, ty), true) => match &**ty {
+            Type::Path(path) if path.qself.is_none() => path
+                .path
+                .get_ident()
+                .filter(|ident| *ident != "Self" && !is_type_param(ident, &sig.generics))
+                .filter(|ident| PASSIVE_PRIMITIVES.iter().all(|name| *ident != name))
+                .cloned(),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(ident) = &impl_float {
+        float_params.push(ident);
+    }
     let listed = |ident: &Ident| options.wrt.as_ref().map(|names| names.contains(ident));
 
     let mut float: Option<Type> = None;
@@ -291,7 +309,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                 sig.paren_token.span.join(),
                 "a #[differentiable] function needs a float type: at least one f32, f64 or \
                  `T: Real` argument, or such a return type",
-            ))
+            ));
         }
     };
     if !args.iter().any(|arg| arg.active) {
@@ -329,9 +347,15 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
 fn reject_signature_features(item: &ItemFn) -> syn::Result<()> {
     let sig = &item.sig;
     let problem = if let Some(token) = &sig.constness {
-        Some((token.span(), "a `const fn` cannot be differentiated: remove `const`"))
+        Some((
+            token.span(),
+            "a `const fn` cannot be differentiated: remove `const`",
+        ))
     } else if let Some(token) = &sig.asyncness {
-        Some((token.span(), "an `async fn` cannot be differentiated: remove `async`"))
+        Some((
+            token.span(),
+            "an `async fn` cannot be differentiated: remove `async`",
+        ))
     } else if let syn::Safety::Unsafe(token) = &sig.safety {
         Some((
             token.span(),
@@ -391,6 +415,17 @@ fn type_class(ty: &Type, float_params: &[&Ident]) -> TypeClass {
         Type::Array(_) | Type::Slice(_) => TypeClass::Aggregate,
         _ => TypeClass::Passive,
     }
+}
+
+fn has_receiver(sig: &syn::Signature) -> bool {
+    matches!(sig.inputs.first(), Some(FnArg::Receiver(_)))
+}
+
+fn is_type_param(ident: &Ident, generics: &Generics) -> bool {
+    generics
+        .params
+        .iter()
+        .any(|param| matches!(param, GenericParam::Type(ty) if ty.ident == *ident))
 }
 
 /// The generic parameter `ty` names, if it is one without a `Real` bound.

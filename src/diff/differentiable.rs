@@ -20,12 +20,11 @@
 //! ```
 
 use crate::real::Real;
-use crate::Dual;
 
 /// A value that gradients flow through: model parameters, or any argument
 /// of a differentiable function that is not a plain scalar.
 ///
-/// Implemented for `f32`, `f64` and [`Dual`] (each its own tangent), for
+/// Implemented for every [`Real`] type (`f32`, `f64`, [`Dual`](crate::Dual); each its own tangent), for
 /// arrays `[T; N]`, `Vec<T>` and slices `[T]` of differentiable elements,
 /// and for structs with named fields by `#[derive(Differentiable)]`.
 ///
@@ -188,9 +187,10 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(impl<> for f32);
-impl_scalar!(impl<> for f64);
-impl_scalar!(impl<T: Real> for Dual<T>);
+// Every real number type (f32, f64, `Dual`, and user types implementing
+// `Real`) is its own tangent, so structs generic over `T: Real` derive
+// `Differentiable` with no further bound.
+impl_scalar!(impl<T: Real> for T);
 
 impl<T: Differentiable, const N: usize> Differentiable for [T; N] {
     type Tangent = [T::Tangent; N];
@@ -345,6 +345,7 @@ impl<T: Tangent> Tangent for Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Dual;
 
     fn flat<G: Tangent>(g: &G) -> Vec<G::Scalar> {
         let mut out = Vec::new();
