@@ -191,7 +191,7 @@ fn calls_passing_sub_structs_accumulate_into_the_right_fields() {
 }
 
 #[differentiable]
-fn weighted_sum(weights: [f64; 3], xs: &Vec<f64>) -> f64 {
+fn weighted_sum(weights: [f64; 3], xs: Vec<f64>) -> f64 {
     let mut total = 0.0;
     for (i, x) in xs.iter().enumerate() {
         total += weights[i % 3] * x * x;
@@ -200,16 +200,16 @@ fn weighted_sum(weights: [f64; 3], xs: &Vec<f64>) -> f64 {
 }
 
 #[test]
-fn arrays_by_value_and_vec_references() {
+fn arrays_and_vecs_by_value() {
     let weights = [0.5, -1.0, 2.0];
     let xs = vec![0.1, 0.2, 0.3, 0.4];
-    let (_, (dw, dxs)) = weighted_sum::value_and_grad(weights, &xs);
+    let (_, (dw, dxs)) = weighted_sum::value_and_grad(weights, xs);
     assert_eq!(dw, [0.1 * 0.1 + 0.4 * 0.4, 0.2 * 0.2, 0.3 * 0.3]);
     assert_eq!(
         dxs,
         vec![
             2.0 * 0.5 * 0.1,
-            2.0 * -1.0 * 0.2,
+            -2.0 * 0.2,
             2.0 * 2.0 * 0.3,
             2.0 * 0.5 * 0.4
         ]
