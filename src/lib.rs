@@ -100,8 +100,8 @@ pub mod dual;
 pub mod prelude;
 pub mod real;
 
-pub use causalgrad_macros::differentiable;
 pub use causalgrad_macros::Differentiable;
+pub use causalgrad_macros::{derivative, differentiable};
 pub use diff::{hessian, hessian_vector_product, Differentiable, Tangent};
 pub use diff::{no_grad, stop_gradient, DiffFn, Pullback, PullbackFn};
 pub use dual::Dual;

@@ -14,5 +14,5 @@ pub use crate::check::GradCheck;
 pub use crate::diff::{no_grad, stop_gradient, DiffFn, Differentiable, Pullback, Tangent};
 pub use crate::dual::Dual;
 pub use crate::real::Real;
-pub use causalgrad_macros::differentiable;
 pub use causalgrad_macros::Differentiable;
+pub use causalgrad_macros::{derivative, differentiable};

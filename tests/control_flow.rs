@@ -222,3 +222,31 @@ fn hessian_vector_product() {
     assert!((hx - (2.0 - 400.0 * (y - 3.0 * x * x))).abs() < 1e-9);
     assert!((hy - (-400.0 * x)).abs() < 1e-9);
 }
+
+/// `ln(e^a + e^b)`, computed stably; its derivative is written by hand.
+fn logaddexp(a: f64, b: f64) -> f64 {
+    let m = a.max(b);
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+#[causalgrad::derivative(of = logaddexp)]
+fn logaddexp_vjp(a: f64, b: f64) -> (f64, impl Fn(f64) -> (f64, f64) + Clone) {
+    let y = logaddexp(a, b);
+    (y, move |g| (g * (a - y).exp(), g * (b - y).exp()))
+}
+
+#[differentiable]
+fn uses_custom(x: f64, y: f64) -> f64 {
+    logaddexp(x * 800.0, y * 800.0) / 800.0 + x
+}
+
+#[test]
+fn custom_derivatives_are_used_by_callers() {
+    // Large arguments: the naive formula would overflow.
+    let (value, (dx, dy)) = uses_custom::value_and_grad(1.0, 1.001);
+    assert!(value.is_finite() && dx.is_finite() && dy.is_finite());
+    check(|v| uses_custom(v[0], v[1]), &[1.0, 1.001], &[dx, dy]);
+    let (value, (da, db)) = logaddexp::value_and_grad(0.3, -0.2);
+    assert_eq!(value, logaddexp(0.3, -0.2));
+    assert!((da + db - 1.0).abs() < 1e-15);
+}

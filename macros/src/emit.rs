@@ -32,11 +32,8 @@ use crate::parse::{ArgKind, FnSpec};
 
 /// The generated items for `spec`, whose body lowered to `lowered`.
 pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
-    let float = &spec.float;
     let output_ty = &spec.output;
     let real = spec.real();
-    let vis = &spec.vis;
-
     let seeds: Vec<Ident> = if spec.outputs == 1 {
         vec![Ident::new("__seed", Span::call_site())]
     } else {
@@ -88,19 +85,77 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     let output_value = tuple_or_single(&outputs);
     let reverse_body = &reverse.body;
     let entries = &reverse.entries;
+    let entry_types = entry_types(spec);
+    let vjp_body = quote! {
+        #storage_decls
+        #forward_body
+        let __pullback = move |#seed_pattern: #output_ty| -> (#(#entry_types,)*) {
+            #reverse_body
+            (#(#entries,)*)
+        };
+        (#output_value, __pullback)
+    };
+    items(spec, vjp_body)
+}
 
-    let entry_types: Vec<TokenStream> = spec
+/// The items for a function whose derivative the user wrote: `vjp` returns
+/// the value and a pullback mapping the seed to the active arguments'
+/// cotangents (one value for one active argument, a tuple for several).
+pub(crate) fn custom_items(spec: &FnSpec, vjp: &syn::Path) -> TokenStream {
+    let output_ty = &spec.output;
+    let entry_types = entry_types(spec);
+    let args: Vec<&Ident> = spec.args.iter().map(|arg| &arg.ident).collect();
+    let active = spec.active_args().count();
+    let mut position = 0usize;
+    let entries: Vec<TokenStream> = spec
         .args
         .iter()
+        .map(|arg| {
+            if !arg.active {
+                return quote!(());
+            }
+            let index = syn::Index::from(position);
+            position += 1;
+            if active == 1 {
+                quote!(__grads)
+            } else {
+                quote!(__grads.#index)
+            }
+        })
+        .collect();
+    let turbofish = turbofish(&spec.generics, None);
+    let vjp_body = quote! {
+        let (__value, __user) = #vjp #turbofish (#(#args),*);
+        let __pullback = move |__seed: #output_ty| -> (#(#entry_types,)*) {
+            let __grads = __user(__seed);
+            (#(#entries,)*)
+        };
+        (__value, __pullback)
+    };
+    items(spec, vjp_body)
+}
+
+/// One entry type per argument: its cotangent type, or `()`.
+fn entry_types(spec: &FnSpec) -> Vec<TokenStream> {
+    spec.args
+        .iter()
         .map(|arg| match (arg.active, arg.kind) {
-            (true, ArgKind::Scalar) => float.to_token_stream(),
+            (true, ArgKind::Scalar) => spec.float.to_token_stream(),
             (true, _) => {
                 let ty = arg.differentiable_type();
                 quote!(<#ty as ::causalgrad::Differentiable>::Tangent)
             }
             (false, _) => quote!(()),
         })
-        .collect();
+        .collect()
+}
+
+/// `__vjp` with the given body, and the wrappers built on it.
+fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
+    let output_ty = &spec.output;
+    let real = spec.real();
+    let vis = &spec.vis;
+    let entry_types = entry_types(spec);
     let active_positions: Vec<usize> = spec
         .args
         .iter()
@@ -199,13 +254,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
             -> (#output_ty, impl Fn(#output_ty) -> (#(#entry_types,)*) + ::core::clone::Clone #captures)
             #where_clause
         {
-            #storage_decls
-            #forward_body
-            let __pullback = move |#seed_pattern: #output_ty| -> (#(#entry_types,)*) {
-                #reverse_body
-                (#(#entries,)*)
-            };
-            (#output_value, __pullback)
+            #vjp_body
         }
     };
     let scalar = spec.outputs == 1;

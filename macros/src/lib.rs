@@ -80,5 +80,43 @@ fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
     }
 }
 
+/// Declares a hand-written derivative for the function named by `of`.
+///
+/// Put it on a function taking the same arguments as `of` and returning
+/// `(value, pullback)`, where `pullback: impl Fn(seed) -> grads + Clone`
+/// maps an output cotangent to the cotangents of the float arguments (one
+/// value for one, a tuple in order for several). The attribute generates
+/// what `#[differentiable]` generates for `of` (`of::value_and_grad`,
+/// `of::pullback`, `of::Function`, and the entry point other differentiable
+/// functions call), so calls to `of` inside `#[differentiable]` code use
+/// this derivative. See the `causalgrad` crate documentation.
+#[proc_macro_attribute]
+pub fn derivative(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = match syn::parse::<ItemFn>(item) {
+        Ok(item) => item,
+        Err(error) => {
+            return syn::Error::new(
+                error.span(),
+                "#[derivative(of = f)] applies to a function returning `(value, pullback)`",
+            )
+            .to_compile_error()
+            .into()
+        }
+    };
+    let generated = syn::parse::<parse::DerivativeOf>(attr)
+        .and_then(|of| parse::derivative_spec(&item, &of.target).map(|spec| (spec, of)))
+        .map(|(spec, _)| {
+            let vjp: syn::Path = item.sig.ident.clone().into();
+            emit::custom_items(&spec, &vjp)
+        });
+    match generated {
+        Ok(items) => quote!(#item #items).into(),
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#item #error).into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod snapshot;

@@ -60,6 +60,65 @@ impl Parse for Options {
     }
 }
 
+/// The argument of `#[derivative(of = f)]`.
+pub(crate) struct DerivativeOf {
+    pub target: Ident,
+}
+
+impl Parse for DerivativeOf {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.parse()?;
+        if key != "of" {
+            return Err(syn::Error::new(
+                key.span(),
+                "expected `of = f`, naming the function this derivative is for",
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let target = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error("expected only `of = f`"));
+        }
+        Ok(DerivativeOf { target })
+    }
+}
+
+/// The spec of `target` as seen through its hand-written derivative `item`,
+/// which takes the same arguments and returns `(value, pullback)`.
+pub(crate) fn derivative_spec(item: &ItemFn, target: &Ident) -> syn::Result<FnSpec> {
+    let value_ty = match &item.sig.output {
+        ReturnType::Type(_, ty) => match &**ty {
+            Type::Tuple(tuple) if tuple.elems.len() == 2 => tuple.elems[0].clone(),
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "a custom derivative returns `(value, pullback)`, e.g. \
+                     `-> (f64, impl Fn(f64) -> (f64, f64) + Clone)`",
+                ))
+            }
+        },
+        ReturnType::Default => {
+            return Err(syn::Error::new(
+                item.sig.ident.span(),
+                "a custom derivative returns `(value, pullback)`, e.g. \
+                 `-> (f64, impl Fn(f64) -> (f64, f64) + Clone)`",
+            ))
+        }
+    };
+    let mut as_target = item.clone();
+    as_target.sig.ident = target.clone();
+    as_target.sig.output = syn::parse_quote!(-> #value_ty);
+    let mut spec = fn_spec(&as_target, &Options::default())?;
+    if spec.method || spec.outputs != 1 {
+        return Err(syn::Error::new_spanned(
+            &item.sig,
+            "custom derivatives are supported for free functions with one float result",
+        ));
+    }
+    spec.name = target.clone();
+    Ok(spec)
+}
+
 /// What kind of value an argument holds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum ArgKind {
