@@ -215,3 +215,35 @@ fn arrays_and_vecs_by_value() {
         ]
     );
 }
+
+/// Two summaries of a point, returned as a struct.
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Summary {
+    mean: f64,
+    energy: f64,
+}
+
+#[differentiable]
+fn summarise(x: f64, y: f64) -> Summary {
+    let energy = x * x + y * y;
+    Summary {
+        mean: (x + y) / 2.0,
+        energy,
+    }
+}
+
+#[test]
+fn struct_outputs_take_seeds_of_their_tangent() {
+    let (value, pullback) = summarise::pullback(0.5, -1.5);
+    assert_eq!(value, summarise(0.5, -1.5));
+    let seed = SummaryTangent {
+        mean: 1.0,
+        energy: 0.0,
+    };
+    assert_eq!(pullback.pull(seed), (0.5, 0.5));
+    let seed = SummaryTangent {
+        mean: 0.0,
+        energy: 2.0,
+    };
+    assert_eq!(pullback.pull(seed), (2.0, -6.0));
+}

@@ -40,7 +40,11 @@ pub(crate) struct Reverse {
 }
 
 /// Builds the reverse sweep of `lowered`, seeded by `seeds` (one per output).
-pub(crate) fn reverse_sweep(lowered: &Lowered, seeds: &[Ident], real: &TokenStream) -> Reverse {
+pub(crate) fn reverse_sweep(
+    lowered: &Lowered,
+    seeds: &[TokenStream],
+    real: &TokenStream,
+) -> Reverse {
     let analysis = Analysis::new(lowered);
     let mut sweep = Sweep {
         lowered,
@@ -333,7 +337,7 @@ struct Sweep<'a> {
     lowered: &'a Lowered,
     analysis: &'a Analysis,
     real: &'a TokenStream,
-    seeds: &'a [Ident],
+    seeds: &'a [TokenStream],
     /// The current name of each SSA value's cotangent, or its accumulator.
     cotangents: HashMap<VarId, TokenStream>,
     saved: HashMap<String, Storage>,

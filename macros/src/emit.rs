@@ -32,21 +32,22 @@ use crate::parse::{ArgKind, FnSpec};
 
 /// The generated items for `spec`, whose body lowered to `lowered`.
 pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
-    let output_ty = &spec.output;
     let real = spec.real();
-    let seeds: Vec<Ident> = if spec.outputs == 1 {
-        vec![Ident::new("__seed", Span::call_site())]
-    } else {
-        (0..spec.outputs)
-            .map(|index| format_ident!("__seed{}", index))
-            .collect()
+    let seed = Ident::new("__seed", Span::call_site());
+    let (seeds, seed_pattern): (Vec<TokenStream>, TokenStream) = match &lowered.output_struct {
+        Some((_, members)) => (
+            members.iter().map(|member| quote!(#seed.#member)).collect(),
+            seed.to_token_stream(),
+        ),
+        None if spec.outputs == 1 => (vec![seed.to_token_stream()], seed.to_token_stream()),
+        None => {
+            let names: Vec<TokenStream> = (0..spec.outputs)
+                .map(|index| format_ident!("__seed{}", index).to_token_stream())
+                .collect();
+            let pattern = tuple_or_single(&names);
+            (names, pattern)
+        }
     };
-    let seed_pattern = tuple_or_single(
-        &seeds
-            .iter()
-            .map(ToTokens::to_token_stream)
-            .collect::<Vec<_>>(),
-    );
     let reverse = reverse_sweep(lowered, &seeds, &real);
     let forward = Forward {
         lowered,
@@ -82,14 +83,18 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
         .iter()
         .map(|output| lowered.operand_tokens(output))
         .collect();
-    let output_value = tuple_or_single(&outputs);
+    let output_value = match &lowered.output_struct {
+        Some((path, members)) => quote!(#path { #(#members: #outputs),* }),
+        None => tuple_or_single(&outputs),
+    };
     let reverse_body = &reverse.body;
     let entries = &reverse.entries;
     let entry_types = entry_types(spec);
+    let seed_ty = seed_type(spec);
     let vjp_body = quote! {
         #storage_decls
         #forward_body
-        let __pullback = move |#seed_pattern: #output_ty| -> (#(#entry_types,)*) {
+        let __pullback = move |#seed_pattern: #seed_ty| -> (#(#entry_types,)*) {
             #reverse_body
             (#(#entries,)*)
         };
@@ -135,6 +140,16 @@ pub(crate) fn custom_items(spec: &FnSpec, vjp: &syn::Path) -> TokenStream {
     items(spec, vjp_body)
 }
 
+/// The output cotangent: the output type, or a struct's tangent.
+fn seed_type(spec: &FnSpec) -> TokenStream {
+    let output = &spec.output;
+    if spec.outputs == 0 {
+        quote!(<#output as ::causalgrad::Differentiable>::Tangent)
+    } else {
+        output.to_token_stream()
+    }
+}
+
 /// One entry type per argument: its cotangent type, or `()`.
 fn entry_types(spec: &FnSpec) -> Vec<TokenStream> {
     spec.args
@@ -153,6 +168,7 @@ fn entry_types(spec: &FnSpec) -> Vec<TokenStream> {
 /// `__vjp` with the given body, and the wrappers built on it.
 fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
     let output_ty = &spec.output;
+    let seed_ty = seed_type(spec);
     let real = spec.real();
     let vis = &spec.vis;
     let entry_types = entry_types(spec);
@@ -251,7 +267,7 @@ fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
         #[inline]
         #lints
         #vis fn #vjp #impl_generics (#receiver #(#params),*)
-            -> (#output_ty, impl Fn(#output_ty) -> (#(#entry_types,)*) + ::core::clone::Clone #captures)
+            -> (#output_ty, impl Fn(#seed_ty) -> (#(#entry_types,)*) + ::core::clone::Clone #captures)
             #where_clause
         {
             #vjp_body
@@ -273,11 +289,11 @@ fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
         #[doc = #doc_pb]
         #[inline]
         #vis fn #pullback #impl_generics (#receiver #(#params),*)
-            -> (#output_ty, ::causalgrad::PullbackFn<#output_ty, #grad_ty, impl Fn(#output_ty) -> #grad_ty + ::core::clone::Clone #captures>)
+            -> (#output_ty, ::causalgrad::PullbackFn<#seed_ty, #grad_ty, impl Fn(#seed_ty) -> #grad_ty + ::core::clone::Clone #captures>)
             #where_clause
         {
             let (__value, __pullback) = #call_vjp;
-            (__value, ::causalgrad::PullbackFn::new(move |__seed: #output_ty| {
+            (__value, ::causalgrad::PullbackFn::new(move |__seed: #seed_ty| {
                 let #entries_name = __pullback(__seed);
                 #picked
             }))

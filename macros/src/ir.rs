@@ -230,6 +230,8 @@ pub(crate) struct Lowered {
     pub outputs: Vec<Operand>,
     /// Names of the local arrays' tangents, by array name.
     pub array_tangents: Vec<(Ident, Ident)>,
+    /// For a struct result: its path and fields, in `outputs` order.
+    pub output_struct: Option<(syn::Path, Vec<syn::Member>)>,
 }
 
 impl Lowered {

@@ -86,6 +86,12 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
         inputs.push(input);
     }
 
+    if has_returns && spec.outputs == 0 {
+        return Err(syn::Error::new_spanned(
+            &spec.output,
+            "early `return` is not supported in a function returning a struct; return a tuple",
+        ));
+    }
     let outputs = if has_returns {
         let zero = {
             let real = spec.real();
@@ -142,6 +148,7 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
         cells,
         loops,
         array_tangents,
+        output_struct,
         ..
     } = lowerer;
     let body = blocks.pop().expect("top block").finish();
@@ -165,6 +172,7 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
         inputs,
         outputs,
         array_tangents,
+        output_struct,
     })
 }
 
@@ -271,6 +279,7 @@ struct Lowerer<'a> {
     fresh: usize,
     array_tangents: Vec<(Ident, Ident)>,
     output_cells: Option<Vec<CellId>>,
+    output_struct: Option<(syn::Path, Vec<syn::Member>)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -287,6 +296,7 @@ impl<'a> Lowerer<'a> {
             fresh: 0,
             array_tangents: Vec::new(),
             output_cells: None,
+            output_struct: None,
         }
     }
 
@@ -587,10 +597,33 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// The returned value: one operand, or one per tuple element.
+    /// The returned value: one operand, or one per tuple element or field.
     fn lower_output(&mut self, expr: &Expr) -> syn::Result<Vec<Operand>> {
         if self.spec.outputs == 1 {
             return Ok(vec![self.lower_expr(expr)?]);
+        }
+        if self.spec.outputs == 0 {
+            let Expr::Struct(literal) = strip_parens(expr) else {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    "a function returning a struct must end with a struct literal \
+                     (`Out { a: .., b: .. }`)",
+                ));
+            };
+            if let Some(rest) = &literal.rest {
+                return Err(syn::Error::new_spanned(
+                    rest,
+                    "name every field of the returned struct; `..rest` is not supported",
+                ));
+            }
+            let mut values = Vec::new();
+            let mut members = Vec::new();
+            for field in &literal.fields {
+                values.push(self.lower_expr(&field.expr)?);
+                members.push(field.member.clone());
+            }
+            self.output_struct = Some((literal.path.clone(), members));
+            return Ok(values);
         }
         match strip_parens(expr) {
             Expr::Tuple(tuple) if tuple.elems.len() == self.spec.outputs => tuple

@@ -166,7 +166,8 @@ pub(crate) struct FnSpec {
     pub args: Vec<Arg>,
     /// The return type as written.
     pub output: Type,
-    /// Number of outputs: 1 for a scalar, n for a tuple of n scalars.
+    /// Number of outputs: 1 for a scalar, n for a tuple of n scalars, 0
+    /// for a struct (whose fields are the outputs).
     pub outputs: usize,
     /// The function is a method (`&self` receiver).
     pub method: bool,
@@ -330,34 +331,52 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                         ));
                     }
                 }
-                ((**ty).clone(), tuple.elems.len(), first)
+                ((**ty).clone(), tuple.elems.len(), Some(first))
             }
-            other => (other.clone(), 1, other.clone()),
+            // A struct: its fields are the outputs, counted from the body.
+            Type::Path(path)
+                if float.is_some()
+                    && !is_float_type(ty, &float_params)
+                    && unbounded_param(ty, &sig.generics).is_none()
+                    && path.path.segments.last().is_some_and(|segment| {
+                        let name = segment.ident.to_string();
+                        name != "f32"
+                            && name != "f64"
+                            && PASSIVE_PRIMITIVES.iter().all(|p| name != *p)
+                    }) =>
+            {
+                ((**ty).clone(), 0, None)
+            }
+            other => (other.clone(), 1, Some(other.clone())),
         },
         ReturnType::Default => {
             return Err(syn::Error::new(
                 sig.ident.span(),
                 "a #[differentiable] function must return a value of its float type \
-                 (`-> f64`, `-> T`) or a tuple of them",
+                 (`-> f64`, `-> T`), a tuple of them, or a struct of them",
             ))
         }
     };
-    let float = match float {
-        Some(float) if same_type(&float, &output_float) => float,
-        Some(float) => {
+    let float = match (float, output_float) {
+        (Some(float), None) => float,
+        (Some(float), Some(output_float)) if same_type(&float, &output_float) => float,
+        (Some(float), Some(_)) => {
             return Err(syn::Error::new_spanned(
                 &output,
                 format!(
                     "a #[differentiable] function must return its float type `{}` \
-                     (or a tuple of it); returning `{}` is not supported",
+                     (or a tuple or struct of it); returning `{}` is not supported",
                     float.to_token_stream(),
                     output.to_token_stream()
                 ),
             ))
         }
-        None if is_float_type(&output_float, &float_params) => output_float,
-        None => {
-            if let Some(param) = unbounded_param(&output_float, &sig.generics) {
+        (None, Some(output_float)) if is_float_type(&output_float, &float_params) => output_float,
+        (None, output_float) => {
+            if let Some(param) = output_float
+                .as_ref()
+                .and_then(|ty| unbounded_param(ty, &sig.generics))
+            {
                 let ident = &param.ident;
                 return Err(syn::Error::new_spanned(
                     param,
