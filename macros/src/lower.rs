@@ -981,6 +981,14 @@ impl<'a> Lowerer<'a> {
                     return self.read_local(&ident);
                 }
             }
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    "a loop used as a value (`break value`) is not supported by \
+                     #[differentiable]; assign the value to a variable declared before the \
+                     loop, then `break`",
+                ))
+            }
             _ => {}
         }
         if let Some(error) = unsupported(expr) {
@@ -1647,6 +1655,14 @@ impl<'a> Lowerer<'a> {
                 &expr.body.stmts,
             );
         }
+        if self.is_active(iter) && !is_range_iterator(iter) {
+            return Err(syn::Error::new_spanned(
+                iter,
+                "#[differentiable] iterates over differentiable values only with `.iter()`, \
+                 `.zip(..)` and `.enumerate()` (or by index, `for i in 0..xs.len()`); \
+                 rewrite this loop in one of those forms",
+            ));
+        }
         self.check_passive(iter)?;
         let iter_tokens = self.substitute(iter)?;
         let (pattern, renames) = rename_pattern(pat);
@@ -1958,6 +1974,17 @@ fn rename_pattern(pat: &Pat) -> (Pat, Vec<(Ident, Ident)>) {
     let mut pat = pat.clone();
     renamer.visit_pat_mut(&mut pat);
     (pat, renamer.renames)
+}
+
+/// A range, possibly adapted (`(0..n).rev().step_by(2)`): it yields
+/// indices, so reading fields of differentiable values in its bounds is
+/// passive.
+fn is_range_iterator(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Range(_) => true,
+        Expr::MethodCall(call) => is_range_iterator(&call.receiver),
+        _ => false,
+    }
 }
 
 fn strip_parens(expr: &Expr) -> &Expr {
