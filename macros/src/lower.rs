@@ -188,6 +188,9 @@ enum Binding {
     /// An active aggregate (argument, local array, or an element of one
     /// bound by a loop) read through places.
     Aggregate(Place),
+    /// A loop element of a constant slice: the user's code sees a
+    /// reference (`&T`), the generated code holds the value.
+    Ref(Operand),
     /// Declared with `let x;`, not assigned yet.
     Unassigned,
 }
@@ -421,7 +424,18 @@ impl<'a> Lowerer<'a> {
             Some(Binding::Value(operand)) => Ok(self.operand_tokens(operand)),
             Some(Binding::Cell(cell)) => Ok(self.cells[*cell].to_token_stream()),
             Some(Binding::PassiveCell(name)) => Ok(name.to_token_stream()),
-            Some(Binding::Aggregate(place)) => Ok(place_forward_tokens(place)),
+            Some(Binding::Aggregate(place)) if place.path.is_empty() => {
+                Ok(place_forward_tokens(place))
+            }
+            // An element bound by a loop is a reference in the user's code.
+            Some(Binding::Aggregate(place)) => {
+                let tokens = place_forward_tokens(place);
+                Ok(quote!((&#tokens)))
+            }
+            Some(Binding::Ref(operand)) => {
+                let tokens = self.operand_tokens(operand);
+                Ok(quote!((&#tokens)))
+            }
             Some(Binding::Unassigned) | None => Err(unassigned_error(ident)),
         }
     }
@@ -901,7 +915,7 @@ impl<'a> Lowerer<'a> {
                     self.push(Step::PassiveWrite { name, value: new });
                     Ok(())
                 }
-                Binding::Aggregate(_) => Err(syn::Error::new_spanned(
+                Binding::Aggregate(_) | Binding::Ref(_) => Err(syn::Error::new_spanned(
                     target,
                     "a differentiable aggregate (or an element bound by a loop) cannot be \
                      reassigned; assign the elements of a local array (`a[i] = ..`)",
@@ -1061,7 +1075,7 @@ impl<'a> Lowerer<'a> {
 
     fn read_local(&mut self, ident: &Ident) -> syn::Result<Operand> {
         match self.binding(ident).cloned() {
-            Some(Binding::Value(operand)) => Ok(operand),
+            Some(Binding::Value(operand) | Binding::Ref(operand)) => Ok(operand),
             Some(Binding::Cell(cell)) => Ok(self.new_var(Op::Read(cell))),
             Some(Binding::PassiveCell(name)) => Ok(self.new_const(quote!(#name), None)),
             Some(Binding::Aggregate(place)) if !place.path.is_empty() => {
@@ -1873,7 +1887,7 @@ impl<'a> Lowerer<'a> {
             }
             (Source::Passive(tokens), Pat::Ident(ident)) => {
                 let value = self.new_const(quote!(#tokens[#index]), None);
-                self.declare(&ident.ident, Binding::Value(value));
+                self.declare(&ident.ident, Binding::Ref(value));
                 Ok(())
             }
             (_, other) => Err(loop_pattern_error(other)),
