@@ -35,6 +35,11 @@ use num_traits::{One, Zero};
 ///
 /// The one addition is [`Real::sign`], the sign with `sign(0) = 0`, which the
 /// generated derivative of `abs`, `max`, `min` and `clamp` uses.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a differentiable value",
+    note = "floats (f32, f64, `T: Real`), arrays, slices and `Vec`s of them, and structs with `#[derive(Differentiable)]` are differentiable",
+    note = "keep a struct field constant with `#[no_diff]`, or an argument constant by naming the active ones in `#[differentiable(wrt(..))]`"
+)]
 pub trait Real:
     Copy
     + Debug
