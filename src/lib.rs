@@ -97,6 +97,7 @@ extern crate self as causalgrad;
 pub mod check;
 pub mod diff;
 pub mod dual;
+pub mod graph;
 pub mod guide;
 pub mod prelude;
 pub mod real;

@@ -1,0 +1,398 @@
+//! Causal graphs: directed acyclic graphs of named variables.
+//!
+//! A [`CausalGraph`] is built from an edge list ([`CausalGraph::new`]) or
+//! from a DOT file ([`CausalGraph::from_dot_file`], the `digraph { a -> b; }`
+//! subset, with comments and attributes ignored). It is a plain petgraph
+//! `DiGraph` underneath; the topological order is computed once and cached.
+//!
+//! ```
+//! use causalgrad::graph::CausalGraph;
+//!
+//! let graph = CausalGraph::from_dot_str("digraph { x1 -> x2; x1 -> x3; x2 -> x3 }")?;
+//! assert_eq!(graph.topological_order(), ["x1", "x2", "x3"]);
+//! assert_eq!(graph.parents("x3")?, ["x1", "x2"]);
+//! assert!(CausalGraph::from_dot_str("digraph { a -> b -> a }").is_err());
+//! # Ok::<(), causalgrad::graph::GraphError>(())
+//! ```
+
+mod dot;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+
+/// Errors building or querying a causal graph.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// The edges form a cycle; the variables on it are listed in order.
+    #[error("the causal graph has a cycle: {} -> {}; a causal graph must be acyclic, remove one of these edges", .cycle.join(" -> "), .cycle[0])]
+    Cycle {
+        /// The variables on the cycle, each a parent of the next.
+        cycle: Vec<String>,
+    },
+    /// A variable is declared twice.
+    #[error("the variable `{name}` is declared twice; variable names must be unique")]
+    DuplicateVariable {
+        /// The repeated name.
+        name: String,
+    },
+    /// An edge or a query names a variable the graph does not have.
+    #[error("unknown variable `{name}`; the graph's variables are: {}", .known.join(", "))]
+    UnknownVariable {
+        /// The unknown name.
+        name: String,
+        /// The graph's variables.
+        known: Vec<String>,
+    },
+    /// The same edge is given twice.
+    #[error("the edge `{from} -> {to}` is given twice")]
+    DuplicateEdge {
+        /// The parent.
+        from: String,
+        /// The child.
+        to: String,
+    },
+    /// A DOT file could not be parsed.
+    #[error("{}:{line}:{column}: {message}", .file.as_deref().map_or_else(|| "<dot>".to_string(), |f| f.display().to_string()))]
+    Parse {
+        /// The file, if the text came from one.
+        file: Option<PathBuf>,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A DOT file could not be read.
+    #[error("cannot read the graph file {}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// A directed acyclic graph of named variables.
+#[derive(Clone, Debug)]
+pub struct CausalGraph {
+    graph: DiGraph<String, ()>,
+    index: HashMap<String, NodeIndex>,
+    /// Variable names in topological order (parents before children).
+    order: Vec<String>,
+}
+
+impl CausalGraph {
+    /// Builds a graph from its variables and its edges `(parent, child)`.
+    ///
+    /// Variables that only appear in edges are added in order of first
+    /// appearance after the listed ones. Returns [`GraphError::Cycle`] for a
+    /// cycle (naming its variables), and typed errors for duplicate
+    /// variables or edges.
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    ///
+    /// let graph = CausalGraph::new(["x1", "x2"], [("x1", "x2")])?;
+    /// assert_eq!(graph.roots(), ["x1"]);
+    /// # Ok::<(), causalgrad::graph::GraphError>(())
+    /// ```
+    pub fn new<V, E, S, T>(variables: V, edges: E) -> Result<Self, GraphError>
+    where
+        V: IntoIterator<Item = S>,
+        S: AsRef<str>,
+        E: IntoIterator<Item = (T, T)>,
+        T: AsRef<str>,
+    {
+        let mut graph = DiGraph::new();
+        let mut index = HashMap::new();
+        for name in variables {
+            let name = name.as_ref();
+            if index.contains_key(name) {
+                return Err(GraphError::DuplicateVariable {
+                    name: name.to_string(),
+                });
+            }
+            index.insert(name.to_string(), graph.add_node(name.to_string()));
+        }
+        for (from, to) in edges {
+            let mut node = |name: &str| {
+                *index
+                    .entry(name.to_string())
+                    .or_insert_with(|| graph.add_node(name.to_string()))
+            };
+            let (a, b) = (node(from.as_ref()), node(to.as_ref()));
+            if graph.find_edge(a, b).is_some() {
+                return Err(GraphError::DuplicateEdge {
+                    from: from.as_ref().to_string(),
+                    to: to.as_ref().to_string(),
+                });
+            }
+            graph.add_edge(a, b, ());
+        }
+        let order = topological_order(&graph)?;
+        Ok(CausalGraph {
+            graph,
+            index,
+            order,
+        })
+    }
+
+    /// Parses the `digraph { .. }` subset of DOT.
+    ///
+    /// Node statements (`a;`, `a [label="A"];`), edge chains (`a -> b -> c;`),
+    /// quoted names (`"p44/42"`), `//`, `/* */` and `#` comments are read;
+    /// attributes and graph/node/edge default statements are ignored.
+    pub fn from_dot_str(text: &str) -> Result<Self, GraphError> {
+        dot::parse(text, None)
+    }
+
+    /// Reads a DOT file (see [`CausalGraph::from_dot_str`]).
+    pub fn from_dot_file(path: impl AsRef<Path>) -> Result<Self, GraphError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| GraphError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        dot::parse(&text, Some(path))
+    }
+
+    /// The graph in DOT, variables in declaration order.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph {\n");
+        for node in self.graph.node_indices() {
+            out.push_str(&format!("  {};\n", dot::quote(&self.graph[node])));
+        }
+        for edge in self.graph.edge_indices() {
+            let (a, b) = self.graph.edge_endpoints(edge).expect("edge exists");
+            out.push_str(&format!(
+                "  {} -> {};\n",
+                dot::quote(&self.graph[a]),
+                dot::quote(&self.graph[b])
+            ));
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The number of variables.
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Whether the graph has no variables.
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+
+    /// Variable names in declaration order.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.graph
+            .node_indices()
+            .map(|node| self.graph[node].as_str())
+    }
+
+    /// Whether the graph has a variable of this name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// Variable names with every parent before its children.
+    pub fn topological_order(&self) -> &[String] {
+        &self.order
+    }
+
+    /// The variables without parents, in declaration order.
+    pub fn roots(&self) -> Vec<&str> {
+        self.graph
+            .node_indices()
+            .filter(|node| {
+                self.graph
+                    .neighbors_directed(*node, Direction::Incoming)
+                    .next()
+                    .is_none()
+            })
+            .map(|node| self.graph[node].as_str())
+            .collect()
+    }
+
+    /// The parents of `name`, in declaration order.
+    pub fn parents(&self, name: &str) -> Result<Vec<&str>, GraphError> {
+        self.neighbours(name, Direction::Incoming)
+    }
+
+    /// The children of `name`, in declaration order.
+    pub fn children(&self, name: &str) -> Result<Vec<&str>, GraphError> {
+        self.neighbours(name, Direction::Outgoing)
+    }
+
+    /// The edges `(parent, child)`, in the order they were given.
+    pub fn edges(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.graph.edge_indices().map(|edge| {
+            let (a, b) = self.graph.edge_endpoints(edge).expect("edge exists");
+            (self.graph[a].as_str(), self.graph[b].as_str())
+        })
+    }
+
+    /// The node of a variable, or [`GraphError::UnknownVariable`].
+    fn node(&self, name: &str) -> Result<NodeIndex, GraphError> {
+        self.index
+            .get(name)
+            .copied()
+            .ok_or_else(|| GraphError::UnknownVariable {
+                name: name.to_string(),
+                known: self.variables().map(str::to_string).collect(),
+            })
+    }
+
+    /// The unknown-variable error for `name`, listing the known ones.
+    pub fn unknown(&self, name: &str) -> GraphError {
+        GraphError::UnknownVariable {
+            name: name.to_string(),
+            known: self.variables().map(str::to_string).collect(),
+        }
+    }
+
+    /// The position of `name` in declaration order.
+    pub fn position(&self, name: &str) -> Result<usize, GraphError> {
+        self.node(name).map(NodeIndex::index)
+    }
+
+    fn neighbours(&self, name: &str, direction: Direction) -> Result<Vec<&str>, GraphError> {
+        let node = self.node(name)?;
+        let mut found: Vec<NodeIndex> = self.graph.neighbors_directed(node, direction).collect();
+        found.sort();
+        Ok(found.into_iter().map(|n| self.graph[n].as_str()).collect())
+    }
+}
+
+/// Kahn's algorithm in declaration order, so the order is deterministic
+/// and roots come in the order they were declared.
+fn topological_order(graph: &DiGraph<String, ()>) -> Result<Vec<String>, GraphError> {
+    let mut indegree: Vec<usize> = graph
+        .node_indices()
+        .map(|node| graph.neighbors_directed(node, Direction::Incoming).count())
+        .collect();
+    let mut ready: std::collections::BTreeSet<NodeIndex> = graph
+        .node_indices()
+        .filter(|node| indegree[node.index()] == 0)
+        .collect();
+    let mut order = Vec::with_capacity(graph.node_count());
+    while let Some(node) = ready.pop_first() {
+        order.push(graph[node].clone());
+        for child in graph.neighbors_directed(node, Direction::Outgoing) {
+            indegree[child.index()] -= 1;
+            if indegree[child.index()] == 0 {
+                ready.insert(child);
+            }
+        }
+    }
+    if order.len() == graph.node_count() {
+        return Ok(order);
+    }
+    Err(GraphError::Cycle {
+        cycle: find_cycle(graph, &indegree),
+    })
+}
+
+/// A cycle among the nodes Kahn's algorithm could not order.
+fn find_cycle(graph: &DiGraph<String, ()>, indegree: &[usize]) -> Vec<String> {
+    let stuck = |node: NodeIndex| indegree[node.index()] > 0;
+    let start = graph
+        .node_indices()
+        .find(|node| stuck(*node))
+        .expect("a cycle leaves some node unordered");
+    // Walk backwards along stuck parents until a node repeats: every stuck
+    // node has a stuck parent, so the walk must close a cycle.
+    let mut path = vec![start];
+    let mut seen = HashMap::new();
+    seen.insert(start, 0usize);
+    let mut current = start;
+    loop {
+        let parent = graph
+            .neighbors_directed(current, Direction::Incoming)
+            .filter(|parent| stuck(*parent))
+            .min()
+            .expect("a stuck node has a stuck parent");
+        if let Some(&at) = seen.get(&parent) {
+            let mut cycle: Vec<String> = path[at..]
+                .iter()
+                .rev()
+                .map(|node| graph[*node].clone())
+                .collect();
+            // Start the cycle at its first-declared variable.
+            let first = (0..cycle.len())
+                .min_by_key(|&i| graph.node_indices().position(|n| graph[n] == cycle[i]))
+                .unwrap_or(0);
+            cycle.rotate_left(first);
+            return cycle;
+        }
+        seen.insert(parent, path.len());
+        path.push(parent);
+        current = parent;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycles_are_named_in_order() {
+        let err = CausalGraph::new(
+            ["a", "b", "c", "d"],
+            [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")],
+        )
+        .unwrap_err();
+        match err {
+            GraphError::Cycle { cycle } => assert_eq!(cycle, ["a", "b", "c"]),
+            other => panic!("unexpected {other}"),
+        }
+        let err = CausalGraph::new(["a"], [("a", "a")]).unwrap_err();
+        assert!(err.to_string().contains("a -> a"), "{err}");
+    }
+
+    #[test]
+    fn duplicates_and_unknowns_are_typed_errors() {
+        assert!(matches!(
+            CausalGraph::new(["a", "a"], Vec::<(&str, &str)>::new()),
+            Err(GraphError::DuplicateVariable { .. })
+        ));
+        assert!(matches!(
+            CausalGraph::new(["a", "b"], [("a", "b"), ("a", "b")]),
+            Err(GraphError::DuplicateEdge { .. })
+        ));
+        let graph = CausalGraph::new(["a", "b"], [("a", "b")]).unwrap();
+        let err = graph.parents("z").unwrap_err();
+        assert!(err.to_string().contains("`z`") && err.to_string().contains("a, b"));
+    }
+
+    #[test]
+    fn order_parents_children_roots_and_dot_round_trip() {
+        let graph = CausalGraph::new(
+            ["x1", "x2", "x3", "x4", "x5"],
+            [
+                ("x1", "x2"),
+                ("x1", "x3"),
+                ("x2", "x3"),
+                ("x2", "x4"),
+                ("x3", "x4"),
+                ("x3", "x5"),
+                ("x4", "x5"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(graph.topological_order(), ["x1", "x2", "x3", "x4", "x5"]);
+        assert_eq!(graph.parents("x4").unwrap(), ["x2", "x3"]);
+        assert_eq!(graph.children("x3").unwrap(), ["x4", "x5"]);
+        assert_eq!(graph.roots(), ["x1"]);
+        let again = CausalGraph::from_dot_str(&graph.to_dot()).unwrap();
+        assert_eq!(
+            again.edges().collect::<Vec<_>>(),
+            graph.edges().collect::<Vec<_>>()
+        );
+    }
+}
