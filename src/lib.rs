@@ -95,6 +95,7 @@
 extern crate self as causalgrad;
 
 pub mod check;
+pub mod data;
 pub mod diff;
 pub mod dual;
 pub mod graph;
