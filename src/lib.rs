@@ -98,14 +98,17 @@ pub mod check;
 pub mod data;
 pub mod diff;
 pub mod dual;
+mod error;
 pub mod graph;
 pub mod guide;
 pub mod prelude;
 pub mod real;
+pub mod scm;
 
 pub use causalgrad_macros::Differentiable;
 pub use causalgrad_macros::{derivative, differentiable};
 pub use diff::{hessian, hessian_vector_product, Differentiable, Tangent};
 pub use diff::{no_grad, stop_gradient, DiffFn, Pullback, PullbackFn};
 pub use dual::Dual;
+pub use error::Error;
 pub use real::Real;

@@ -373,8 +373,31 @@ fn unraw(ident: &Ident) -> String {
 }
 
 /// The names of a struct's generic parameters.
+/// Whether a type parameter carries a `Real` bound (inline or in the where clause).
+fn bounded_by_real(param: &syn::TypeParam, generics: &syn::Generics) -> bool {
+    let names_real = |bound: &syn::TypeParamBound| match bound {
+        syn::TypeParamBound::Trait(bound) => bound
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "Real"),
+        _ => false,
+    };
+    param.bounds.iter().any(names_real) || generics.where_clause.iter().any(|clause| {
+        clause.predicates.iter().any(|predicate| match predicate {
+            syn::WherePredicate::Type(predicate) => {
+                matches!(&predicate.bounded_ty, syn::Type::Path(p) if p.path.is_ident(&param.ident))
+                    && predicate.bounds.iter().any(names_real)
+            }
+            _ => false,
+        })
+    })
+}
+
 struct GenericNames {
     types: BTreeSet<String>,
+    /// Type parameters bounded by `Real`: mentioned, but never bounded.
+    reals: BTreeSet<String>,
     lifetimes: BTreeSet<String>,
     consts: BTreeSet<String>,
 }
@@ -383,11 +406,18 @@ impl GenericNames {
     fn of(input: &DeriveInput) -> Self {
         let mut names = GenericNames {
             types: BTreeSet::new(),
+            reals: BTreeSet::new(),
             lifetimes: BTreeSet::new(),
             consts: BTreeSet::new(),
         };
         for param in &input.generics.params {
             match param {
+                // A `T: Real` parameter needs no bound: every `Real` type is
+                // differentiable through the blanket impl, and a where-clause
+                // bound would shadow that impl and stop normalisation.
+                GenericParam::Type(t) if bounded_by_real(t, &input.generics) => {
+                    names.reals.insert(t.ident.to_string())
+                }
                 GenericParam::Type(t) => names.types.insert(t.ident.to_string()),
                 GenericParam::Lifetime(l) => names.lifetimes.insert(l.lifetime.ident.to_string()),
                 GenericParam::Const(c) => names.consts.insert(c.ident.to_string()),
@@ -396,11 +426,11 @@ impl GenericNames {
         names
     }
 
-    /// Whether `tokens` mention any generic parameter.
+    /// Whether `tokens` mention any generic parameter that needs a bound.
     fn mentioned_in(&self, tokens: TokenStream) -> bool {
         let mut set = BTreeSet::new();
         self.collect_mentions(tokens, &mut set);
-        !set.is_empty()
+        set.iter().any(|name| !self.reals.contains(name))
     }
 
     /// Adds the parameters `tokens` mention to `set` (lifetimes as `'a`).
@@ -416,7 +446,10 @@ impl GenericNames {
                         if self.lifetimes.contains(&name) {
                             set.insert(format!("'{name}"));
                         }
-                    } else if self.types.contains(&name) || self.consts.contains(&name) {
+                    } else if self.types.contains(&name)
+                        || self.reals.contains(&name)
+                        || self.consts.contains(&name)
+                    {
                         set.insert(name);
                     }
                 }
@@ -506,7 +539,7 @@ mod tests {
     #[test]
     fn generic_fields_get_bounds_and_unused_parameters_a_marker() {
         let out = expand_str(parse_quote! {
-            struct P<'a, T: Real, U> where U: Clone { a: T, w: [T; 3], #[no_diff] u: &'a U }
+            struct P<'a, T: Copy, U> where U: Clone { a: T, w: [T; 3], #[no_diff] u: &'a U }
         });
         assert!(
             out.contains(
@@ -521,6 +554,14 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("PhantomData<fn()->(&'a(),U,)>"), "{out}");
+    }
+
+    #[test]
+    fn real_parameters_need_no_bounds() {
+        let out = expand_str(parse_quote! {
+            struct P<T: Real> { a: T, w: [[T; 2]; 3] }
+        });
+        assert!(!out.contains("where"), "{out}");
     }
 
     #[test]

@@ -1,0 +1,20 @@
+//! The crate-wide error: every area's error in one type, for `?`.
+
+use crate::data::DataError;
+use crate::graph::GraphError;
+use crate::scm::ScmError;
+
+/// Any causalgrad error. Each area also has its own enum
+/// ([`GraphError`], [`DataError`], [`ScmError`], ..) that this wraps.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Building or reading a causal graph.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// Reading or using data.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Building or querying a model.
+    #[error(transparent)]
+    Scm(#[from] ScmError),
+}

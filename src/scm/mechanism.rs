@@ -1,0 +1,494 @@
+//! Mechanisms: the mean of a variable given its parents.
+//!
+//! A [`Mechanism`] evaluates a whole batch at once, column by column, with
+//! its parameters passed as one flat `f32` slice (the layout the burn bridge
+//! trains). Three kinds are built in:
+//!
+//! - [`Mechanism::from_fn`]: any `#[differentiable]` function
+//!   `fn(p: &P, parents: [T; K]) -> T` with a `#[derive(Differentiable)]`
+//!   parameter struct `P`; its generated pullback gives the gradients;
+//! - [`Mechanism::linear`]: `b + Σ w_i x_i`;
+//! - [`Mechanism::additive`]: `b + Σ f_i(x_i)`, each `f_i` a small
+//!   one-input tanh network.
+//!
+//! Batches are split into chunks evaluated in parallel (rayon); gradient
+//! sums are combined in a fixed order, so results do not depend on the
+//! number of threads.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::diff::{DiffFn, Differentiable, Pullback, Tangent};
+use crate::differentiable;
+
+/// Rows per parallel chunk.
+const CHUNK: usize = 4096;
+
+/// Batched evaluation of a mechanism: what a concrete kind implements.
+pub trait MechanismKernel: Send + Sync {
+    /// A short description (`"linear"`, `"fn mech_x3"`).
+    fn describe(&self) -> String;
+    /// Number of parents the mechanism reads.
+    fn arity(&self) -> usize;
+    /// Number of learnable parameters.
+    fn num_params(&self) -> usize;
+    /// Writes the mean of each row into `out`; `parents[i]` is parent i's column.
+    fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]);
+    /// Given `seeds[r] = dL/dmean[r]`, adds `dL/dparams` (summed over rows)
+    /// to `dparams` and writes `dL/dparents` into `dparents` (one column
+    /// per parent; may be empty when parent gradients are not wanted).
+    fn backward(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        seeds: &[f32],
+        dparams: &mut [f32],
+        dparents: &mut [Vec<f32>],
+    );
+}
+
+/// The mean of a variable given its parents, with its current parameters.
+#[derive(Clone)]
+pub struct Mechanism {
+    kernel: Arc<dyn MechanismKernel>,
+    params: Vec<f32>,
+}
+
+impl fmt::Debug for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mechanism")
+            .field("kind", &self.kernel.describe())
+            .field("params", &self.params.len())
+            .finish()
+    }
+}
+
+impl Mechanism {
+    /// A mechanism from a kernel and its initial parameters.
+    ///
+    /// # Panics
+    /// If `params` does not have `kernel.num_params()` entries: a
+    /// programming error in the kernel's constructor.
+    pub fn from_kernel(kernel: Arc<dyn MechanismKernel>, params: Vec<f32>) -> Self {
+        assert_eq!(
+            params.len(),
+            kernel.num_params(),
+            "a mechanism kernel's initial parameters must match its parameter count"
+        );
+        Mechanism { kernel, params }
+    }
+
+    /// A mechanism from a `#[differentiable]` function of a parameter struct
+    /// and an array of `K` parents, starting from `params`.
+    ///
+    /// ```
+    /// use causalgrad::scm::Mechanism;
+    /// use causalgrad::{differentiable, Differentiable, Real};
+    ///
+    /// #[derive(Differentiable, Clone, Debug)]
+    /// struct X3<T: Real> { d: T, e: T }
+    ///
+    /// #[differentiable]
+    /// fn x3_mean<T: Real>(p: &X3<T>, x: [T; 2]) -> T {
+    ///     p.d * x[0] * x[1] + p.e * x[1].sin()
+    /// }
+    ///
+    /// let mechanism = Mechanism::from_fn(x3_mean::Function, X3 { d: 0.5, e: 1.2 });
+    /// assert_eq!(mechanism.arity(), 2);
+    /// assert_eq!(mechanism.params(), [0.5, 1.2]);
+    /// let mut mean = [0.0; 1];
+    /// mechanism.forward(&[&[1.0], &[2.0]], &mut mean);
+    /// assert!((mean[0] - (1.0 + 1.2 * 2.0f32.sin())).abs() < 1e-6);
+    /// ```
+    pub fn from_fn<F, P, const K: usize>(function: F, params: P) -> Self
+    where
+        F: for<'a> DiffFn<(&'a P, [f32; K]), Output = f32, Grad = (P::Tangent, [f32; K])>
+            + Send
+            + Sync
+            + 'static,
+        P: Differentiable + Clone + Send + Sync + 'static,
+        P::Tangent: Tangent<Scalar = f32> + Send,
+    {
+        let mut template = params.clone();
+        let mut flat = Vec::new();
+        template.for_each_scalar_mut(&mut |value| flat.push(*value));
+        let kernel = FnKernel::<F, P, K> {
+            function,
+            template: params,
+            name: std::any::type_name::<F>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("fn")
+                .to_string(),
+        };
+        Mechanism {
+            kernel: Arc::new(kernel),
+            params: flat,
+        }
+    }
+
+    /// `b + Σ w_i x_i` over `arity` parents, starting at zero.
+    pub fn linear(arity: usize) -> Self {
+        Mechanism {
+            kernel: Arc::new(Linear { arity }),
+            params: vec![0.0; arity + 1],
+        }
+    }
+
+    /// `b + Σ f_i(x_i)`: one `1 → hidden → 1` tanh network per parent,
+    /// initialised deterministically from `seed` (small weights, so the
+    /// mechanism starts near linear).
+    pub fn additive(arity: usize, hidden: usize, seed: u64) -> Self {
+        let kernel = Additive { arity, hidden };
+        let params = kernel.initial(seed);
+        Mechanism {
+            kernel: Arc::new(kernel),
+            params,
+        }
+    }
+
+    /// A description of the kind of mechanism.
+    pub fn describe(&self) -> String {
+        self.kernel.describe()
+    }
+
+    /// Number of parents the mechanism reads.
+    pub fn arity(&self) -> usize {
+        self.kernel.arity()
+    }
+
+    /// The current parameters, flattened.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// Replaces the parameters; `values` must have [`Mechanism::params`]'s length.
+    pub fn set_params(&mut self, values: &[f32]) -> Result<(), crate::scm::ScmError> {
+        if values.len() != self.params.len() {
+            return Err(crate::scm::ScmError::ParamCount {
+                expected: self.params.len(),
+                found: values.len(),
+            });
+        }
+        self.params.copy_from_slice(values);
+        Ok(())
+    }
+
+    /// The kernel, for the burn bridge.
+    pub fn kernel(&self) -> &Arc<dyn MechanismKernel> {
+        &self.kernel
+    }
+
+    /// Means of a batch with the current parameters.
+    pub fn forward(&self, parents: &[&[f32]], out: &mut [f32]) {
+        self.kernel.forward(&self.params, parents, out);
+    }
+}
+
+/// Splits `0..n` into the fixed chunks every kernel uses.
+fn chunks(n: usize) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
+    (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(move |chunk| chunk * CHUNK..((chunk + 1) * CHUNK).min(n))
+}
+
+/// Runs `row_grads` on every chunk and sums the chunks' parameter
+/// gradients in chunk order.
+fn sum_chunks(
+    n: usize,
+    num_params: usize,
+    dparams: &mut [f32],
+    chunk_grads: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
+) {
+    let partial: Vec<Vec<f32>> = chunks(n)
+        .map(|range| {
+            let mut local = vec![0.0f32; num_params];
+            chunk_grads(range, &mut local);
+            local
+        })
+        .collect();
+    for local in partial {
+        for (total, value) in dparams.iter_mut().zip(local) {
+            *total += value;
+        }
+    }
+}
+
+/// A `#[differentiable]` function of a parameter struct and `K` parents.
+struct FnKernel<F, P, const K: usize> {
+    function: F,
+    template: P,
+    name: String,
+}
+
+impl<F, P, const K: usize> FnKernel<F, P, K>
+where
+    P: Differentiable + Clone,
+    P::Tangent: Tangent<Scalar = f32>,
+{
+    fn unflatten(&self, values: &[f32]) -> P {
+        let mut params = self.template.clone();
+        let mut index = 0;
+        params.for_each_scalar_mut(&mut |value| {
+            *value = values[index];
+            index += 1;
+        });
+        params
+    }
+}
+
+impl<F, P, const K: usize> MechanismKernel for FnKernel<F, P, K>
+where
+    F: for<'a> DiffFn<(&'a P, [f32; K]), Output = f32, Grad = (P::Tangent, [f32; K])> + Send + Sync,
+    P: Differentiable + Clone + Send + Sync,
+    P::Tangent: Tangent<Scalar = f32> + Send,
+{
+    fn describe(&self) -> String {
+        format!("fn {}", self.name)
+    }
+
+    fn arity(&self) -> usize {
+        K
+    }
+
+    fn num_params(&self) -> usize {
+        let mut template = self.template.clone();
+        let mut count = 0;
+        template.for_each_scalar_mut(&mut |_| count += 1);
+        count
+    }
+
+    fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
+        let params = self.unflatten(params);
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(chunk, out)| {
+                let start = chunk * CHUNK;
+                for (offset, value) in out.iter_mut().enumerate() {
+                    let row = start + offset;
+                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                    *value = self.function.call((&params, x));
+                }
+            });
+    }
+
+    fn backward(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        seeds: &[f32],
+        dparams: &mut [f32],
+        dparents: &mut [Vec<f32>],
+    ) {
+        let structured = self.unflatten(params);
+        let n = seeds.len();
+        let want_parents = !dparents.is_empty();
+        // Parent gradients: one value per row and parent, written by chunk.
+        let row_parent_grads: Vec<Vec<[f32; K]>> = chunks(n)
+            .map(|range| {
+                if !want_parents {
+                    return Vec::new();
+                }
+                range
+                    .map(|row| {
+                        let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                        let (_, pullback) = self.function.pullback((&structured, x));
+                        pullback.pull(seeds[row]).1
+                    })
+                    .collect()
+            })
+            .collect();
+        sum_chunks(n, params.len(), dparams, |range, local| {
+            let mut total = structured.zero_tangent();
+            for row in range {
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                let (_, pullback) = self.function.pullback((&structured, x));
+                let (tangent, _) = pullback.pull(seeds[row]);
+                total.accumulate(tangent);
+            }
+            let mut index = 0;
+            total.for_each_scalar(&mut |value| {
+                local[index] += value;
+                index += 1;
+            });
+        });
+        if want_parents {
+            for (column, values) in dparents.iter_mut().enumerate() {
+                values.clear();
+                values.extend(row_parent_grads.iter().flatten().map(|grads| grads[column]));
+            }
+        }
+    }
+}
+
+/// `b + Σ w_i x_i`; parameters `[b, w_1, .., w_k]`.
+struct Linear {
+    arity: usize,
+}
+
+impl MechanismKernel for Linear {
+    fn describe(&self) -> String {
+        "linear".to_string()
+    }
+
+    fn arity(&self) -> usize {
+        self.arity
+    }
+
+    fn num_params(&self) -> usize {
+        self.arity + 1
+    }
+
+    fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
+        out.fill(params[0]);
+        for (weight, column) in params[1..].iter().zip(parents) {
+            for (value, x) in out.iter_mut().zip(column.iter()) {
+                *value += weight * x;
+            }
+        }
+    }
+
+    fn backward(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        seeds: &[f32],
+        dparams: &mut [f32],
+        dparents: &mut [Vec<f32>],
+    ) {
+        dparams[0] += seeds.iter().map(|&s| f64::from(s)).sum::<f64>() as f32;
+        for (i, column) in parents.iter().enumerate() {
+            let dot: f64 = seeds
+                .iter()
+                .zip(column.iter())
+                .map(|(&s, &x)| f64::from(s) * f64::from(x))
+                .sum();
+            dparams[i + 1] += dot as f32;
+        }
+        for (i, values) in dparents.iter_mut().enumerate() {
+            values.clear();
+            values.extend(seeds.iter().map(|s| s * params[i + 1]));
+        }
+    }
+}
+
+/// A `1 → H → 1` tanh network: the additive mechanism's building block.
+#[derive(crate::Differentiable, Clone, Debug)]
+struct Univariate {
+    w1: Vec<f32>,
+    b1: Vec<f32>,
+    w2: Vec<f32>,
+}
+
+#[differentiable]
+fn univariate(p: &Univariate, x: f32) -> f32 {
+    let mut out = 0.0;
+    for ((w1, b1), w2) in p.w1.iter().zip(p.b1.iter()).zip(p.w2.iter()) {
+        out += *w2 * (*w1 * x + *b1).tanh();
+    }
+    out
+}
+
+/// `b + Σ f_i(x_i)`; parameters `[b, net_1.., net_k..]`, each net
+/// `[w1 (H), b1 (H), w2 (H)]`.
+struct Additive {
+    arity: usize,
+    hidden: usize,
+}
+
+impl Additive {
+    fn net_size(&self) -> usize {
+        3 * self.hidden
+    }
+
+    fn net(&self, params: &[f32], i: usize) -> Univariate {
+        let h = self.hidden;
+        let start = 1 + i * self.net_size();
+        Univariate {
+            w1: params[start..start + h].to_vec(),
+            b1: params[start + h..start + 2 * h].to_vec(),
+            w2: params[start + 2 * h..start + 3 * h].to_vec(),
+        }
+    }
+
+    fn initial(&self, seed: u64) -> Vec<f32> {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut params = vec![0.0f32];
+        let scale = 1.0 / (self.hidden as f32).sqrt();
+        for _ in 0..self.arity {
+            params.extend((0..self.hidden).map(|_| rng.random_range(-1.0f32..1.0)));
+            params.extend((0..self.hidden).map(|_| rng.random_range(-0.5f32..0.5)));
+            params.extend((0..self.hidden).map(|_| scale * rng.random_range(-1.0f32..1.0)));
+        }
+        params
+    }
+}
+
+impl MechanismKernel for Additive {
+    fn describe(&self) -> String {
+        format!("additive ({} tanh units per parent)", self.hidden)
+    }
+
+    fn arity(&self) -> usize {
+        self.arity
+    }
+
+    fn num_params(&self) -> usize {
+        1 + self.arity * self.net_size()
+    }
+
+    fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
+        out.fill(params[0]);
+        for (i, column) in parents.iter().enumerate() {
+            let net = self.net(params, i);
+            out.par_iter_mut()
+                .zip(column.par_iter())
+                .for_each(|(value, &x)| *value += univariate(&net, x));
+        }
+    }
+
+    fn backward(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        seeds: &[f32],
+        dparams: &mut [f32],
+        dparents: &mut [Vec<f32>],
+    ) {
+        dparams[0] += seeds.iter().map(|&s| f64::from(s)).sum::<f64>() as f32;
+        let n = seeds.len();
+        let size = self.net_size();
+        let want_parents = !dparents.is_empty();
+        for (i, column) in parents.iter().enumerate() {
+            let net = self.net(params, i);
+            let start = 1 + i * size;
+            sum_chunks(
+                n,
+                size,
+                &mut dparams[start..start + size],
+                |range, local| {
+                    for row in range {
+                        let (_, pullback) = univariate::pullback(&net, column[row]);
+                        let (tangent, _) = pullback.pull(seeds[row]);
+                        let mut index = 0;
+                        tangent.for_each_scalar(&mut |value| {
+                            local[index] += value;
+                            index += 1;
+                        });
+                    }
+                },
+            );
+            if want_parents {
+                let values = &mut dparents[i];
+                values.clear();
+                values.extend((0..n).map(|row| {
+                    let (_, pullback) = univariate::pullback(&net, column[row]);
+                    pullback.pull(seeds[row]).1
+                }));
+            }
+        }
+    }
+}
