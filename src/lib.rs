@@ -101,6 +101,7 @@ pub mod dual;
 mod error;
 pub mod graph;
 pub mod guide;
+pub mod models;
 pub mod prelude;
 pub mod real;
 pub mod scm;

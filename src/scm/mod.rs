@@ -416,6 +416,21 @@ impl Scm {
             .collect()
     }
 
+    /// Each variable's conditional mean given its observed parents in
+    /// `data` (one column per variable; roots get their learned mean).
+    pub fn conditional_means(&self, data: &Dataset) -> Result<Dataset, ScmError> {
+        let columns = self.columns_of(data)?;
+        let n = data.n_rows();
+        let means = (0..self.nodes.len())
+            .map(|index| {
+                let mut mean = vec![0.0f32; n];
+                self.node_mean(index, &columns, &mut mean);
+                mean
+            })
+            .collect();
+        Ok(self.to_dataset(means)?)
+    }
+
     /// The mean log-likelihood per row of `data` (every variable not under
     /// a hard intervention contributes its Gaussian log-density).
     pub fn log_likelihood(&self, data: &Dataset) -> Result<f64, ScmError> {

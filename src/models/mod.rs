@@ -1,0 +1,3 @@
+//! Reference models for the bundled data sets.
+
+pub mod scm5;
