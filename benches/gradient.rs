@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use causalgrad::{differentiable, Real};
+use causalgrad::{differentiable, Differentiable, Real};
 use criterion::{black_box, Criterion, Throughput};
 
 /// Number of input points evaluated per benchmark iteration.
@@ -59,6 +59,71 @@ fn rosenbrock(x: f64, y: f64, a: f64, b: f64) -> f64 {
 #[differentiable]
 fn mechanism<T: Real>(f: T, g: T, h: T, x3: T, x4: T) -> T {
     f * (-g * x3 * x3).exp() + h * x4
+}
+
+/// The weights of a 2-16-1 tanh network.
+#[derive(Differentiable, Clone, Debug)]
+struct Mlp {
+    w1: [[f64; 2]; 16],
+    b1: [f64; 16],
+    w2: [f64; 16],
+    b2: f64,
+}
+
+impl Mlp {
+    /// Weights uniform in `[-1, 1)` from a seeded generator.
+    fn from_seed(seed: u64) -> Self {
+        let mut rng = Lcg(seed);
+        let mut next = || rng.uniform(-1.0, 1.0);
+        Mlp {
+            w1: std::array::from_fn(|_| [next(), next()]),
+            b1: std::array::from_fn(|_| next()),
+            w2: std::array::from_fn(|_| next()),
+            b2: next(),
+        }
+    }
+}
+
+/// A 2-16-1 tanh MLP as a plain index loop, differentiated with respect to
+/// the weights and both inputs: per hidden unit 3 `*`, 3 `+` and a `tanh`
+/// (112 operations, 16 of them `tanh`).
+#[differentiable]
+fn mlp_loop(p: &Mlp, x0: f64, x1: f64) -> f64 {
+    let mut out = p.b2;
+    for j in 0..16 {
+        let h = (p.w1[j][0] * x0 + p.w1[j][1] * x1 + p.b1[j]).tanh();
+        out += p.w2[j] * h;
+    }
+    out
+}
+
+/// A function with a data-dependent branch on `x > y`, each side with an
+/// elementary function, and a few operations before and after it.
+#[differentiable]
+fn branch(x: f64, y: f64, z: f64) -> f64 {
+    let s = x * z + y;
+    let b = if x > y {
+        (x - y).exp() * y
+    } else {
+        (y - x).sin() * x
+    };
+    let t = (b * z + s).tanh();
+    t * s + b * b
+}
+
+/// 100 explicit Euler steps of `x' = -k x + a sin(w t)` from `x(0) = x0`
+/// with `dt = 0.01`; every parameter is active.
+#[differentiable]
+fn euler100(k: f64, a: f64, w: f64, x0: f64) -> f64 {
+    let dt = 0.01;
+    let mut x = x0;
+    let mut t = 0.0;
+    for _ in 0..100 {
+        let dx = -k * x + a * (w * t).sin();
+        x += dt * dx;
+        t += dt;
+    }
+    x
 }
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants): a
@@ -198,8 +263,68 @@ fn bench_mechanism_f32(c: &mut Criterion) {
     );
 }
 
+/// Benchmarks `mlp_loop` (fixed seeded weights, seeded inputs). The
+/// gradient sum reads the inputs' cotangents and two weight cotangents, so
+/// the summing stays cheap next to the function.
+fn bench_mlp_loop(c: &mut Criterion) {
+    let weights = Mlp::from_seed(0x6d6c_705f_6c6f_6f70);
+    let points = inputs(0x006d_6c70, [(-2.0, 2.0); 2]);
+    bench_pair(
+        c,
+        "mlp_loop",
+        &points,
+        |&[x0, x1]| mlp_loop(&weights, x0, x1),
+        |&[x0, x1]| {
+            let (v, (dp, dx0, dx1)) = mlp_loop::value_and_grad(&weights, x0, x1);
+            v + (dx0 + dx1) + (dp.b2 + dp.w1[3][1])
+        },
+    );
+}
+
+/// Benchmarks `branch`; `x` and `y` share a range, so about half of the
+/// points take each side.
+fn bench_branch(c: &mut Criterion) {
+    let points = inputs(0x6272_616e_6368, [(-1.0, 1.0); 3]);
+    bench_pair(
+        c,
+        "branch",
+        &points,
+        |&[x, y, z]| branch(x, y, z),
+        |&[x, y, z]| {
+            let (v, (dx, dy, dz)) = branch::value_and_grad(x, y, z);
+            v + (dx + dy) + dz
+        },
+    );
+}
+
+/// Input ranges of the Euler integration: `k, a, w, x0`.
+const EULER_RANGES: [(f64, f64); 4] = [(0.5, 2.0), (-1.0, 1.0), (1.0, 10.0), (-1.0, 1.0)];
+
+/// Benchmarks `euler100`.
+fn bench_euler100(c: &mut Criterion) {
+    let points = inputs(0x0065_756c_6572, EULER_RANGES);
+    bench_pair(
+        c,
+        "euler100",
+        &points,
+        |&[k, a, w, x0]| euler100(k, a, w, x0),
+        |&[k, a, w, x0]| {
+            let (v, (dk, da, dw, dx0)) = euler100::value_and_grad(k, a, w, x0);
+            v + ((dk + da) + (dw + dx0))
+        },
+    );
+}
+
 /// The functions in the summary table, in order.
-const FUNCTIONS: [&str; 4] = ["mixed40", "rosenbrock", "mechanism", "mechanism_f32"];
+const FUNCTIONS: [&str; 7] = [
+    "mixed40",
+    "rosenbrock",
+    "mechanism",
+    "mechanism_f32",
+    "mlp_loop",
+    "branch",
+    "euler100",
+];
 
 /// Where criterion writes its results, resolved the way criterion 0.5 does:
 /// `$CRITERION_HOME`, `$CARGO_TARGET_DIR/criterion`, the target directory
@@ -284,6 +409,9 @@ fn main() {
     bench_rosenbrock(&mut criterion);
     bench_mechanism(&mut criterion);
     bench_mechanism_f32(&mut criterion);
+    bench_mlp_loop(&mut criterion);
+    bench_branch(&mut criterion);
+    bench_euler100(&mut criterion);
     criterion.final_summary();
     print_summary(start);
 }

@@ -17,4 +17,7 @@ pub enum Error {
     /// Building or querying a model.
     #[error(transparent)]
     Scm(#[from] ScmError),
+    /// Fitting a model.
+    #[error(transparent)]
+    Fit(#[from] crate::fit::FitError),
 }

@@ -99,6 +99,7 @@ pub mod data;
 pub mod diff;
 pub mod dual;
 mod error;
+pub mod fit;
 pub mod graph;
 pub mod guide;
 pub mod models;

@@ -383,15 +383,16 @@ fn bounded_by_real(param: &syn::TypeParam, generics: &syn::Generics) -> bool {
             .is_some_and(|segment| segment.ident == "Real"),
         _ => false,
     };
-    param.bounds.iter().any(names_real) || generics.where_clause.iter().any(|clause| {
-        clause.predicates.iter().any(|predicate| match predicate {
+    param.bounds.iter().any(names_real)
+        || generics.where_clause.iter().any(|clause| {
+            clause.predicates.iter().any(|predicate| match predicate {
             syn::WherePredicate::Type(predicate) => {
                 matches!(&predicate.bounded_ty, syn::Type::Path(p) if p.path.is_ident(&param.ident))
                     && predicate.bounds.iter().any(names_real)
             }
             _ => false,
         })
-    })
+        })
 }
 
 struct GenericNames {

@@ -37,15 +37,15 @@ pub trait MechanismKernel: Send + Sync {
     /// Writes the mean of each row into `out`; `parents[i]` is parent i's column.
     fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]);
     /// Given `seeds[r] = dL/dmean[r]`, adds `dL/dparams` (summed over rows)
-    /// to `dparams` and writes `dL/dparents` into `dparents` (one column
-    /// per parent; may be empty when parent gradients are not wanted).
+    /// to `dparams` and, when `dparents` is given, writes `dL/dparents`
+    /// into it: parent i's column at `i * n .. (i + 1) * n`.
     fn backward(
         &self,
         params: &[f32],
         parents: &[&[f32]],
         seeds: &[f32],
         dparams: &mut [f32],
-        dparents: &mut [Vec<f32>],
+        dparents: Option<&mut [f32]>,
     );
 }
 
@@ -280,11 +280,11 @@ where
         parents: &[&[f32]],
         seeds: &[f32],
         dparams: &mut [f32],
-        dparents: &mut [Vec<f32>],
+        dparents: Option<&mut [f32]>,
     ) {
         let structured = self.unflatten(params);
         let n = seeds.len();
-        let want_parents = !dparents.is_empty();
+        let want_parents = dparents.is_some();
         // Parent gradients: one value per row and parent, written by chunk.
         let row_parent_grads: Vec<Vec<[f32; K]>> = chunks(n)
             .map(|range| {
@@ -314,10 +314,11 @@ where
                 index += 1;
             });
         });
-        if want_parents {
-            for (column, values) in dparents.iter_mut().enumerate() {
-                values.clear();
-                values.extend(row_parent_grads.iter().flatten().map(|grads| grads[column]));
+        if let Some(dparents) = dparents {
+            for (row, grads) in row_parent_grads.iter().flatten().enumerate() {
+                for (column, value) in grads.iter().enumerate() {
+                    dparents[column * n + row] = *value;
+                }
             }
         }
     }
@@ -356,7 +357,7 @@ impl MechanismKernel for Linear {
         parents: &[&[f32]],
         seeds: &[f32],
         dparams: &mut [f32],
-        dparents: &mut [Vec<f32>],
+        dparents: Option<&mut [f32]>,
     ) {
         dparams[0] += seeds.iter().map(|&s| f64::from(s)).sum::<f64>() as f32;
         for (i, column) in parents.iter().enumerate() {
@@ -367,9 +368,13 @@ impl MechanismKernel for Linear {
                 .sum();
             dparams[i + 1] += dot as f32;
         }
-        for (i, values) in dparents.iter_mut().enumerate() {
-            values.clear();
-            values.extend(seeds.iter().map(|s| s * params[i + 1]));
+        if let Some(dparents) = dparents {
+            let n = seeds.len();
+            for i in 0..self.arity {
+                for (value, s) in dparents[i * n..(i + 1) * n].iter_mut().zip(seeds) {
+                    *value = s * params[i + 1];
+                }
+            }
         }
     }
 }
@@ -456,12 +461,11 @@ impl MechanismKernel for Additive {
         parents: &[&[f32]],
         seeds: &[f32],
         dparams: &mut [f32],
-        dparents: &mut [Vec<f32>],
+        mut dparents: Option<&mut [f32]>,
     ) {
         dparams[0] += seeds.iter().map(|&s| f64::from(s)).sum::<f64>() as f32;
         let n = seeds.len();
         let size = self.net_size();
-        let want_parents = !dparents.is_empty();
         for (i, column) in parents.iter().enumerate() {
             let net = self.net(params, i);
             let start = 1 + i * size;
@@ -481,13 +485,11 @@ impl MechanismKernel for Additive {
                     }
                 },
             );
-            if want_parents {
-                let values = &mut dparents[i];
-                values.clear();
-                values.extend((0..n).map(|row| {
+            if let Some(dparents) = dparents.as_deref_mut() {
+                for (row, value) in dparents[i * n..(i + 1) * n].iter_mut().enumerate() {
                     let (_, pullback) = univariate::pullback(&net, column[row]);
-                    pullback.pull(seeds[row]).1
-                }));
+                    *value = pullback.pull(seeds[row]).1;
+                }
             }
         }
     }

@@ -1,0 +1,33 @@
+//! Fitting models through burn.
+//!
+//! Parameters live in a burn `Module` ([`ScmParams`]); each mechanism enters
+//! burn's autodiff graph as one custom operation ([`mechanism`]) whose
+//! forward pass runs the mechanism's batched primal and whose backward pass
+//! runs its batched pullback; burn's optimisers (Adam, SGD with momentum),
+//! gradient clipping and the learning-rate schedule drive the steps.
+//!
+//! ```no_run
+//! use causalgrad::data::Dataset;
+//! use causalgrad::fit::FitConfig;
+//! use causalgrad::graph::CausalGraph;
+//! use causalgrad::scm::Scm;
+//!
+//! let graph = CausalGraph::from_dot_file("graph.dot")?;
+//! let data = Dataset::from_csv("train.csv")?;
+//! let mut scm = Scm::builder(graph).build()?;
+//! let report = scm.fit(&data, &FitConfig::adam(1e-2).steps(500))?;
+//! println!("final loss {}", report.losses.last().unwrap());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+#[cfg(feature = "burn")]
+mod op;
+#[cfg(feature = "burn")]
+mod train;
+
+pub use config::{FitConfig, FitError, FitReport, Optimizer, Schedule, StopReason};
+#[cfg(feature = "burn")]
+pub use op::{mechanism, KernelRef, MechanismBackwardOps, MechanismOps};
+#[cfg(feature = "burn")]
+pub use train::ScmParams;

@@ -1,0 +1,206 @@
+//! A mechanism as one custom operation in burn's autodiff graph.
+//!
+//! `mechanism(params [p], parents [k, n], kernel) -> mean [n]`: the forward
+//! pass evaluates the mechanism's batched primal, the backward pass its
+//! batched pullback, returning the gradients of the parameters and of the
+//! parent columns. Parent columns are rows of `parents`, so each column is
+//! a contiguous slice read without copying.
+//!
+//! This follows the pattern of burn-signal's FFT in burn 0.22.1: an
+//! extension trait on `Backend` (`#[backend_extension(Flex, Autodiff)]`), a
+//! CPU kernel for `FlexTensor`, and an impl for `Autodiff<B, C>` generic over
+//! the checkpoint strategy that registers a `Backward` node.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use burn::backend::autodiff::{
+    checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
+    grads::Gradients,
+    ops::{Backward, Ops, OpsKind},
+    Autodiff, NodeId,
+};
+use burn::backend::flex::FlexTensor;
+use burn::backend::{
+    backend_extension, tensor::FloatTensor, Backend, Dispatch, Flex, TensorMetadata,
+};
+use burn::tensor::{DType, Tensor, TensorData};
+
+use crate::scm::MechanismKernel;
+
+/// A shared mechanism kernel, as an argument of the custom operation.
+#[derive(Clone)]
+pub struct KernelRef(pub Arc<dyn MechanismKernel>);
+
+impl fmt::Debug for KernelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KernelRef({})", self.0.describe())
+    }
+}
+
+/// The differentiable mechanism operation.
+#[backend_extension(Flex, Autodiff)]
+pub trait MechanismOps: Backend {
+    /// `params: [p]`, `parents: [k, n]` → `[n]`.
+    fn mechanism_forward(
+        params: FloatTensor<Self>,
+        parents: FloatTensor<Self>,
+        kernel: KernelRef,
+    ) -> FloatTensor<Self>;
+}
+
+/// The backward kernel, called on the inner backend by the autodiff node.
+pub trait MechanismBackwardOps: Backend {
+    /// `(dparams [p], dparents [k, n])` from `seeds = dL/dmean [n]`.
+    fn mechanism_backward(
+        params: FloatTensor<Self>,
+        parents: FloatTensor<Self>,
+        seeds: FloatTensor<Self>,
+        kernel: &KernelRef,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+}
+
+/// The tensor's values, without copying when contiguous.
+fn f32_view(tensor: &FlexTensor) -> Cow<'_, [f32]> {
+    assert_eq!(tensor.dtype(), DType::F32, "mechanism operations are f32");
+    match tensor.as_slice::<f32>() {
+        Some(values) => Cow::Borrowed(values),
+        None => Cow::Owned(
+            tensor
+                .to_contiguous()
+                .as_slice::<f32>()
+                .expect("a contiguous tensor")
+                .to_vec(),
+        ),
+    }
+}
+
+fn flex_from_vec(values: Vec<f32>, shape: impl Into<burn::tensor::Shape>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// `(k, n)` of a `[k, n]` parents tensor.
+fn parent_dims(parents: &FlexTensor) -> (usize, usize) {
+    let shape = parents.shape();
+    (shape[0], shape[1])
+}
+
+fn columns(values: &[f32], k: usize, n: usize) -> Vec<&[f32]> {
+    (0..k).map(|i| &values[i * n..(i + 1) * n]).collect()
+}
+
+impl MechanismOps for Flex {
+    fn mechanism_forward(params: FlexTensor, parents: FlexTensor, kernel: KernelRef) -> FlexTensor {
+        let (k, n) = parent_dims(&parents);
+        let (params, parents) = (f32_view(&params), f32_view(&parents));
+        let mut out = vec![0.0f32; n];
+        kernel
+            .0
+            .forward(&params, &columns(&parents, k, n), &mut out);
+        flex_from_vec(out, [n])
+    }
+}
+
+impl MechanismBackwardOps for Flex {
+    fn mechanism_backward(
+        params: FlexTensor,
+        parents: FlexTensor,
+        seeds: FlexTensor,
+        kernel: &KernelRef,
+    ) -> (FlexTensor, FlexTensor) {
+        let (k, n) = parent_dims(&parents);
+        let (params, parents, seeds) = (f32_view(&params), f32_view(&parents), f32_view(&seeds));
+        let mut dparams = vec![0.0f32; params.len()];
+        let mut dparents = vec![0.0f32; k * n];
+        kernel.0.backward(
+            &params,
+            &columns(&parents, k, n),
+            &seeds,
+            &mut dparams,
+            Some(&mut dparents),
+        );
+        let p = dparams.len();
+        (flex_from_vec(dparams, [p]), flex_from_vec(dparents, [k, n]))
+    }
+}
+
+#[derive(Debug)]
+struct MechanismBackward;
+
+impl<B: Backend + MechanismBackwardOps> Backward<B, 2> for MechanismBackward {
+    type State = (NodeId, NodeId, KernelRef);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let (params_id, parents_id, kernel) = ops.state;
+        let [params_node, parents_node] = ops.parents;
+        let seeds = grads.consume::<B>(&ops.node);
+        if params_node.is_none() && parents_node.is_none() {
+            return;
+        }
+        let params: FloatTensor<B> = checkpointer.retrieve_node_output(params_id);
+        let parents: FloatTensor<B> = checkpointer.retrieve_node_output(parents_id);
+        let (dparams, dparents) = B::mechanism_backward(params, parents, seeds, &kernel);
+        if let Some(node) = params_node {
+            grads.register::<B>(node.id, dparams);
+        }
+        if let Some(node) = parents_node {
+            grads.register::<B>(node.id, dparents);
+        }
+    }
+}
+
+impl<B, C> MechanismOps for Autodiff<B, C>
+where
+    B: Backend + MechanismOps + MechanismBackwardOps,
+    C: CheckpointStrategy,
+{
+    fn mechanism_forward(
+        params: FloatTensor<Self>,
+        parents: FloatTensor<Self>,
+        kernel: KernelRef,
+    ) -> FloatTensor<Self> {
+        // The nodes must be taken before the primitives are consumed.
+        let nodes = [params.node(), parents.node()];
+        match MechanismBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let params_id = prep.checkpoint(&params);
+                let parents_id = prep.checkpoint(&parents);
+                let out = B::mechanism_forward(
+                    params.into_primitive(),
+                    parents.into_primitive(),
+                    kernel.clone(),
+                );
+                prep.finish((params_id, parents_id, kernel), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::mechanism_forward(
+                params.into_primitive(),
+                parents.into_primitive(),
+                kernel,
+            )),
+        }
+    }
+}
+
+/// The mechanism's mean for each column of `parents` (`[k, n]`), as one
+/// differentiable operation; gradients flow to `params` and `parents`.
+pub fn mechanism(
+    params: Tensor<1>,
+    parents: Tensor<2>,
+    kernel: &Arc<dyn MechanismKernel>,
+) -> Tensor<1> {
+    Tensor::from_dispatch(<Dispatch as MechanismOps>::mechanism_forward(
+        params.into_dispatch(),
+        parents.into_dispatch(),
+        KernelRef(Arc::clone(kernel)),
+    ))
+}

@@ -1,0 +1,141 @@
+//! Fitting through burn: recovery of known parameters, agreement of the
+//! custom operation's gradients with burn's own autodiff, and the handling
+//! of a diverging fit.
+
+use causalgrad::fit::{mechanism, FitConfig, FitError};
+use causalgrad::graph::CausalGraph;
+use causalgrad::scm::{Mechanism, Noise, Scm};
+use causalgrad::{differentiable, Differentiable, Real};
+
+fn linear_chain() -> Scm {
+    let graph = CausalGraph::new(["a", "b", "c"], [("a", "b"), ("a", "c"), ("b", "c")]).unwrap();
+    let mut scm = Scm::builder(graph).build().unwrap();
+    scm.set_params("a", &[0.5]).unwrap();
+    scm.set_params("b", &[1.0, -2.0]).unwrap();
+    scm.set_params("c", &[0.3, 0.7, 1.5]).unwrap();
+    scm.set_noise(
+        "b",
+        Noise::Gaussian {
+            log_scale: (0.5f32).ln(),
+        },
+    )
+    .unwrap();
+    scm.set_noise(
+        "c",
+        Noise::Gaussian {
+            log_scale: (0.3f32).ln(),
+        },
+    )
+    .unwrap();
+    scm
+}
+
+#[test]
+fn a_linear_gaussian_scm_recovers_its_coefficients() {
+    let truth = linear_chain();
+    let data = truth.sample(50_000, 5).unwrap();
+    let graph = truth.graph().clone();
+    let mut model = Scm::builder(graph).build().unwrap();
+    let report = model.fit(&data, &FitConfig::adam(0.05).steps(800)).unwrap();
+    assert!(report.losses.last().unwrap() < report.losses.first().unwrap());
+    for variable in ["a", "b", "c"] {
+        let fitted = model.params(variable).unwrap();
+        let expected = truth.params(variable).unwrap();
+        for (f, e) in fitted.iter().zip(expected) {
+            assert!(
+                (f - e).abs() < 1e-2,
+                "{variable}: fitted {fitted:?}, truth {expected:?}"
+            );
+        }
+    }
+    let scale = model.noise("b").unwrap().scale();
+    assert!((scale - 0.5).abs() < 1e-2, "{scale}");
+}
+
+/// `x3`'s mechanism of the scm5 model.
+#[derive(Differentiable, Clone, Debug)]
+struct X3<T: Real> {
+    d: T,
+    e: T,
+}
+
+#[differentiable]
+fn x3_mean<T: Real>(p: &X3<T>, x: [T; 2]) -> T {
+    p.d * x[0] * x[1] + p.e * x[1].sin()
+}
+
+#[test]
+fn custom_operation_gradients_equal_burn_autodiff() {
+    use burn::tensor::{Device, Tensor, TensorData};
+    let device = Device::flex().autodiff();
+    let n = 64;
+    let x1: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+    let x2: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos() * 1.5).collect();
+    let target: Vec<f32> = (0..n).map(|i| (i as f32 * 0.05) - 1.0).collect();
+    let kernel = Mechanism::from_fn(x3_mean::Function, X3 { d: 0.3, e: -0.8 });
+
+    let run = |custom: bool| -> (Vec<f32>, Vec<f32>) {
+        let params = Tensor::<1>::from_data(TensorData::new(vec![0.3f32, -0.8], [2]), &device)
+            .require_grad();
+        let mut flat = x1.clone();
+        flat.extend(&x2);
+        let parents = Tensor::<2>::from_data(TensorData::new(flat, [2, n]), &device).require_grad();
+        let target = Tensor::<1>::from_data(TensorData::new(target.clone(), [n]), &device);
+        let mean = if custom {
+            mechanism(params.clone(), parents.clone(), kernel.kernel())
+        } else {
+            let d = params.clone().slice([0..1]).expand([n]);
+            let e = params.clone().slice([1..2]).expand([n]);
+            let a = parents.clone().slice([0..1, 0..n]).reshape([n]);
+            let b = parents.clone().slice([1..2, 0..n]).reshape([n]);
+            d * a * b.clone() + e * b.sin()
+        };
+        let loss = (mean - target).square().sum();
+        let grads = loss.backward();
+        let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+        let dparams = read(params.grad(&grads).unwrap());
+        let dparents = params_flat(parents.grad(&grads).unwrap());
+        (dparams, dparents)
+    };
+    fn params_flat(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+    let (custom_params, custom_parents) = run(true);
+    let (burn_params, burn_parents) = run(false);
+    for (a, b) in custom_params
+        .iter()
+        .zip(&burn_params)
+        .chain(custom_parents.iter().zip(&burn_parents))
+    {
+        assert!(
+            (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+            "custom {a} vs burn {b}"
+        );
+    }
+    assert_eq!(custom_parents.len(), 2 * n);
+}
+
+#[test]
+fn a_diverging_fit_stops_with_the_step_and_keeps_good_parameters() {
+    let truth = linear_chain();
+    let data = truth.sample(2_000, 9).unwrap();
+    let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
+    let err = model
+        .fit(&data, &FitConfig::sgd(1e3, 0.0).steps(50))
+        .unwrap_err();
+    match err {
+        FitError::NonFinite {
+            step,
+            last_good_step,
+            ..
+        } => {
+            assert!(
+                step >= 1 && last_good_step < step,
+                "{step} {last_good_step}"
+            );
+        }
+        other => panic!("unexpected error {other}"),
+    }
+    // The parameters left in the model give a finite likelihood.
+    assert!(model.log_likelihood(&data).unwrap().is_finite());
+}
