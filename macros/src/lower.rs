@@ -1238,7 +1238,10 @@ impl<'a> Lowerer<'a> {
         let last = callee.segments.last_mut().expect("a path");
         let turbofish = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
         let turbofish = match turbofish {
-            syn::PathArguments::AngleBracketed(args) => quote!(::#args),
+            syn::PathArguments::AngleBracketed(mut args) => {
+                args.colon2_token = Some(Default::default());
+                quote!(#args)
+            }
             _ => TokenStream::new(),
         };
         let vjp = Ident::new("__vjp", last.ident.span());
@@ -1968,6 +1971,15 @@ fn rename_pattern(pat: &Pat) -> (Pat, Vec<(Ident, Ident)>) {
         renames: Vec<(Ident, Ident)>,
     }
     impl VisitMut for Renamer {
+        fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
+            // `S { k }` binds `k`: spell it `S { k: k }` so the binding can
+            // be renamed while the field name stays.
+            if field.colon_token.is_none() {
+                field.colon_token = Some(Default::default());
+            }
+            syn::visit_mut::visit_field_pat_mut(self, field);
+        }
+
         fn visit_pat_ident_mut(&mut self, pat: &mut syn::PatIdent) {
             let name = pat.ident.to_string();
             let binding = name.starts_with(|c: char| c.is_lowercase() || c == '_') && name != "_";
