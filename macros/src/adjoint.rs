@@ -156,6 +156,8 @@ struct Analysis {
     live: HashSet<VarId>,
     live_cells: HashSet<CellId>,
     live_arrays: HashSet<String>,
+    /// Values loaded from arguments (not local arrays), by their place.
+    argument_loads: HashMap<VarId, Place>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -173,6 +175,7 @@ impl Analysis {
             live: HashSet::new(),
             live_cells: HashSet::new(),
             live_arrays: HashSet::new(),
+            argument_loads: HashMap::new(),
         };
         let top = block_id(&lowered.body);
         for input in &lowered.inputs {
@@ -244,7 +247,12 @@ impl Analysis {
                                 from.extend(use_var(self, arg));
                             }
                         }
-                        Op::Load(place) => from.extend(array_node(lowered, place)),
+                        Op::Load(place) => match array_node(lowered, place) {
+                            Some(node) => from.push(node),
+                            None => {
+                                self.argument_loads.insert(*var, place.clone());
+                            }
+                        },
                         Op::Read(cell) => from.push(Node::Cell(*cell)),
                     }
                     deps.entry(Node::Var(*var)).or_default().extend(from);
@@ -629,7 +637,7 @@ impl Sweep<'_> {
     }
 
     fn propagate(&mut self, op: &Op, y: &TokenStream, g: &TokenStream, out: &mut TokenStream) {
-        let tokens = |operand: &Operand| self.lowered.operand_tokens(operand);
+        let tokens = |operand: &Operand| self.operand_tokens(operand);
         let pos = |expr: TokenStream| Term {
             negate: false,
             expr,
@@ -684,6 +692,18 @@ impl Sweep<'_> {
                 self.accumulate(var, term, out);
             }
         }
+    }
+
+    /// An operand as the reverse sweep reads it: an element loaded from a
+    /// borrowed argument is read again from the argument (it cannot have
+    /// changed), so it is never saved.
+    fn operand_tokens(&self, operand: &Operand) -> TokenStream {
+        if let Operand::Var(var) = operand {
+            if let Some(place) = self.analysis.argument_loads.get(var) {
+                return crate::lower::place_forward_tokens(place);
+            }
+        }
+        self.lowered.operand_tokens(operand)
     }
 
     /// The tangent accumulator of a place: `__d_p.w[j]`.

@@ -199,25 +199,44 @@ fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
     let entries_name = Ident::new("__entries", Span::call_site());
     let picked = pick(&entries_name);
 
+    // Borrowed arguments get a named lifetime that the pullback may
+    // capture: its reverse sweep re-reads their elements instead of saving
+    // copies of them.
+    let borrow = syn::Lifetime::new("'__cg", Span::call_site());
+    let mut borrows = spec.method;
     let params: Vec<TokenStream> = spec
         .args
         .iter()
         .filter(|arg| arg.ident != "self")
         .map(|arg| {
-            let (ident, ty) = (&arg.ident, &arg.ty);
-            quote!(#ident: #ty)
+            let ident = &arg.ident;
+            match &arg.ty {
+                syn::Type::Reference(reference) if reference.lifetime.is_none() => {
+                    borrows = true;
+                    let (mutability, elem) = (&reference.mutability, &reference.elem);
+                    quote!(#ident: &#borrow #mutability #elem)
+                }
+                ty => quote!(#ident: #ty),
+            }
         })
         .collect();
-    let receiver = spec.method.then(|| quote!(&self,));
+    let receiver = spec.method.then(|| quote!(&#borrow self,));
     let call_args: Vec<&Ident> = spec
         .args
         .iter()
         .filter(|arg| arg.ident != "self")
         .map(|arg| &arg.ident)
         .collect();
-    let generics = &spec.generics;
+    let mut generics = spec.generics.clone();
+    if borrows {
+        generics.params.insert(
+            0,
+            GenericParam::Lifetime(syn::LifetimeParam::new(borrow.clone())),
+        );
+    }
+    let generics = &generics;
     let (impl_generics, _, where_clause) = generics.split_for_impl();
-    let captures = precise_captures(generics, spec.method);
+    let captures = precise_captures(generics, spec.method, &borrow);
     let turbofish = turbofish(generics, None);
     let name = &spec.name;
     let lints = quote!(#[allow(
@@ -319,10 +338,23 @@ fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
             String::new()
         }
     );
-    let arg_types: Vec<&syn::Type> = spec.args.iter().map(|arg| &arg.ty).collect();
+    // The argument types with the borrowed ones under `'__cg`, so the
+    // returned pullback may capture that lifetime.
+    let arg_types: Vec<TokenStream> = spec
+        .args
+        .iter()
+        .map(|arg| match &arg.ty {
+            syn::Type::Reference(reference) if reference.lifetime.is_none() => {
+                let (mutability, elem) = (&reference.mutability, &reference.elem);
+                quote!(&#borrow #mutability #elem)
+            }
+            ty => ty.to_token_stream(),
+        })
+        .collect();
+    let (trait_generics, _, trait_where) = generics.split_for_impl();
     let function_item = scalar.then(|| {
         quote! {
-            impl #impl_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #where_clause {
+            impl #trait_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #trait_where {
                 type Output = #output_ty;
                 type Grad = #grad_ty;
                 #[inline]
@@ -461,6 +493,31 @@ impl Forward<'_> {
         out
     }
 
+    /// The tapes written by one execution of `block`: its own steps and
+    /// its branches, not nested loop bodies (those reserve for themselves).
+    fn body_tapes(&self, block: &Block, out: &mut Vec<Ident>) {
+        for (_, step) in &block.steps {
+            for name in defined_names(self.lowered, step) {
+                let key = name.to_string();
+                if self.saved.get(&key) == Some(&Storage::Tape) {
+                    out.push(tape_name(&key));
+                }
+            }
+            match step {
+                Step::If { then, els, .. } => {
+                    self.body_tapes(then, out);
+                    self.body_tapes(els, out);
+                }
+                Step::Match { arms, .. } => {
+                    for (_, arm) in arms {
+                        self.body_tapes(arm, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Saves `name` if the reverse sweep restores it.
     fn save(&self, name: &Ident) -> TokenStream {
         let key = name.to_string();
@@ -594,9 +651,31 @@ impl Forward<'_> {
             Step::Loop { id, head, body } => {
                 let info = &lowered.loops[*id];
                 let (label, count) = (&info.label, &info.count);
+                let body_block = body;
                 let body = self.block(body);
+                // Tapes written once per iteration get their room up front
+                // when the iterator knows its length.
+                let mut reserve = TokenStream::new();
                 let head = match head {
-                    LoopHead::For { pat, iter } => quote!(for #pat in #iter),
+                    LoopHead::For { pat, iter } => {
+                        let iterator = format_ident!("__iter{}", id);
+                        let hint = format_ident!("__hint{}", id);
+                        let mut tapes = Vec::new();
+                        self.body_tapes(body_block, &mut tapes);
+                        if let ExitRecord::PerIteration(name) = &info.exits {
+                            tapes.push(tape_name(&name.to_string()));
+                        }
+                        if tapes.is_empty() {
+                            quote!(for #pat in #iter)
+                        } else {
+                            reserve = quote!(
+                                let #iterator = ::core::iter::IntoIterator::into_iter(#iter);
+                                let #hint = ::core::iter::Iterator::size_hint(&#iterator).0;
+                                #(#tapes.reserve(#hint);)*
+                            );
+                            quote!(for #pat in #iterator)
+                        }
+                    }
                     LoopHead::While { cond } => quote!(while #cond),
                     LoopHead::Loop => quote!(loop),
                 };
@@ -611,6 +690,7 @@ impl Forward<'_> {
                 out.extend(quote!(
                     let mut #count: usize = 0;
                     #declare_exit
+                    #reserve
                     #label: #head {
                         #count += 1;
                         #body
@@ -676,18 +756,21 @@ fn tuple_or_single(items: &[TokenStream]) -> TokenStream {
 }
 
 /// `+ use<T, N>`: the returned closure borrows no argument.
-fn precise_captures(generics: &Generics, method: bool) -> TokenStream {
+/// What the returned closure may capture: the borrowed arguments (`'__cg`)
+/// and the type parameters, never anything else.
+fn precise_captures(generics: &Generics, method: bool, borrow: &syn::Lifetime) -> TokenStream {
     if method {
-        // The impl block's parameters are unknown here; keep the default.
-        return TokenStream::new();
+        // The impl block's parameters are unknown here: allow the borrow of
+        // `self` and keep the default for the rest.
+        return quote!(+ #borrow);
     }
     let params: Vec<TokenStream> = generics
         .params
         .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(ty.ident.to_token_stream()),
-            GenericParam::Const(constant) => Some(constant.ident.to_token_stream()),
-            GenericParam::Lifetime(_) => None,
+        .map(|param| match param {
+            GenericParam::Type(ty) => ty.ident.to_token_stream(),
+            GenericParam::Const(constant) => constant.ident.to_token_stream(),
+            GenericParam::Lifetime(lifetime) => lifetime.lifetime.to_token_stream(),
         })
         .collect();
     quote!(+ use<#(#params),*>)

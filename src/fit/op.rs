@@ -58,7 +58,8 @@ pub trait MechanismBackwardOps: Backend {
         parents: FloatTensor<Self>,
         seeds: FloatTensor<Self>,
         kernel: &KernelRef,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+        want_parents: bool,
+    ) -> (FloatTensor<Self>, Option<FloatTensor<Self>>);
 }
 
 /// The tensor's values, without copying when contiguous.
@@ -108,20 +109,24 @@ impl MechanismBackwardOps for Flex {
         parents: FlexTensor,
         seeds: FlexTensor,
         kernel: &KernelRef,
-    ) -> (FlexTensor, FlexTensor) {
+        want_parents: bool,
+    ) -> (FlexTensor, Option<FlexTensor>) {
         let (k, n) = parent_dims(&parents);
         let (params, parents, seeds) = (f32_view(&params), f32_view(&parents), f32_view(&seeds));
         let mut dparams = vec![0.0f32; params.len()];
-        let mut dparents = vec![0.0f32; k * n];
+        let mut dparents = want_parents.then(|| vec![0.0f32; k * n]);
         kernel.0.backward(
             &params,
             &columns(&parents, k, n),
             &seeds,
             &mut dparams,
-            Some(&mut dparents),
+            dparents.as_deref_mut(),
         );
         let p = dparams.len();
-        (flex_from_vec(dparams, [p]), flex_from_vec(dparents, [k, n]))
+        (
+            flex_from_vec(dparams, [p]),
+            dparents.map(|values| flex_from_vec(values, [k, n])),
+        )
     }
 }
 
@@ -145,11 +150,13 @@ impl<B: Backend + MechanismBackwardOps> Backward<B, 2> for MechanismBackward {
         }
         let params: FloatTensor<B> = checkpointer.retrieve_node_output(params_id);
         let parents: FloatTensor<B> = checkpointer.retrieve_node_output(parents_id);
-        let (dparams, dparents) = B::mechanism_backward(params, parents, seeds, &kernel);
+        let want_parents = parents_node.is_some();
+        let (dparams, dparents) =
+            B::mechanism_backward(params, parents, seeds, &kernel, want_parents);
         if let Some(node) = params_node {
             grads.register::<B>(node.id, dparams);
         }
-        if let Some(node) = parents_node {
+        if let (Some(node), Some(dparents)) = (parents_node, dparents) {
             grads.register::<B>(node.id, dparents);
         }
     }

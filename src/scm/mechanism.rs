@@ -284,38 +284,35 @@ where
     ) {
         let structured = self.unflatten(params);
         let n = seeds.len();
+        // One pullback per row gives both gradients; chunks run in
+        // parallel and are combined in chunk order.
         let want_parents = dparents.is_some();
-        // Parent gradients: one value per row and parent, written by chunk.
-        let row_parent_grads: Vec<Vec<[f32; K]>> = chunks(n)
+        let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
             .map(|range| {
-                if !want_parents {
-                    return Vec::new();
+                let mut total = structured.zero_tangent();
+                let mut parent_grads =
+                    Vec::with_capacity(if want_parents { range.len() } else { 0 });
+                for row in range {
+                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                    let (_, pullback) = self.function.pullback((&structured, x));
+                    let (tangent, dx) = pullback.pull(seeds[row]);
+                    total.accumulate(tangent);
+                    if want_parents {
+                        parent_grads.push(dx);
+                    }
                 }
-                range
-                    .map(|row| {
-                        let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                        let (_, pullback) = self.function.pullback((&structured, x));
-                        pullback.pull(seeds[row]).1
-                    })
-                    .collect()
+                let mut flat = Vec::with_capacity(dparams.len());
+                total.for_each_scalar(&mut |value| flat.push(value));
+                (flat, parent_grads)
             })
             .collect();
-        sum_chunks(n, params.len(), dparams, |range, local| {
-            let mut total = structured.zero_tangent();
-            for row in range {
-                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                let (_, pullback) = self.function.pullback((&structured, x));
-                let (tangent, _) = pullback.pull(seeds[row]);
-                total.accumulate(tangent);
+        for (flat, _) in &chunk_results {
+            for (total, value) in dparams.iter_mut().zip(flat) {
+                *total += value;
             }
-            let mut index = 0;
-            total.for_each_scalar(&mut |value| {
-                local[index] += value;
-                index += 1;
-            });
-        });
+        }
         if let Some(dparents) = dparents {
-            for (row, grads) in row_parent_grads.iter().flatten().enumerate() {
+            for (row, grads) in chunk_results.iter().flat_map(|(_, g)| g).enumerate() {
                 for (column, value) in grads.iter().enumerate() {
                     dparents[column * n + row] = *value;
                 }
