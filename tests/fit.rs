@@ -84,8 +84,8 @@ fn custom_operation_gradients_equal_burn_autodiff() {
         let mean = if custom {
             mechanism(params.clone(), parents.clone(), kernel.kernel())
         } else {
-            let d = params.clone().slice([0..1]).expand([n]);
-            let e = params.clone().slice([1..2]).expand([n]);
+            let d = params.clone().narrow(0, 0, 1).expand([n]);
+            let e = params.clone().narrow(0, 1, 1).expand([n]);
             let a = parents.clone().slice([0..1, 0..n]).reshape([n]);
             let b = parents.clone().slice([1..2, 0..n]).reshape([n]);
             d * a * b.clone() + e * b.sin()

@@ -30,4 +30,4 @@ pub use config::{FitConfig, FitError, FitReport, Optimizer, Schedule, StopReason
 #[cfg(feature = "burn")]
 pub use op::{mechanism, KernelRef, MechanismBackwardOps, MechanismOps};
 #[cfg(feature = "burn")]
-pub use train::ScmParams;
+pub use train::{ScmParams, Trainer};

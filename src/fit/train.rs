@@ -31,6 +31,14 @@ pub struct ScmParams {
 }
 
 impl ScmParams {
+    /// A placeholder with no parameters (while the optimiser owns them).
+    fn empty(device: &Device) -> Self {
+        ScmParams {
+            mechanisms: Vec::new(),
+            log_scales: Param::from_tensor(Tensor::zeros([1], device)),
+        }
+    }
+
     /// The model's current values on `device`.
     pub fn from_scm(scm: &Scm, device: &Device) -> Self {
         let mechanisms = scm
@@ -146,7 +154,7 @@ fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
         if let Some(Intervention::Shift(delta)) = &node.intervention {
             mean = mean.add_scalar(*delta as f32);
         }
-        let log_scale = log_scales.clone().slice([index..index + 1]);
+        let log_scale = log_scales.clone().narrow(0, index, 1);
         let z = (batch.columns[index].clone() - mean)
             * log_scale.clone().neg().exp().expand([batch.rows]);
         let nll = log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI);
@@ -198,19 +206,201 @@ fn learning_rate(config: &FitConfig, step: usize) -> f64 {
     }
 }
 
-fn snapshot(params: &ScmParams) -> (Vec<Vec<f32>>, Vec<f32>) {
+fn snapshot(params: &ScmParams) -> Snapshot {
     (
         params.mechanisms.iter().map(|p| read(&p.val())).collect(),
         read(&params.log_scales.val()),
     )
 }
 
-fn restore(scm: &mut Scm, (mechanisms, scales): &(Vec<Vec<f32>>, Vec<f32>)) {
+fn restore(scm: &mut Scm, (mechanisms, scales): &Snapshot) {
     for ((node, values), &log_scale) in scm.nodes_mut().iter_mut().zip(mechanisms).zip(scales) {
         node.mechanism
             .set_params(values)
             .expect("snapshots keep their length");
         node.noise = Noise::Gaussian { log_scale };
+    }
+}
+
+/// A fit in progress: the model's parameters in a burn module, the
+/// optimiser's state and the data, advanced one step at a time.
+///
+/// [`Scm::fit`] drives one to the end; use a trainer directly for custom
+/// loops (progress reporting, checkpoints, timing a single step).
+pub struct Trainer<'m> {
+    scm: &'m mut Scm,
+    config: FitConfig,
+    device: Device,
+    params: ScmParams,
+    optim: burn::optim::ModuleOptimizer,
+    columns: Vec<Vec<f32>>,
+    full: Batch,
+    valid: Option<Batch>,
+    rng: rand::rngs::StdRng,
+    order: Vec<usize>,
+    cursor: usize,
+    step: usize,
+    losses: Vec<f64>,
+    validation: Vec<(usize, f64)>,
+    best: Option<(f64, Snapshot)>,
+    since_best: usize,
+    last_good: (usize, f64, Snapshot),
+}
+
+type Snapshot = (Vec<Vec<f32>>, Vec<f32>);
+
+impl<'m> Trainer<'m> {
+    fn new(
+        scm: &'m mut Scm,
+        data: &Dataset,
+        config: &FitConfig,
+        device: &Device,
+    ) -> Result<Self, FitError> {
+        if config.steps == 0 {
+            return Err(FitError::Config("`steps` must be at least 1".into()));
+        }
+        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
+            return Err(FitError::Config(format!(
+                "the learning rate must be positive and finite, got {}",
+                config.learning_rate
+            )));
+        }
+        let (train, valid) = if config.validation_fraction > 0.0 {
+            let (train, valid) = data.split(config.validation_fraction, config.seed);
+            (train, Some(valid))
+        } else {
+            (data.clone(), None)
+        };
+        let columns = scm.columns_of(&train)?;
+        let n = train.n_rows();
+        if n == 0 {
+            return Err(FitError::Config("the data have no rows".into()));
+        }
+        let full = Batch::new(scm, &columns, None, device);
+        let valid = match &valid {
+            Some(valid) if valid.n_rows() > 0 => {
+                Some(Batch::new(scm, &scm.columns_of(valid)?, None, device))
+            }
+            _ => None,
+        };
+        let params = ScmParams::from_scm(scm, device);
+        let last_good = (0, f64::NAN, snapshot(&params));
+        Ok(Trainer {
+            scm,
+            config: config.clone(),
+            device: device.clone(),
+            params,
+            optim: optimizer(config),
+            columns,
+            full,
+            valid,
+            rng: rand::rngs::StdRng::seed_from_u64(config.seed),
+            order: (0..n).collect(),
+            cursor: n,
+            step: 0,
+            losses: Vec::with_capacity(config.steps.min(100_000)),
+            validation: Vec::new(),
+            best: None,
+            since_best: 0,
+            last_good,
+        })
+    }
+
+    /// The number of steps taken.
+    pub fn steps_taken(&self) -> usize {
+        self.step
+    }
+
+    /// Takes one optimisation step and returns the loss it computed (the
+    /// mean negative log-likelihood per row before the update).
+    ///
+    /// A non-finite loss restores the last parameters with a finite loss
+    /// into the model and returns [`FitError::NonFinite`].
+    pub fn step(&mut self) -> Result<f64, FitError> {
+        self.step += 1;
+        let n = self.order.len();
+        let batch = match self.config.batch_size {
+            Some(size) if size < n => {
+                if self.cursor + size > n {
+                    self.order.shuffle(&mut self.rng);
+                    self.cursor = 0;
+                }
+                let rows = &self.order[self.cursor..self.cursor + size];
+                self.cursor += size;
+                Batch::new(self.scm, &self.columns, Some(rows), &self.device)
+            }
+            _ => self.full.clone(),
+        };
+        let loss = batch_loss(&self.params, self.scm, &batch);
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        if !value.is_finite() {
+            restore(self.scm, &self.last_good.2);
+            return Err(FitError::NonFinite {
+                step: self.step,
+                loss: value,
+                last_good_step: self.last_good.0,
+                last_good_loss: self.last_good.1,
+            });
+        }
+        self.last_good = (self.step - 1, value, snapshot(&self.params));
+        self.losses.push(value);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.params);
+        let params = std::mem::replace(&mut self.params, ScmParams::empty(&self.device));
+        self.params = self
+            .optim
+            .step(learning_rate(&self.config, self.step - 1), params, grads);
+        Ok(value)
+    }
+
+    /// Evaluates the validation loss (if there is a validation split) and
+    /// says whether early stopping asks to stop.
+    fn validate(&mut self) -> bool {
+        let Some(valid) = &self.valid else {
+            return false;
+        };
+        let value = f64::from(batch_loss(&self.params, self.scm, valid).into_scalar::<f32>());
+        self.validation.push((self.step, value));
+        match &self.best {
+            Some((best, _)) if value >= *best => self.since_best += 1,
+            _ => {
+                self.best = Some((value, snapshot(&self.params)));
+                self.since_best = 0;
+            }
+        }
+        self.config
+            .patience
+            .is_some_and(|patience| self.since_best >= patience)
+    }
+
+    /// Writes the parameters into the model and reports the fit.
+    fn finish(self, stop: StopReason) -> Result<FitReport, FitError> {
+        self.params.write_to(self.scm);
+        if let (StopReason::EarlyStopped { .. }, Some((_, best))) = (&stop, &self.best) {
+            restore(self.scm, best);
+        }
+        let final_loss = f64::from(
+            batch_loss(
+                &ScmParams::from_scm(self.scm, &self.device),
+                self.scm,
+                &self.full,
+            )
+            .into_scalar::<f32>(),
+        );
+        if !final_loss.is_finite() {
+            restore(self.scm, &self.last_good.2);
+            return Err(FitError::NonFinite {
+                step: self.step + 1,
+                loss: final_loss,
+                last_good_step: self.last_good.0,
+                last_good_loss: self.last_good.1,
+            });
+        }
+        Ok(FitReport {
+            losses: self.losses,
+            final_validation_loss: self.validation.last().map(|(_, v)| *v),
+            validation: self.validation,
+            stop,
+        })
     }
 }
 
@@ -233,117 +423,22 @@ impl Scm {
         config: &FitConfig,
         device: &Device,
     ) -> Result<FitReport, FitError> {
-        if config.steps == 0 {
-            return Err(FitError::Config("`steps` must be at least 1".into()));
-        }
-        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
-            return Err(FitError::Config(format!(
-                "the learning rate must be positive and finite, got {}",
-                config.learning_rate
-            )));
-        }
-        let (train, valid) = if config.validation_fraction > 0.0 {
-            let (train, valid) = data.split(config.validation_fraction, config.seed);
-            (train, Some(valid))
-        } else {
-            (data.clone(), None)
-        };
-        let columns = self.columns_of(&train)?;
-        let n = train.n_rows();
-        if n == 0 {
-            return Err(FitError::Config("the data have no rows".into()));
-        }
-        let full = Batch::new(self, &columns, None, device);
-        let valid_batch = match &valid {
-            Some(valid) if valid.n_rows() > 0 => {
-                Some(Batch::new(self, &self.columns_of(valid)?, None, device))
-            }
-            _ => None,
-        };
-        let mut params = ScmParams::from_scm(self, device);
-        let mut optim = optimizer(config);
-        let mut rng = rand::rngs::StdRng::seed_from_u64(config.seed);
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut cursor = n;
-        let mut losses = Vec::with_capacity(config.steps);
-        let mut validation = Vec::new();
-        let mut best: Option<(f64, (Vec<Vec<f32>>, Vec<f32>))> = None;
-        let mut since_best = 0usize;
-        let mut last_good = (0usize, f64::NAN, snapshot(&params));
+        let mut trainer = Trainer::new(self, data, config, device)?;
         let mut stop = StopReason::Completed;
         for step in 1..=config.steps {
-            let batch = match config.batch_size {
-                Some(size) if size < n => {
-                    if cursor + size > n {
-                        order.shuffle(&mut rng);
-                        cursor = 0;
-                    }
-                    let rows = &order[cursor..cursor + size];
-                    cursor += size;
-                    Batch::new(self, &columns, Some(rows), device)
-                }
-                _ => full.clone(),
-            };
-            let loss = batch_loss(&params, self, &batch);
-            let value = f64::from(loss.clone().into_scalar::<f32>());
-            if !value.is_finite() {
-                restore(self, &last_good.2);
-                return Err(FitError::NonFinite {
-                    step,
-                    loss: value,
-                    last_good_step: last_good.0,
-                    last_good_loss: last_good.1,
-                });
+            trainer.step()?;
+            let evaluate = step % config.eval_every == 0 || step == config.steps;
+            if evaluate && trainer.validate() {
+                stop = StopReason::EarlyStopped { step };
+                break;
             }
-            last_good = (step - 1, value, snapshot(&params));
-            losses.push(value);
-            let grads = GradientsParams::from_grads(loss.backward(), &params);
-            params = optim.step(learning_rate(config, step - 1), params, grads);
+        }
+        trainer.finish(stop)
+    }
 
-            if let Some(valid_batch) = &valid_batch {
-                if step % config.eval_every == 0 || step == config.steps {
-                    let value =
-                        f64::from(batch_loss(&params, self, valid_batch).into_scalar::<f32>());
-                    validation.push((step, value));
-                    match &best {
-                        Some((best_value, _)) if value >= *best_value => since_best += 1,
-                        _ => {
-                            best = Some((value, snapshot(&params)));
-                            since_best = 0;
-                        }
-                    }
-                    if config
-                        .patience
-                        .is_some_and(|patience| since_best >= patience)
-                    {
-                        stop = StopReason::EarlyStopped { step };
-                        break;
-                    }
-                }
-            }
-        }
-        params.write_to(self);
-        if let (StopReason::EarlyStopped { .. }, Some((_, best))) = (&stop, &best) {
-            restore(self, best);
-        }
-        // Check the final parameters too.
-        let final_loss = f64::from(
-            batch_loss(&ScmParams::from_scm(self, device), self, &full).into_scalar::<f32>(),
-        );
-        if !final_loss.is_finite() {
-            restore(self, &last_good.2);
-            return Err(FitError::NonFinite {
-                step: config.steps + 1,
-                loss: final_loss,
-                last_good_step: last_good.0,
-                last_good_loss: last_good.1,
-            });
-        }
-        Ok(FitReport {
-            losses,
-            final_validation_loss: validation.last().map(|(_, v)| *v),
-            validation,
-            stop,
-        })
+    /// A trainer for `data` under `config`, to advance step by step.
+    pub fn trainer(&mut self, data: &Dataset, config: &FitConfig) -> Result<Trainer<'_>, FitError> {
+        let device = Device::flex().autodiff();
+        Trainer::new(self, data, config, &device)
     }
 }

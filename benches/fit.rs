@@ -1,0 +1,51 @@
+//! Time per full-batch Adam step on the scm5 model (the quickstart's model
+//! family and initialisation), at n = 10k and 100k rows, on the Flex CPU
+//! backend. Results land in `target/criterion/fit/scm5_step/<n>/`.
+//!
+//! Run with `cargo bench --bench fit`. The 10k rows are the bundled
+//! training set; the 100k rows are sampled from the true model (seed 1).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use causalgrad::data::Dataset;
+use causalgrad::fit::FitConfig;
+use causalgrad::models::scm5::{self, Init, Truth};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+/// The training data at `n` rows.
+fn data(n: usize) -> Dataset {
+    let dir = scm5::data_dir();
+    if n <= 10_000 {
+        return Dataset::from_csv(dir.join("train_10k.csv"))
+            .expect("bundled data")
+            .head(n);
+    }
+    let truth = Truth::from_json_file(dir.join("truth.json")).expect("bundled truth");
+    scm5::model(&truth.params).sample(n, 1).expect("sampling")
+}
+
+/// One Adam step per iteration, on a trainer set up once per size.
+fn fit_step(c: &mut Criterion) {
+    let init =
+        Init::from_json_file(scm5::data_dir().join("init_seed0.json")).expect("bundled init");
+    let mut group = c.benchmark_group("fit");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
+    for n in [10_000usize, 100_000] {
+        let data = data(n);
+        let mut model = scm5::model(&init);
+        let config = FitConfig::adam(1e-2).steps(usize::MAX);
+        let mut trainer = model.trainer(&data, &config).expect("a valid fit");
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("scm5_step", n), &n, |b, _| {
+            b.iter(|| black_box(trainer.step().expect("finite loss")));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fit_step);
+criterion_main!(benches);
