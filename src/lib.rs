@@ -47,25 +47,31 @@
 //!
 //! ## Supported syntax
 //!
-//! - `let` and `let mut` bindings (with or without a type), reassignment
-//!   and `+= -= *= /=`, block expressions, parentheses, and a final
-//!   `return expr;`;
-//! - `+ - * /` and unary `-` on active values; float and integer literals;
-//!   constants (`std::f64::consts::PI`, `T::from_f64(0.5)`, `const` items);
-//! - the elementary functions, in method form `x.sin()` or path form
-//!   `T::sin(x)`, `f64::sin(x)`, `Real::sin(x)`, `<T as Real>::sin(x)`:
-//!   `powi powf sqrt cbrt exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan
-//!   asin acos atan atan2 sinh cosh tanh asinh acosh atanh abs signum max min
-//!   hypot recip mul_add clamp`;
-//! - anything that does not depend on an active value (integer arithmetic,
-//!   comparisons, calls to any function on constants), and values wrapped in
-//!   [`no_grad`] / [`stop_gradient`]: they are evaluated as written and are
-//!   constants for the gradient.
+//! Straight-line code (`let`, reassignment, compound assignment, blocks,
+//! the elementary functions below), branches (`if`/`else`, `if` as a value,
+//! `match` on integers, bools and enums), loops (`for` over ranges and over
+//! slices, arrays and `Vec`s with `.iter()`, `.zip(..)`, `.enumerate()`;
+//! `while`; `loop`; `break`/`continue` with labels; early `return`), local
+//! arrays written element by element, `#[derive(Differentiable)]` parameter
+//! structs (by reference, with their fields and elements), calls of other
+//! `#[differentiable]` functions and methods, tuple and struct results,
+//! [`no_grad`], and hand-written derivatives with
+//! [`macro@derivative`]. The [`guide`] has a runnable example of each,
+//! and lists what is rejected and why.
 //!
-//! Everything else (control flow, calls of non-elementary functions on
-//! active values, casts of active values, macros, `unsafe`, items in the
-//! body, patterns in `let`) is a compile error at the offending span that
-//! says what to do instead.
+//! The elementary functions, in method form `x.sin()` or path form
+//! `T::sin(x)`, `f64::sin(x)`, `Real::sin(x)`, `<T as Real>::sin(x)`:
+//! `powi powf sqrt cbrt exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan
+//! asin acos atan atan2 sinh cosh tanh asinh acosh atanh abs signum max min
+//! hypot recip mul_add clamp`. Anything that does not depend on an active
+//! value (integer arithmetic, comparisons, calls of any function on
+//! constants) is evaluated as written and is a constant for the gradient.
+//!
+//! ## Causal models
+//!
+//! [`graph::CausalGraph`], [`data::Dataset`], [`scm::Scm`] and
+//! [`fit`] build, fit (through burn) and query structural causal models;
+//! [`models::scm5`] is the bundled benchmark model.
 //!
 //! ## Conventions at non-differentiable points
 //!
