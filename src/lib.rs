@@ -33,17 +33,24 @@
 //! | item | meaning |
 //! |---|---|
 //! | `f::value_and_grad(args..) -> (out, grad)` | the value and the gradient with respect to the active arguments: the argument's type for one, a tuple in argument order for several |
-//! | `f::pullback(args..) -> (out, FPullback)` | the value and the pullback; `pullback.pull(seed)` maps an output cotangent to the same `grad`. The pullback struct is named after the function in CamelCase (`mech_x3` gives `MechX3Pullback`), is `Copy`, and holds only the intermediates the reverse sweep reads |
+//! | `f::pullback(args..) -> (out, PullbackFn<..>)` | the value and the pullback; `pullback.pull(seed)` maps an output cotangent (of the output's shape) to the same `grad`. It is a [`PullbackFn`] around a closure that captures only what the reverse sweep reads (borrowing the arguments), and can be applied any number of times |
+//! | `f::hvp(args.., direction)` | for functions generic over `T: Real` with scalar arguments: the Hessian-vector product, forward over reverse with [`Dual`] numbers |
 //! | `f::Function` | the function as a value; its type `f` implements [`DiffFn`], so code can store and call it generically |
+//!
+//! A method `fn f(&self, ..)` gets sibling methods `f_value_and_grad` and
+//! `f_pullback` instead.
 //!
 //! All of these are ordinary items beside the function, so they work
 //! wherever the function is declared, including inside another function's
 //! body.
 //!
 //! The active arguments are the float arguments (`f32`, `f64`, or a generic
-//! `T: Real`; all of one type), or those named in
-//! `#[differentiable(wrt(a, b))]`. Integer, `bool`, `char` and string
-//! arguments are never active; any other type must be excluded with `wrt`.
+//! `T: Real`; all of one type) and the differentiable aggregates (arrays,
+//! slices, `Vec`s, `#[derive(Differentiable)]` structs, by value or by
+//! reference), or those named in `#[differentiable(wrt(a, b))]`. Integer,
+//! `bool`, `char` and string arguments are never active. The gradient of an
+//! aggregate has its tangent type: `[T; N]` for an array, `Vec<T>` for a
+//! slice or `Vec`, `PTangent` (same field names) for a struct `P`.
 //!
 //! ## Supported syntax
 //!
