@@ -250,3 +250,40 @@ fn custom_derivatives_are_used_by_callers() {
     assert_eq!(value, logaddexp(0.3, -0.2));
     assert!((da + db - 1.0).abs() < 1e-15);
 }
+
+#[differentiable]
+fn curvy<T: Real>(x: T, y: T, z: T) -> T {
+    let mut total = x * y.sin();
+    for k in 1..4 {
+        total += (x * T::from_f64(f64::from(k)) + z).tanh() * y;
+    }
+    total + (z * z * x).exp()
+}
+
+#[test]
+fn hessian_vector_products_match_finite_differences_of_gradients() {
+    let point = [0.3, -0.4, 0.2];
+    let direction = (0.7, -0.2, 0.5);
+    let hv = curvy::hvp(point[0], point[1], point[2], direction);
+    let grad = |p: [f64; 3]| curvy::value_and_grad(p[0], p[1], p[2]).1;
+    let h = 1e-5;
+    let shifted = |sign: f64| {
+        grad([
+            point[0] + sign * h * direction.0,
+            point[1] + sign * h * direction.1,
+            point[2] + sign * h * direction.2,
+        ])
+    };
+    let (plus, minus) = (shifted(1.0), shifted(-1.0));
+    let fd = (
+        (plus.0 - minus.0) / (2.0 * h),
+        (plus.1 - minus.1) / (2.0 * h),
+        (plus.2 - minus.2) / (2.0 * h),
+    );
+    for (a, b) in [(hv.0, fd.0), (hv.1, fd.1), (hv.2, fd.2)] {
+        assert!(
+            (a - b).abs() < 1e-6 * (1.0 + b.abs()),
+            "hvp {a} vs finite differences {b}"
+        );
+    }
+}
