@@ -146,8 +146,8 @@ pub(crate) fn is_compound_assignment(op: &BinOp) -> bool {
     )
 }
 
-/// Methods whose result carries no derivative.
-const NON_DIFFERENTIABLE_METHODS: &[&str] = &[
+/// Methods whose result carries no derivative (booleans, lengths, bits).
+pub(crate) const NON_DIFFERENTIABLE_METHODS: &[&str] = &[
     "len",
     "is_empty",
     "is_nan",

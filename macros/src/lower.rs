@@ -254,22 +254,6 @@ struct Outcome {
     diverges: bool,
 }
 
-/// Names of float methods whose result is not a float (never differentiated).
-const PREDICATES: &[&str] = &[
-    "is_nan",
-    "is_infinite",
-    "is_finite",
-    "is_normal",
-    "is_subnormal",
-    "is_sign_positive",
-    "is_sign_negative",
-    "to_bits",
-    "partial_cmp",
-    "total_cmp",
-    "len",
-    "is_empty",
-];
-
 struct Lowerer<'a> {
     spec: &'a FnSpec,
     activity: Activity,
@@ -1168,7 +1152,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_method_call(&mut self, call: &ExprMethodCall) -> syn::Result<Operand> {
         let name = call.method.to_string();
-        if PREDICATES.contains(&name.as_str()) {
+        if activity::NON_DIFFERENTIABLE_METHODS.contains(&name.as_str()) {
             return self.passive(&Expr::MethodCall(call.clone()), None);
         }
         if name == "clone" && call.args.is_empty() {
