@@ -140,7 +140,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real_for_float {
-    ($t:ty) => {
+    ($t:ty, $tanh:path) => {
         impl Real for $t {
             #[inline(always)]
             fn from_f64(value: f64) -> Self {
@@ -193,8 +193,12 @@ macro_rules! impl_real_for_float {
             fn clamp(self, min: Self, max: Self) -> Self {
                 <$t>::clamp(self, min, max)
             }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                $tanh(self)
+            }
             impl_real_for_float!(@unary sqrt cbrt exp exp2 exp_m1 ln log2 log10 ln_1p
-                sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh abs signum recip);
+                sin cos tan asin acos atan sinh cosh asinh acosh atanh abs signum recip);
         }
     };
     (@unary $($f:ident)*) => {
@@ -207,8 +211,45 @@ macro_rules! impl_real_for_float {
     };
 }
 
-impl_real_for_float!(f32);
-impl_real_for_float!(f64);
+impl_real_for_float!(f32, tanh_f32);
+impl_real_for_float!(f64, num_traits::Float::tanh);
+
+/// `tanh` for `f32` as a clamped rational function (the approximation of
+/// Eigen's `generic_fast_tanh_float`): no libm call and no branch on the
+/// main path, so it is several times faster than `f32::tanh` and
+/// vectorises. Its error against the exact value is below 3e-7, relative
+/// and absolute, on the whole line (about 5 ulp near ±1, where libm's is
+/// about 1 ulp; tested against `f64::tanh` on a grid of step 2^-12).
+#[inline(always)]
+pub(crate) fn tanh_f32(x: f32) -> f32 {
+    const CLAMP: f32 = 7.905_311;
+    const A1: f32 = 4.893_524_6e-3;
+    const A3: f32 = 6.372_619_3e-4;
+    const A5: f32 = 1.485_722_4e-5;
+    const A7: f32 = 5.122_297e-8;
+    const A9: f32 = -8.604_672e-11;
+    const A11: f32 = 2.000_188e-13;
+    const A13: f32 = -2.760_768_5e-16;
+    const B0: f32 = 4.893_525_2e-3;
+    const B2: f32 = 2.268_434_6e-3;
+    const B4: f32 = 1.185_347e-4;
+    const B6: f32 = 1.198_258_4e-6;
+    if x.abs() < 4e-4 {
+        return x;
+    }
+    let x = x.clamp(-CLAMP, CLAMP);
+    let x2 = x * x;
+    let p = x2.mul_add(A13, A11);
+    let p = x2.mul_add(p, A9);
+    let p = x2.mul_add(p, A7);
+    let p = x2.mul_add(p, A5);
+    let p = x2.mul_add(p, A3);
+    let p = x2.mul_add(p, A1);
+    let q = x2.mul_add(B6, B4);
+    let q = x2.mul_add(q, B2);
+    let q = x2.mul_add(q, B0);
+    x * p / q
+}
 
 #[cfg(test)]
 mod tests {
@@ -221,6 +262,34 @@ mod tests {
         assert_eq!(Real::sign(3.0f32), 1.0);
         assert_eq!(Real::sign(-1e-30f64), -1.0);
         assert!(Real::sign(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn fast_f32_tanh_is_accurate_everywhere() {
+        let mut worst_rel = 0.0f64;
+        let mut worst_abs = 0.0f64;
+        let mut x = -12.0f64;
+        while x <= 12.0 {
+            let exact = x.tanh();
+            let approx = f64::from(Real::tanh(x as f32));
+            let exact_at_f32 = f64::from(x as f32).tanh();
+            let abs = (approx - exact_at_f32).abs();
+            worst_abs = worst_abs.max(abs);
+            if exact.abs() > 1e-30 {
+                worst_rel = worst_rel.max(abs / exact_at_f32.abs());
+            }
+            x += 1.0 / 4096.0;
+        }
+        for tiny in [1e-30f32, 1e-8, 3e-4, 4e-4, 5e-4, -2e-3] {
+            let exact = f64::from(tiny).tanh();
+            let rel = (f64::from(Real::tanh(tiny)) - exact).abs() / exact.abs();
+            worst_rel = worst_rel.max(rel);
+        }
+        assert!(worst_rel < 3e-7, "relative error {worst_rel}");
+        assert!(worst_abs < 3e-7, "absolute error {worst_abs}");
+        assert!((Real::tanh(100.0f32) - 1.0).abs() < 3e-7);
+        assert!((Real::tanh(-100.0f32) + 1.0).abs() < 3e-7);
+        assert!(Real::tanh(f32::NAN).is_nan());
     }
 
     #[test]
