@@ -139,3 +139,41 @@ fn a_diverging_fit_stops_with_the_step_and_keeps_good_parameters() {
     // The parameters left in the model give a finite likelihood.
     assert!(model.log_likelihood(&data).unwrap().is_finite());
 }
+
+#[test]
+fn schedules_clipping_minibatches_and_early_stopping() {
+    use causalgrad::fit::StopReason;
+    let truth = linear_chain();
+    let data = truth.sample(4_000, 2).unwrap();
+    let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
+    let config = FitConfig::sgd(0.05, 0.9)
+        .steps(300)
+        .batch_size(256)
+        .clip_norm(5.0)
+        .cosine(1e-3)
+        .validation(0.25)
+        .eval_every(10)
+        .seed(4);
+    let report = model.fit(&data, &config).unwrap();
+    assert_eq!(report.losses.len(), 300);
+    assert_eq!(report.stop, StopReason::Completed);
+    let validation = report.final_validation_loss.unwrap();
+    assert!(validation.is_finite() && validation < report.validation[0].1);
+
+    // Continuing from the optimum, the validation loss stops improving and
+    // early stopping ends the fit with the best parameters.
+    let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
+    model.fit(&data, &FitConfig::adam(0.05).steps(800)).unwrap();
+    let config = FitConfig::adam(0.05)
+        .steps(1000)
+        .validation(0.25)
+        .eval_every(1)
+        .early_stopping(3);
+    let report = model.fit(&data, &config).unwrap();
+    assert!(
+        matches!(report.stop, StopReason::EarlyStopped { .. }),
+        "{:?}",
+        report.stop
+    );
+    assert!(report.losses.len() < 1000);
+}

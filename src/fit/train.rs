@@ -193,15 +193,19 @@ fn optimizer(config: &FitConfig) -> burn::optim::ModuleOptimizer {
     }
 }
 
-fn learning_rate(config: &FitConfig, step: usize) -> f64 {
+/// The learning-rate schedule, from burn's schedulers.
+fn scheduler(
+    config: &FitConfig,
+) -> Result<burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler, FitError> {
+    use burn::lr_scheduler::constant::ConstantLr;
+    use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
     match config.schedule {
-        Schedule::Constant => config.learning_rate,
+        Schedule::Constant => Ok(ConstantLr::new(config.learning_rate).into()),
         Schedule::Cosine { min_rate } => {
-            let progress = (step as f64 / config.steps.max(1) as f64).min(1.0);
-            min_rate
-                + 0.5
-                    * (config.learning_rate - min_rate)
-                    * (1.0 + (std::f64::consts::PI * progress).cos())
+            CosineAnnealingLrSchedulerConfig::new(config.learning_rate, config.steps.max(1))
+                .with_min_lr(min_rate)
+                .init()
+                .map_err(|message| FitError::Config(format!("cosine schedule: {message}")))
         }
     }
 }
@@ -233,6 +237,7 @@ pub struct Trainer<'m> {
     device: Device,
     params: ScmParams,
     optim: burn::optim::ModuleOptimizer,
+    schedule: burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler,
     columns: Vec<Vec<f32>>,
     full: Batch,
     valid: Option<Batch>,
@@ -291,6 +296,7 @@ impl<'m> Trainer<'m> {
             device: device.clone(),
             params,
             optim: optimizer(config),
+            schedule: scheduler(config)?,
             columns,
             full,
             valid,
@@ -346,9 +352,8 @@ impl<'m> Trainer<'m> {
         self.losses.push(value);
         let grads = GradientsParams::from_grads(loss.backward(), &self.params);
         let params = std::mem::replace(&mut self.params, ScmParams::empty(&self.device));
-        self.params = self
-            .optim
-            .step(learning_rate(&self.config, self.step - 1), params, grads);
+        let rate = self.schedule.step();
+        self.params = self.optim.step(rate, params, grads);
         Ok(value)
     }
 
