@@ -287,3 +287,41 @@ fn hessian_vector_products_match_finite_differences_of_gradients() {
         );
     }
 }
+
+/// Calls a `#[differentiable]` function of another crate by path, with a
+/// parameter struct borrowed from this one.
+#[differentiable]
+fn cross_crate(p: &causalgrad::models::scm5::X5<f64>, x3: f64, x4: f64) -> f64 {
+    let mean = causalgrad::models::scm5::x5_mean(p, [x3, x4]);
+    mean * mean
+}
+
+#[test]
+fn calls_across_crates_compose() {
+    use causalgrad::models::scm5::X5;
+    let p = X5 {
+        f: 2.0,
+        g: 0.5,
+        h: -0.7,
+    };
+    let (value, (dp, dx3, dx4)) = cross_crate::value_and_grad(&p, 0.3, 1.1);
+    let mean = causalgrad::models::scm5::x5_mean(&p, [0.3, 1.1]);
+    assert_eq!(value, mean * mean);
+    assert!((dp.h - 2.0 * mean * 1.1).abs() < 1e-12);
+    assert!((dx4 - 2.0 * mean * -0.7).abs() < 1e-12);
+    check(
+        |v| {
+            cross_crate(
+                &X5 {
+                    f: v[0],
+                    g: v[1],
+                    h: v[2],
+                },
+                v[3],
+                v[4],
+            )
+        },
+        &[2.0, 0.5, -0.7, 0.3, 1.1],
+        &[dp.f, dp.g, dp.h, dx3, dx4],
+    );
+}

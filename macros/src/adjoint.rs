@@ -268,6 +268,11 @@ impl Analysis {
                     for arg in args {
                         match arg {
                             CallArg::Scalar(operand) => from.extend(use_var(self, operand)),
+                            CallArg::Array(elements) => {
+                                for element in elements {
+                                    from.extend(use_var(self, element));
+                                }
+                            }
                             CallArg::Place { place, .. } => from.extend(array_node(lowered, place)),
                             CallArg::Passive(_) => {}
                         }
@@ -514,6 +519,20 @@ impl Sweep<'_> {
                             out.extend(quote!(
                                 ::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);
                             ));
+                        }
+                        CallArg::Array(elements) => {
+                            for (position, element) in elements.iter().enumerate() {
+                                if let Operand::Var(operand) = element {
+                                    self.accumulate(
+                                        *operand,
+                                        Term {
+                                            negate: false,
+                                            expr: quote!(#grads.#entry[#position]),
+                                        },
+                                        out,
+                                    );
+                                }
+                            }
                         }
                         CallArg::Scalar(Operand::Const(_)) | CallArg::Passive(_) => {}
                     }

@@ -611,6 +611,10 @@ impl Forward<'_> {
                 let value = &lowered.vars[*var];
                 let args = args.iter().map(|arg| match arg {
                     CallArg::Scalar(operand) => t(operand),
+                    CallArg::Array(elements) => {
+                        let elements = elements.iter().map(t);
+                        quote!([#(#elements),*])
+                    }
                     CallArg::Place { place, by_ref } => {
                         let tokens = place_forward_tokens(place);
                         if *by_ref {

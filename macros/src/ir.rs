@@ -69,6 +69,8 @@ pub(crate) enum Op {
 /// An argument of a call to another differentiable function.
 pub(crate) enum CallArg {
     Scalar(Operand),
+    /// An array literal of scalars (`[x3, x4]`).
+    Array(Vec<Operand>),
     /// An active aggregate passed by reference (`&p.layer`, `p`, `self`).
     Place {
         place: Place,

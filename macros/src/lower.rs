@@ -1252,7 +1252,14 @@ impl<'a> Lowerer<'a> {
                     continue;
                 }
             }
-            if self.is_active(arg) {
+            if let (Expr::Array(array), true) = (arg, self.is_active(arg)) {
+                let elements = array
+                    .elems
+                    .iter()
+                    .map(|element| self.lower_expr(element))
+                    .collect::<syn::Result<Vec<_>>>()?;
+                lowered.push(CallArg::Array(elements));
+            } else if self.is_active(arg) {
                 lowered.push(CallArg::Scalar(self.lower_expr(arg)?));
             } else {
                 self.check_passive(arg)?;
