@@ -217,9 +217,10 @@ impl_real_for_float!(f64, num_traits::Float::tanh);
 /// `tanh` for `f32` as a clamped rational function (the approximation of
 /// Eigen's `generic_fast_tanh_float`): no libm call and no branch on the
 /// main path, so it is several times faster than `f32::tanh` and
-/// vectorises. Its error against the exact value is below 3e-7, relative
-/// and absolute, on the whole line (about 5 ulp near ±1, where libm's is
-/// about 1 ulp; tested against `f64::tanh` on a grid of step 2^-12).
+/// vectorises (plain multiply-adds: `mul_add` would call libm's `fmaf`
+/// without an FMA target). Its error against the exact value is below
+/// 5e-7, relative and absolute, on the whole line (a few ulp, where libm's
+/// is about 1 ulp; tested against `f64::tanh` on a grid of step 2^-12).
 #[inline(always)]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
@@ -239,15 +240,15 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     }
     let x = x.clamp(-CLAMP, CLAMP);
     let x2 = x * x;
-    let p = x2.mul_add(A13, A11);
-    let p = x2.mul_add(p, A9);
-    let p = x2.mul_add(p, A7);
-    let p = x2.mul_add(p, A5);
-    let p = x2.mul_add(p, A3);
-    let p = x2.mul_add(p, A1);
-    let q = x2.mul_add(B6, B4);
-    let q = x2.mul_add(q, B2);
-    let q = x2.mul_add(q, B0);
+    let p = x2 * A13 + A11;
+    let p = x2 * p + A9;
+    let p = x2 * p + A7;
+    let p = x2 * p + A5;
+    let p = x2 * p + A3;
+    let p = x2 * p + A1;
+    let q = x2 * B6 + B4;
+    let q = x2 * q + B2;
+    let q = x2 * q + B0;
     x * p / q
 }
 
@@ -285,8 +286,8 @@ mod tests {
             let rel = (f64::from(Real::tanh(tiny)) - exact).abs() / exact.abs();
             worst_rel = worst_rel.max(rel);
         }
-        assert!(worst_rel < 3e-7, "relative error {worst_rel}");
-        assert!(worst_abs < 3e-7, "absolute error {worst_abs}");
+        assert!(worst_rel < 5e-7, "relative error {worst_rel}");
+        assert!(worst_abs < 5e-7, "absolute error {worst_abs}");
         assert!((Real::tanh(100.0f32) - 1.0).abs() < 3e-7);
         assert!((Real::tanh(-100.0f32) + 1.0).abs() < 3e-7);
         assert!(Real::tanh(f32::NAN).is_nan());
