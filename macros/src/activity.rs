@@ -146,6 +146,21 @@ pub(crate) fn is_compound_assignment(op: &BinOp) -> bool {
     )
 }
 
+/// Comparisons and logic: their result is a `bool`, passive whatever they read.
+pub(crate) fn is_boolean_op(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq(_)
+            | BinOp::Ne(_)
+            | BinOp::Lt(_)
+            | BinOp::Le(_)
+            | BinOp::Gt(_)
+            | BinOp::Ge(_)
+            | BinOp::And(_)
+            | BinOp::Or(_)
+    )
+}
+
 /// Methods whose result carries no derivative (booleans, lengths, bits).
 pub(crate) const NON_DIFFERENTIABLE_METHODS: &[&str] = &[
     "len",
@@ -199,18 +214,7 @@ pub(crate) fn mentions(expr: &Expr, active: &dyn Fn(&Ident) -> bool) -> bool {
                         syn::visit::visit_expr_method_call(self, call);
                     }
                 }
-                Expr::Binary(binary)
-                    if matches!(
-                        binary.op,
-                        BinOp::Eq(_)
-                            | BinOp::Ne(_)
-                            | BinOp::Lt(_)
-                            | BinOp::Le(_)
-                            | BinOp::Gt(_)
-                            | BinOp::Ge(_)
-                            | BinOp::And(_)
-                            | BinOp::Or(_)
-                    ) => {}
+                Expr::Binary(binary) if is_boolean_op(&binary.op) => {}
                 Expr::Index(index) => self.visit_expr(&index.expr),
                 Expr::Cast(cast) => {
                     let to_integer = matches!(&*cast.ty, syn::Type::Path(path)

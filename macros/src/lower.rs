@@ -2077,17 +2077,7 @@ fn binary_symbol(op: &BinOp) -> TokenStream {
 /// Comparisons and logic produce booleans: passive whatever they read.
 fn is_boolean(expr: &Expr) -> bool {
     match expr {
-        Expr::Binary(binary) => matches!(
-            binary.op,
-            BinOp::Eq(_)
-                | BinOp::Ne(_)
-                | BinOp::Lt(_)
-                | BinOp::Le(_)
-                | BinOp::Gt(_)
-                | BinOp::Ge(_)
-                | BinOp::And(_)
-                | BinOp::Or(_)
-        ),
+        Expr::Binary(binary) => activity::is_boolean_op(&binary.op),
         Expr::Unary(unary) => matches!(unary.op, UnOp::Not(_)),
         _ => false,
     }
