@@ -115,6 +115,7 @@ mod error;
 pub mod fit;
 pub mod graph;
 pub mod guide;
+pub mod lanes;
 pub mod models;
 pub mod prelude;
 pub mod real;
