@@ -123,7 +123,7 @@ pub mod scm;
 
 pub use causalgrad_macros::Differentiable;
 pub use causalgrad_macros::{derivative, differentiable};
-pub use diff::{hessian, hessian_vector_product, Differentiable, Tangent};
+pub use diff::{hessian, hessian_vector_product, Differentiable, Rescale, Tangent};
 pub use diff::{no_grad, stop_gradient, DiffFn, Pullback, PullbackFn};
 pub use dual::Dual;
 pub use error::Error;

@@ -201,7 +201,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     );
     let name_str = tangent.to_string();
 
+    let rescale = rescale_impl(input, named, &params);
+
     Ok(quote! {
+        #rescale
+
         #[doc = #doc]
         #vis struct #tangent #generics #struct_where {
             #(
@@ -373,6 +377,50 @@ fn unraw(ident: &Ident) -> String {
 }
 
 /// The names of a struct's generic parameters.
+/// `Rescale` for a struct generic over exactly one `T: Real` (and nothing
+/// else): the same struct at another scalar type, field by field; the
+/// `#[no_diff]` fields are cloned (so they must not mention `T`).
+fn rescale_impl(
+    input: &DeriveInput,
+    named: &syn::FieldsNamed,
+    params: &GenericNames,
+) -> TokenStream {
+    let generics = &input.generics;
+    let only_one_real = generics.params.len() == 1 && params.reals.len() == 1;
+    let Some(GenericParam::Type(real)) = generics.params.first().filter(|_| only_one_real) else {
+        return TokenStream::new();
+    };
+    let scalar = &real.ident;
+    let mut fields = Vec::new();
+    for field in &named.named {
+        let ident = field.ident.as_ref().expect("named fields have names");
+        if is_no_diff(field).unwrap_or(false) {
+            let mut set = BTreeSet::new();
+            params.collect_mentions(field.ty.to_token_stream(), &mut set);
+            if !set.is_empty() {
+                return TokenStream::new();
+            }
+            fields.push(quote!(#ident: ::core::clone::Clone::clone(&self.#ident)));
+        } else {
+            fields.push(quote!(#ident: ::causalgrad::Rescale::rescale(&self.#ident, f)));
+        }
+    }
+    let name = &input.ident;
+    let bounds = &real.bounds;
+    let where_clause = &generics.where_clause;
+    quote! {
+        #[automatically_derived]
+        impl<#scalar: #bounds, __U: ::causalgrad::Real> ::causalgrad::Rescale<__U> for #name<#scalar> #where_clause {
+            type Scalar = #scalar;
+            type Output = #name<__U>;
+            #[inline]
+            fn rescale(&self, f: &mut impl ::core::ops::FnMut(#scalar) -> __U) -> #name<__U> {
+                #name { #(#fields,)* }
+            }
+        }
+    }
+}
+
 /// Whether a type parameter carries a `Real` bound (inline or in the where clause).
 fn bounded_by_real(param: &syn::TypeParam, generics: &syn::Generics) -> bool {
     let names_real = |bound: &syn::TypeParamBound| match bound {

@@ -26,10 +26,12 @@ use core::marker::PhantomData;
 
 mod differentiable;
 mod hessian;
+mod rescale;
 mod stop;
 
 pub use differentiable::{Differentiable, Tangent};
 pub use hessian::{hessian, hessian_vector_product};
+pub use rescale::Rescale;
 pub use stop::{no_grad, stop_gradient};
 
 /// A differentiable function of the argument tuple `Args`.
