@@ -100,7 +100,30 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
         };
         (#output_value, __pullback)
     };
-    items(spec, vjp_body)
+    items(spec, vjp_body, branch_free(&lowered.body))
+}
+
+/// Whether no control flow in `block` can depend on a value: no branch, no
+/// `while`/`loop`, no exit, no call, no comparison in a constant.
+fn branch_free(block: &Block) -> bool {
+    block.steps.iter().all(|(_, step)| match step {
+        Step::If { .. }
+        | Step::Match { .. }
+        | Step::Exit { .. }
+        | Step::Call { .. }
+        | Step::Body(_) => false,
+        Step::Loop { head, body, .. } => matches!(head, LoopHead::For { .. }) && branch_free(body),
+        Step::Const { expr, .. } | Step::Effect(expr) => !has_comparison(expr.clone()),
+        _ => true,
+    })
+}
+
+fn has_comparison(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Punct(punct) => matches!(punct.as_char(), '<' | '>' | '=' | '!'),
+        proc_macro2::TokenTree::Group(group) => has_comparison(group.stream()),
+        _ => false,
+    })
 }
 
 /// The items for a function whose derivative the user wrote: `vjp` returns
@@ -137,7 +160,7 @@ pub(crate) fn custom_items(spec: &FnSpec, vjp: &syn::Path) -> TokenStream {
         };
         (__value, __pullback)
     };
-    items(spec, vjp_body)
+    items(spec, vjp_body, false)
 }
 
 /// The output cotangent: the output type, or a struct's tangent.
@@ -166,7 +189,7 @@ fn entry_types(spec: &FnSpec) -> Vec<TokenStream> {
 }
 
 /// `__vjp` with the given body, and the wrappers built on it.
-fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
+fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream {
     let output_ty = &spec.output;
     let seed_ty = seed_type(spec);
     let real = spec.real();
@@ -357,6 +380,7 @@ fn items(spec: &FnSpec, vjp_body: TokenStream) -> TokenStream {
             impl #trait_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #trait_where {
                 type Output = #output_ty;
                 type Grad = #grad_ty;
+                const BRANCH_FREE: bool = #branch_free;
                 #[inline]
                 fn call(&self, (#(#call_args,)*): (#(#arg_types,)*)) -> #output_ty {
                     #name #turbofish (#(#call_args),*)

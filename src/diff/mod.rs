@@ -47,6 +47,12 @@ pub trait DiffFn<Args> {
     /// The gradient with respect to the active arguments.
     type Grad;
 
+    /// Whether the function's control flow cannot depend on its active
+    /// values (no branch, no data-dependent loop, no call), so that it can
+    /// run on SIMD lanes ([`F32x8`](crate::lanes::F32x8)) where comparisons
+    /// between lanes have no single answer. Set by `#[differentiable]`.
+    const BRANCH_FREE: bool = false;
+
     /// Evaluates the function (the untouched primal).
     fn call(&self, args: Args) -> Self::Output;
 

@@ -132,19 +132,19 @@ pub fn model(params: &Params) -> Scm {
     let mut scm = Scm::builder(graph())
         .mechanism(
             "x2",
-            Mechanism::from_fn(x2_mean::Function, params.x2.clone()),
+            Mechanism::from_generic_fn(x2_mean::Function, params.x2.clone()),
         )
         .mechanism(
             "x3",
-            Mechanism::from_fn(x3_mean::Function, params.x3.clone()),
+            Mechanism::from_generic_fn(x3_mean::Function, params.x3.clone()),
         )
         .mechanism(
             "x4",
-            Mechanism::from_fn(x4_mean::Function, params.x4.clone()),
+            Mechanism::from_generic_fn(x4_mean::Function, params.x4.clone()),
         )
         .mechanism(
             "x5",
-            Mechanism::from_fn(x5_mean::Function, params.x5.clone()),
+            Mechanism::from_generic_fn(x5_mean::Function, params.x5.clone()),
         )
         .build()
         .expect("the scm5 mechanisms match the graph");

@@ -20,8 +20,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::diff::{DiffFn, Differentiable, Pullback, Tangent};
+use crate::diff::{DiffFn, Differentiable, Pullback, Rescale, Tangent};
 use crate::differentiable;
+use crate::lanes::F32x8;
 
 /// Rows per parallel chunk.
 const CHUNK: usize = 4096;
@@ -111,20 +112,74 @@ impl Mechanism {
         P: Differentiable + Clone + Send + Sync + 'static,
         P::Tangent: Tangent<Scalar = f32> + Send,
     {
-        let mut template = params.clone();
-        let mut flat = Vec::new();
-        template.for_each_scalar_mut(&mut |value| flat.push(*value));
+        let flat = flatten(&params);
         let kernel = FnKernel::<F, P, K> {
             function,
             template: params,
-            name: std::any::type_name::<F>()
-                .rsplit("::")
-                .next()
-                .unwrap_or("fn")
-                .to_string(),
+            name: short_name::<F>(),
         };
         Mechanism {
             kernel: Arc::new(kernel),
+            params: flat,
+        }
+    }
+
+    /// Like [`Mechanism::from_fn`], for a function generic over `T: Real`
+    /// with a parameter struct generic over one `T: Real`: batches are
+    /// evaluated eight rows at a time on SIMD lanes ([`F32x8`]), the
+    /// remainder row by row. Falls back to rows alone when the function
+    /// branches on its values (`DiffFn::BRANCH_FREE` is false).
+    ///
+    /// ```
+    /// use causalgrad::scm::Mechanism;
+    /// use causalgrad::{differentiable, Differentiable, Real};
+    ///
+    /// #[derive(Differentiable, Clone, Debug)]
+    /// struct X3<T: Real> { d: T, e: T }
+    ///
+    /// #[differentiable]
+    /// fn x3_mean<T: Real>(p: &X3<T>, x: [T; 2]) -> T {
+    ///     p.d * x[0] * x[1] + p.e * x[1].sin()
+    /// }
+    ///
+    /// let lanes = Mechanism::from_generic_fn(x3_mean::Function, X3 { d: 0.5f32, e: 1.2 });
+    /// let rows = Mechanism::from_fn(x3_mean::Function, X3 { d: 0.5f32, e: 1.2 });
+    /// let (x1, x2): (Vec<f32>, Vec<f32>) = (0..11).map(|i| (i as f32 * 0.1, 1.0 - i as f32 * 0.2)).unzip();
+    /// let (mut a, mut b) = (vec![0.0; 11], vec![0.0; 11]);
+    /// lanes.forward(&[&x1, &x2], &mut a);
+    /// rows.forward(&[&x1, &x2], &mut b);
+    /// for (a, b) in a.iter().zip(&b) {
+    ///     assert!((a - b).abs() < 1e-6);
+    /// }
+    /// ```
+    pub fn from_generic_fn<F, P, L, const K: usize>(function: F, params: P) -> Self
+    where
+        F: for<'a> DiffFn<(&'a P, [f32; K]), Output = f32, Grad = (P::Tangent, [f32; K])>
+            + for<'a> DiffFn<(&'a L, [F32x8; K]), Output = F32x8, Grad = (L::Tangent, [F32x8; K])>
+            + Send
+            + Sync
+            + 'static,
+        P: Differentiable
+            + Rescale<F32x8, Scalar = f32, Output = L>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        P::Tangent: Tangent<Scalar = f32> + Send,
+        L: Differentiable + Send + Sync + 'static,
+        L::Tangent: Tangent<Scalar = F32x8> + Send,
+    {
+        if !<F as DiffFn<(&'static P, [f32; K])>>::BRANCH_FREE {
+            return Mechanism::from_fn(function, params);
+        }
+        let flat = flatten(&params);
+        let rows = FnKernel::<F, P, K> {
+            function,
+            template: params,
+            name: short_name::<F>(),
+        };
+        Mechanism {
+            kernel: Arc::new(LaneKernel { rows }),
             params: flat,
         }
     }
@@ -185,6 +240,26 @@ impl Mechanism {
     pub fn forward(&self, parents: &[&[f32]], out: &mut [f32]) {
         self.kernel.forward(&self.params, parents, out);
     }
+}
+
+/// A parameter struct's scalars, in visiting order.
+fn flatten<P: Differentiable + Clone>(params: &P) -> Vec<f32>
+where
+    P::Tangent: Tangent<Scalar = f32>,
+{
+    let mut template = params.clone();
+    let mut flat = Vec::new();
+    template.for_each_scalar_mut(&mut |value| flat.push(*value));
+    flat
+}
+
+/// The last path segment of a type's name (`x4_mean`).
+fn short_name<F>() -> String {
+    std::any::type_name::<F>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("fn")
+        .to_string()
 }
 
 /// Splits `0..n` into the fixed chunks every kernel uses.
@@ -303,6 +378,142 @@ where
                 }
                 let mut flat = Vec::with_capacity(dparams.len());
                 total.for_each_scalar(&mut |value| flat.push(value));
+                (flat, parent_grads)
+            })
+            .collect();
+        for (flat, _) in &chunk_results {
+            for (total, value) in dparams.iter_mut().zip(flat) {
+                *total += value;
+            }
+        }
+        if let Some(dparents) = dparents {
+            for (row, grads) in chunk_results.iter().flat_map(|(_, g)| g).enumerate() {
+                for (column, value) in grads.iter().enumerate() {
+                    dparents[column * n + row] = *value;
+                }
+            }
+        }
+    }
+}
+
+/// A generic `#[differentiable]` function evaluated eight rows at a time on
+/// [`F32x8`] lanes; the rows past the last full group of eight go through
+/// the row kernel.
+struct LaneKernel<F, P, const K: usize> {
+    rows: FnKernel<F, P, K>,
+}
+
+/// The lanes of rows `start..start + 8` of each parent.
+fn lanes<const K: usize>(parents: &[&[f32]], start: usize) -> [F32x8; K] {
+    core::array::from_fn(|i| {
+        let column = &parents[i][start..start + LANES];
+        F32x8::from_array(core::array::from_fn(|lane| column[lane]))
+    })
+}
+
+const LANES: usize = 8;
+
+impl<F, P, const K: usize> MechanismKernel for LaneKernel<F, P, K>
+where
+    F: for<'a> DiffFn<(&'a P, [f32; K]), Output = f32, Grad = (P::Tangent, [f32; K])>
+        + for<'a> DiffFn<
+            (&'a <P as Rescale<F32x8>>::Output, [F32x8; K]),
+            Output = F32x8,
+            Grad = (
+                <<P as Rescale<F32x8>>::Output as Differentiable>::Tangent,
+                [F32x8; K],
+            ),
+        > + Send
+        + Sync,
+    P: Differentiable + Rescale<F32x8, Scalar = f32> + Clone + Send + Sync,
+    P::Tangent: Tangent<Scalar = f32> + Send,
+    <P as Rescale<F32x8>>::Output: Differentiable + Send + Sync,
+    <<P as Rescale<F32x8>>::Output as Differentiable>::Tangent: Tangent<Scalar = F32x8> + Send,
+{
+    fn describe(&self) -> String {
+        format!("{} (8 lanes)", self.rows.describe())
+    }
+
+    fn arity(&self) -> usize {
+        K
+    }
+
+    fn num_params(&self) -> usize {
+        self.rows.num_params()
+    }
+
+    fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
+        let scalar = self.rows.unflatten(params);
+        let lifted = scalar.rescale(&mut F32x8::splat);
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(chunk, out)| {
+                let start = chunk * CHUNK;
+                let full = out.len() / LANES * LANES;
+                for offset in (0..full).step_by(LANES) {
+                    let y = self
+                        .rows
+                        .function
+                        .call((&lifted, lanes(parents, start + offset)));
+                    out[offset..offset + LANES].copy_from_slice(&y.to_array());
+                }
+                for (offset, value) in out.iter_mut().enumerate().skip(full) {
+                    let row = start + offset;
+                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                    *value = self.rows.function.call((&scalar, x));
+                }
+            });
+    }
+
+    fn backward(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        seeds: &[f32],
+        dparams: &mut [f32],
+        dparents: Option<&mut [f32]>,
+    ) {
+        let scalar = self.rows.unflatten(params);
+        let lifted = scalar.rescale(&mut F32x8::splat);
+        let n = seeds.len();
+        let want_parents = dparents.is_some();
+        let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
+            .map(|range| {
+                let mut lane_total = lifted.zero_tangent();
+                let mut row_total = scalar.zero_tangent();
+                let mut parent_grads =
+                    Vec::with_capacity(if want_parents { range.len() } else { 0 });
+                let full = range.start + range.len() / LANES * LANES;
+                for start in (range.start..full).step_by(LANES) {
+                    let seed = F32x8::from_array(core::array::from_fn(|lane| seeds[start + lane]));
+                    let (_, pullback) = self
+                        .rows
+                        .function
+                        .pullback((&lifted, lanes(parents, start)));
+                    let (tangent, dx) = pullback.pull(seed);
+                    lane_total.accumulate(tangent);
+                    if want_parents {
+                        let dx = dx.map(F32x8::to_array);
+                        parent_grads
+                            .extend((0..LANES).map(|lane| core::array::from_fn(|i| dx[i][lane])));
+                    }
+                }
+                for row in full..range.end {
+                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                    let (_, pullback) = self.rows.function.pullback((&scalar, x));
+                    let (tangent, dx) = pullback.pull(seeds[row]);
+                    row_total.accumulate(tangent);
+                    if want_parents {
+                        parent_grads.push(dx);
+                    }
+                }
+                let mut flat = Vec::with_capacity(dparams.len());
+                lane_total.for_each_scalar(&mut |value| flat.push(value.sum()));
+                let mut index = 0;
+                row_total.for_each_scalar(&mut |value| {
+                    flat[index] += value;
+                    index += 1;
+                });
                 (flat, parent_grads)
             })
             .collect();
