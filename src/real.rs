@@ -221,21 +221,27 @@ impl_real_for_float!(f64, num_traits::Float::tanh);
 /// without an FMA target). Its error against the exact value is below
 /// 5e-7, relative and absolute, on the whole line (a few ulp, where libm's
 /// is about 1 ulp; tested against `f64::tanh` on a grid of step 2^-12).
+pub(crate) mod tanh_coefficients {
+    pub const CLAMP: f32 = 7.905_311;
+    pub const A1: f32 = 4.893_524_6e-3;
+    pub const A3: f32 = 6.372_619_3e-4;
+    pub const A5: f32 = 1.485_722_4e-5;
+    pub const A7: f32 = 5.122_297e-8;
+    pub const A9: f32 = -8.604_672e-11;
+    pub const A11: f32 = 2.000_188e-13;
+    pub const A13: f32 = -2.760_768_5e-16;
+    pub const B0: f32 = 4.893_525e-3;
+    pub const B2: f32 = 2.268_434_6e-3;
+    pub const B4: f32 = 1.185_347e-4;
+    pub const B6: f32 = 1.198_258_4e-6;
+    /// Below this, `tanh(x) = x` to f32 precision.
+    pub const LINEAR: f32 = 4e-4;
+}
+
 #[inline(always)]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
-    const CLAMP: f32 = 7.905_311;
-    const A1: f32 = 4.893_524_6e-3;
-    const A3: f32 = 6.372_619_3e-4;
-    const A5: f32 = 1.485_722_4e-5;
-    const A7: f32 = 5.122_297e-8;
-    const A9: f32 = -8.604_672e-11;
-    const A11: f32 = 2.000_188e-13;
-    const A13: f32 = -2.760_768_5e-16;
-    const B0: f32 = 4.893_525e-3;
-    const B2: f32 = 2.268_434_6e-3;
-    const B4: f32 = 1.185_347e-4;
-    const B6: f32 = 1.198_258_4e-6;
-    if x.abs() < 4e-4 {
+    use tanh_coefficients::*;
+    if x.abs() < LINEAR {
         return x;
     }
     let x = x.clamp(-CLAMP, CLAMP);
