@@ -7,6 +7,9 @@
 //! - [`Mechanism::from_fn`]: any `#[differentiable]` function
 //!   `fn(p: &P, parents: [T; K]) -> T` with a `#[derive(Differentiable)]`
 //!   parameter struct `P`; its generated pullback gives the gradients;
+//! - [`Mechanism::from_generic_fn`]: the same for a function generic over
+//!   `T: Real`, evaluated eight rows at a time on SIMD lanes
+//!   ([`F32x8`]) when it has no data-dependent branch;
 //! - [`Mechanism::linear`]: `b + Σ w_i x_i`;
 //! - [`Mechanism::additive`]: `b + Σ f_i(x_i)`, each `f_i` a small
 //!   one-input tanh network.
