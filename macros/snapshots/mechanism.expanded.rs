@@ -95,6 +95,7 @@ impl mechanism {
 impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
     type Output = f64;
     type Grad = (f64, f64, f64);
+    const BRANCH_FREE: bool = true;
     #[inline]
     fn call(&self, (f, g, h, x3, x4): (f64, f64, f64, f64, f64)) -> f64 {
         mechanism(f, g, h, x3, x4)
