@@ -2,10 +2,13 @@
 //! source-to-source reverse-mode differentiation.
 //!
 //! Use them through the `causalgrad` crate, which re-exports them and
-//! provides the runtime traits the generated code refers to. The pipeline:
-//! [`parse`] reads the signature, [`lower`] turns the body into A-normal
-//! form, [`adjoint`] builds the reverse sweep from the rules in [`rules`],
-//! and [`emit`] writes the generated module.
+//! provides the runtime traits the generated code refers to. The pipeline of
+//! `#[differentiable]`: `parse` reads the signature, `activity` finds the
+//! values that depend on the active arguments, `lower` turns the body into
+//! the IR of `ir` (A-normal form, cells, places, exit codes), `adjoint`
+//! builds the reverse sweep from the derivative table in `rules`, and `emit`
+//! writes the forward sweep, the pullback closure and the wrappers.
+//! `derive` implements `#[derive(Differentiable)]`.
 
 mod activity;
 mod adjoint;
