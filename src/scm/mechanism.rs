@@ -245,6 +245,28 @@ impl Mechanism {
     }
 }
 
+/// Adds the chunks' parameter gradients to `dparams` in chunk order and
+/// writes their per-row parent gradients into `dparents` (column-major).
+fn combine_chunks<const K: usize>(
+    chunk_results: &[(Vec<f32>, Vec<[f32; K]>)],
+    n: usize,
+    dparams: &mut [f32],
+    dparents: Option<&mut [f32]>,
+) {
+    for (flat, _) in chunk_results {
+        for (total, value) in dparams.iter_mut().zip(flat) {
+            *total += value;
+        }
+    }
+    if let Some(dparents) = dparents {
+        for (row, grads) in chunk_results.iter().flat_map(|(_, g)| g).enumerate() {
+            for (column, value) in grads.iter().enumerate() {
+                dparents[column * n + row] = *value;
+            }
+        }
+    }
+}
+
 /// A parameter struct's scalars, in visiting order.
 fn flatten<P: Differentiable + Clone>(params: &P) -> Vec<f32>
 where
@@ -384,18 +406,7 @@ where
                 (flat, parent_grads)
             })
             .collect();
-        for (flat, _) in &chunk_results {
-            for (total, value) in dparams.iter_mut().zip(flat) {
-                *total += value;
-            }
-        }
-        if let Some(dparents) = dparents {
-            for (row, grads) in chunk_results.iter().flat_map(|(_, g)| g).enumerate() {
-                for (column, value) in grads.iter().enumerate() {
-                    dparents[column * n + row] = *value;
-                }
-            }
-        }
+        combine_chunks(&chunk_results, n, dparams, dparents);
     }
 }
 
@@ -520,18 +531,7 @@ where
                 (flat, parent_grads)
             })
             .collect();
-        for (flat, _) in &chunk_results {
-            for (total, value) in dparams.iter_mut().zip(flat) {
-                *total += value;
-            }
-        }
-        if let Some(dparents) = dparents {
-            for (row, grads) in chunk_results.iter().flat_map(|(_, g)| g).enumerate() {
-                for (column, value) in grads.iter().enumerate() {
-                    dparents[column * n + row] = *value;
-                }
-            }
-        }
+        combine_chunks(&chunk_results, n, dparams, dparents);
     }
 }
 
