@@ -28,6 +28,6 @@ mod train;
 
 pub use config::{FitConfig, FitError, FitReport, Optimizer, Schedule, StopReason};
 #[cfg(feature = "burn")]
-pub use op::{mechanism, KernelRef, MechanismBackwardOps, MechanismOps};
+pub use op::{mechanism, mechanism_mean, KernelRef, MechanismBackwardOps, MechanismOps};
 #[cfg(feature = "burn")]
 pub use train::{ScmParams, Trainer};

@@ -211,3 +211,22 @@ pub fn mechanism(
         KernelRef(Arc::clone(kernel)),
     ))
 }
+
+/// The means of `kernel`'s mechanism over a batch, differentiable with
+/// respect to `params: [p]` and `parents: [k, n]` (result `[n]`), on any
+/// autodiff device: a mechanism written as burn tensor operations (a
+/// neural one) runs them, any other runs as the custom operation
+/// [`mechanism`].
+///
+/// This is how mechanisms compose with other burn code, for example a
+/// macro-written mechanism feeding a neural one.
+pub fn mechanism_mean(
+    params: Tensor<1>,
+    parents: Tensor<2>,
+    kernel: &Arc<dyn MechanismKernel>,
+) -> Tensor<1> {
+    match kernel.tensor_mechanism() {
+        Some(tensor) => tensor.tensor_mean(params, parents),
+        None => mechanism(params, parents, kernel),
+    }
+}

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::config::{FitConfig, FitError, FitReport, Optimizer, Schedule, StopReason};
-use super::op::mechanism;
+use super::op::mechanism_mean;
 use crate::data::Dataset;
 use crate::scm::{Intervention, MechanismKernel, Noise, Scm};
 
@@ -134,6 +134,22 @@ impl Batch {
     }
 }
 
+/// The mean of one variable over a batch of `rows` rows, as a `[rows]`
+/// tensor: a mechanism written as burn tensor operations (neural) runs
+/// them; any other kernel runs as one custom operation; a root's mean is
+/// its single parameter.
+pub(crate) fn node_mean(
+    kernel: &Arc<dyn MechanismKernel>,
+    theta: Tensor<1>,
+    parents: Option<&Tensor<2>>,
+    rows: usize,
+) -> Tensor<1> {
+    match parents {
+        Some(parents) => mechanism_mean(theta, parents.clone(), kernel),
+        None => theta.expand([rows]),
+    }
+}
+
 /// The mean negative log-likelihood per row of `batch` (a `[1]` tensor).
 fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
     let log_scales = params.log_scales.val();
@@ -147,10 +163,7 @@ fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
             _ => node.mechanism.kernel(),
         };
         let theta = params.mechanisms[index].val();
-        let mut mean = match &batch.parents[index] {
-            Some(parents) => mechanism(theta, parents.clone(), kernel),
-            None => theta.expand([batch.rows]),
-        };
+        let mut mean = node_mean(kernel, theta, batch.parents[index].as_ref(), batch.rows);
         if let Some(Intervention::Shift(delta)) = &node.intervention {
             mean = mean.add_scalar(*delta as f32);
         }

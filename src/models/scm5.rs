@@ -18,7 +18,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::graph::CausalGraph;
-use crate::scm::{Mechanism, Noise, Scm};
+use crate::scm::{Mechanism, Noise, Scm, ScmError};
 use crate::{differentiable, Differentiable, Real};
 
 /// Parameters of `x2`'s mechanism.
@@ -129,6 +129,17 @@ pub struct Params {
 
 /// Builds the model with `params` (x1's mean starts at 0).
 pub fn model(params: &Params) -> Scm {
+    model_with_x4(
+        params,
+        Mechanism::from_generic_fn(x4_mean::Function, params.x4.clone()),
+    )
+    .expect("the scm5 mechanisms match the graph")
+}
+
+/// The model with `x4`'s mechanism replaced (for example by a burn
+/// network, [`Mechanism::mlp`]); `params.x4` is unused. An `x4` mechanism
+/// that does not read two parents is an error.
+pub fn model_with_x4(params: &Params, x4: Mechanism) -> Result<Scm, ScmError> {
     let mut scm = Scm::builder(graph())
         .mechanism(
             "x2",
@@ -138,16 +149,12 @@ pub fn model(params: &Params) -> Scm {
             "x3",
             Mechanism::from_generic_fn(x3_mean::Function, params.x3.clone()),
         )
-        .mechanism(
-            "x4",
-            Mechanism::from_generic_fn(x4_mean::Function, params.x4.clone()),
-        )
+        .mechanism("x4", x4)
         .mechanism(
             "x5",
             Mechanism::from_generic_fn(x5_mean::Function, params.x5.clone()),
         )
-        .build()
-        .expect("the scm5 mechanisms match the graph");
+        .build()?;
     for (name, scale) in ["x1", "x2", "x3", "x4", "x5"].iter().zip(params.scales) {
         scm.set_noise(
             name,
@@ -157,7 +164,7 @@ pub fn model(params: &Params) -> Scm {
         )
         .expect("scm5 variables exist");
     }
-    scm
+    Ok(scm)
 }
 
 #[derive(Deserialize)]

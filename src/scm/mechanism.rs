@@ -27,6 +27,8 @@ use crate::diff::{DiffFn, Differentiable, Pullback, Rescale, Tangent};
 use crate::differentiable;
 use crate::lanes::F32x8;
 
+use super::spec::MechanismSpec;
+
 /// Rows per parallel chunk.
 const CHUNK: usize = 4096;
 
@@ -51,6 +53,18 @@ pub trait MechanismKernel: Send + Sync {
         dparams: &mut [f32],
         dparents: Option<&mut [f32]>,
     );
+    /// What the kernel is, for the built-in kinds (so a saved model can be
+    /// rebuilt without code); `None` for kernels made from user code.
+    fn spec(&self) -> Option<MechanismSpec> {
+        None
+    }
+    /// The kernel written as burn tensor operations, when it is (neural
+    /// mechanisms): training then differentiates it with burn's autodiff
+    /// instead of calling [`MechanismKernel::backward`].
+    #[cfg(feature = "burn")]
+    fn tensor_mechanism(&self) -> Option<&dyn super::neural::TensorMechanism> {
+        None
+    }
 }
 
 /// The mean of a variable given its parents, with its current parameters.
@@ -215,6 +229,12 @@ impl Mechanism {
     /// Number of parents the mechanism reads.
     pub fn arity(&self) -> usize {
         self.kernel.arity()
+    }
+
+    /// What the mechanism is, for the built-in kinds; `None` for mechanisms
+    /// made from user code.
+    pub fn spec(&self) -> Option<MechanismSpec> {
+        self.kernel.spec()
     }
 
     /// The current parameters, flattened.
@@ -545,6 +565,10 @@ impl MechanismKernel for Linear {
         "linear".to_string()
     }
 
+    fn spec(&self) -> Option<MechanismSpec> {
+        Some(MechanismSpec::Linear { arity: self.arity })
+    }
+
     fn arity(&self) -> usize {
         self.arity
     }
@@ -646,6 +670,13 @@ impl Additive {
 impl MechanismKernel for Additive {
     fn describe(&self) -> String {
         format!("additive ({} tanh units per parent)", self.hidden)
+    }
+
+    fn spec(&self) -> Option<MechanismSpec> {
+        Some(MechanismSpec::Additive {
+            arity: self.arity,
+            hidden: self.hidden,
+        })
     }
 
     fn arity(&self) -> usize {

@@ -21,10 +21,20 @@
 //! ```
 
 mod mechanism;
+#[cfg(feature = "burn")]
+mod mlp;
+#[cfg(feature = "burn")]
+mod neural;
 mod query;
+mod spec;
 
 pub use mechanism::{Mechanism, MechanismKernel};
+#[cfg(feature = "burn")]
+pub use mlp::{Mlp, MlpConfig};
+#[cfg(feature = "burn")]
+pub use neural::{NeuralMean, TensorMechanism};
 pub use query::Effect;
+pub use spec::{Activation, MechanismSpec};
 
 use std::collections::HashMap;
 
@@ -56,6 +66,14 @@ pub enum ScmError {
         parents: usize,
         /// Their names.
         parent_names: Vec<String>,
+    },
+    /// A root variable given a mechanism other than a learned mean.
+    #[error("`{variable}` has no parents, so its mechanism is its mean (one learned parameter, the default); it was given {kind}")]
+    RootMechanism {
+        /// The variable.
+        variable: String,
+        /// The mechanism's description.
+        kind: String,
     },
     /// Parameters of the wrong length.
     #[error("expected {expected} parameters, got {found}")]
@@ -194,6 +212,12 @@ impl ScmBuilder {
                     arity: mechanism.arity(),
                     parents: parent_names.len(),
                     parent_names: parent_names.iter().map(|p| p.to_string()).collect(),
+                });
+            }
+            if parent_names.is_empty() && mechanism.params().len() != 1 {
+                return Err(ScmError::RootMechanism {
+                    variable: name.clone(),
+                    kind: mechanism.describe(),
                 });
             }
             nodes.push(Node {
