@@ -20,4 +20,8 @@ pub enum Error {
     /// Fitting a model.
     #[error(transparent)]
     Fit(#[from] crate::fit::FitError),
+    /// Saving or loading a model file.
+    #[cfg(feature = "burn")]
+    #[error(transparent)]
+    ModelFile(#[from] crate::scm::ModelFileError),
 }

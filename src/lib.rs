@@ -117,6 +117,8 @@ pub mod graph;
 pub mod guide;
 pub mod lanes;
 pub mod models;
+#[cfg(feature = "burn")]
+mod pack;
 pub mod prelude;
 pub mod real;
 pub mod scm;

@@ -20,6 +20,8 @@
 //! # Ok::<(), causalgrad::Error>(())
 //! ```
 
+#[cfg(feature = "burn")]
+mod file;
 mod mechanism;
 #[cfg(feature = "burn")]
 mod mlp;
@@ -28,6 +30,8 @@ mod neural;
 mod query;
 mod spec;
 
+#[cfg(feature = "burn")]
+pub use file::{ModelFileError, FORMAT_VERSION};
 pub use mechanism::{Mechanism, MechanismKernel};
 #[cfg(feature = "burn")]
 pub use mlp::{Mlp, MlpConfig};
