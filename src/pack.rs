@@ -57,9 +57,7 @@ impl Pack {
             writer = writer.with_metadata(key, value);
         }
         writer.write_to_file(path).map_err(|error| match error {
-            burn_pack::Error::IoError(message) => {
-                PackError::Io(std::io::Error::other(message))
-            }
+            burn_pack::Error::IoError(message) => PackError::Io(std::io::Error::other(message)),
             other => PackError::Format(other.to_string()),
         })
     }
@@ -67,13 +65,17 @@ impl Pack {
     /// Reads a whole container from `path`.
     pub fn read(path: &Path) -> Result<Pack, PackError> {
         let bytes = std::fs::read(path).map_err(PackError::Io)?;
-        let reader =
-            Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| PackError::Format(e.to_string()))?;
+        let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes))
+            .map_err(|e| PackError::Format(e.to_string()))?;
         let mut pack = Pack {
             metadata: reader.metadata().clone(),
             ..Pack::default()
         };
-        let names: Vec<String> = reader.tensor_names().iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = reader
+            .tensor_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for name in names {
             let data = reader
                 .tensor_data(&name)

@@ -40,20 +40,36 @@ fn a_model_of_builtin_mechanisms_loads_bit_identically() {
     scm.save(&path).unwrap();
     let loaded = Scm::load(&path).unwrap();
     for variable in ["x1", "x2", "x3", "x4", "x5"] {
-        assert_eq!(loaded.params(variable).unwrap(), scm.params(variable).unwrap());
-        assert_eq!(loaded.noise(variable).unwrap(), scm.noise(variable).unwrap());
+        assert_eq!(
+            loaded.params(variable).unwrap(),
+            scm.params(variable).unwrap()
+        );
+        assert_eq!(
+            loaded.noise(variable).unwrap(),
+            scm.noise(variable).unwrap()
+        );
         assert_eq!(
             loaded.mechanism(variable).unwrap().describe(),
             scm.mechanism(variable).unwrap().describe()
         );
     }
-    assert_eq!(loaded.sample(5000, 11).unwrap(), scm.sample(5000, 11).unwrap());
-    assert!(loaded.sample(10, 1).unwrap().column("x2").unwrap().iter().all(|&v| v == 0.5));
+    assert_eq!(
+        loaded.sample(5000, 11).unwrap(),
+        scm.sample(5000, 11).unwrap()
+    );
+    assert!(loaded
+        .sample(10, 1)
+        .unwrap()
+        .column("x2")
+        .unwrap()
+        .iter()
+        .all(|&v| v == 0.5));
 }
 
 #[test]
 fn a_model_with_user_mechanisms_loads_into_the_same_code() {
-    let mut scm = scm5::model_with_x4(&init(), Mechanism::mlp(2, &[16], Activation::Tanh, 0)).unwrap();
+    let mut scm =
+        scm5::model_with_x4(&init(), Mechanism::mlp(2, &[16], Activation::Tanh, 0)).unwrap();
     let data = Dataset::from_csv(scm5::data_dir().join("train_10k.csv")).unwrap();
     scm.fit(&data, &FitConfig::adam(1e-2).steps(10)).unwrap();
     let path = temp("user.cg");
@@ -64,10 +80,14 @@ fn a_model_with_user_mechanisms_loads_into_the_same_code() {
         matches!(&error, ModelFileError::CustomMechanism { variable, .. } if variable == "x2"),
         "{error}"
     );
-    let mut rebuilt = scm5::model_with_x4(&init(), Mechanism::mlp(2, &[16], Activation::Tanh, 9)).unwrap();
+    let mut rebuilt =
+        scm5::model_with_x4(&init(), Mechanism::mlp(2, &[16], Activation::Tanh, 9)).unwrap();
     assert_ne!(rebuilt.params("x4").unwrap(), scm.params("x4").unwrap());
     rebuilt.load_parameters(&path).unwrap();
-    assert_eq!(rebuilt.sample(5000, 3).unwrap(), scm.sample(5000, 3).unwrap());
+    assert_eq!(
+        rebuilt.sample(5000, 3).unwrap(),
+        scm.sample(5000, 3).unwrap()
+    );
 }
 
 #[test]
@@ -78,7 +98,10 @@ fn a_file_for_another_model_is_refused_with_the_difference() {
     let chain = CausalGraph::new(["a", "b"], [("a", "b")]).unwrap();
     let mut other = Scm::builder(chain).build().unwrap();
     let error = other.load_parameters(&path).unwrap_err();
-    assert!(matches!(error, ModelFileError::GraphMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, ModelFileError::GraphMismatch { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("x1, x2, x3, x4, x5"), "{error}");
 
     let mut different_mechanism = Scm::builder(scm5::graph()).build().unwrap();
@@ -101,7 +124,10 @@ fn truncated_files_are_errors_never_panics() {
         std::fs::write(&cut, &bytes[..len]).unwrap();
         let error = Scm::load(&cut).unwrap_err();
         assert!(
-            matches!(error, ModelFileError::NotAModelFile { .. } | ModelFileError::Corrupt { .. }),
+            matches!(
+                error,
+                ModelFileError::NotAModelFile { .. } | ModelFileError::Corrupt { .. }
+            ),
             "cut at {len}: {error}"
         );
         assert!(error.to_string().contains("cut.cg"), "{error}");
@@ -116,7 +142,10 @@ fn missing_and_foreign_files_name_the_path() {
 
     let csv = scm5::data_dir().join("train_10k.csv");
     let error = Scm::load(&csv).unwrap_err();
-    assert!(matches!(error, ModelFileError::NotAModelFile { .. }), "{error}");
+    assert!(
+        matches!(error, ModelFileError::NotAModelFile { .. }),
+        "{error}"
+    );
 }
 
 #[test]

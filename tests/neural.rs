@@ -29,22 +29,46 @@ fn a_burn_mlp_for_x4_fits_scm5_as_well_as_the_macro_mlp() {
     macro_model.fit(&train, &config).unwrap();
     let mut neural =
         scm5::model_with_x4(&init, Mechanism::mlp(2, &[16], Activation::Tanh, 0)).unwrap();
-    assert!(neural.mechanism("x4").unwrap().describe().starts_with("mlp 2→16→1"));
+    assert!(neural
+        .mechanism("x4")
+        .unwrap()
+        .describe()
+        .starts_with("mlp 2→16→1"));
     let report = neural.fit(&train, &config).unwrap();
     assert!(report.losses[499] < report.losses[0]);
 
     let expected = scm5::model(&truth.params).conditional_means(&test).unwrap();
     let x4_true = expected.column("x4").unwrap();
-    let neural_rmse = rmse(neural.conditional_means(&test).unwrap().column("x4").unwrap(), x4_true);
-    let macro_rmse = rmse(macro_model.conditional_means(&test).unwrap().column("x4").unwrap(), x4_true);
-    assert!(neural_rmse < 0.1, "burn MLP: x4 conditional-mean RMSE {neural_rmse}");
+    let neural_rmse = rmse(
+        neural
+            .conditional_means(&test)
+            .unwrap()
+            .column("x4")
+            .unwrap(),
+        x4_true,
+    );
+    let macro_rmse = rmse(
+        macro_model
+            .conditional_means(&test)
+            .unwrap()
+            .column("x4")
+            .unwrap(),
+        x4_true,
+    );
+    assert!(
+        neural_rmse < 0.1,
+        "burn MLP: x4 conditional-mean RMSE {neural_rmse}"
+    );
     assert!(
         neural_rmse < 1.5 * macro_rmse + 0.02,
         "burn MLP RMSE {neural_rmse} vs macro MLP {macro_rmse}"
     );
     let true_scale = f64::from(truth.params.scales[3]);
     let scale = neural.noise("x4").unwrap().scale();
-    assert!((scale / true_scale - 1.0).abs() < 0.1, "x4 scale {scale} vs {true_scale}");
+    assert!(
+        (scale / true_scale - 1.0).abs() < 0.1,
+        "x4 scale {scale} vs {true_scale}"
+    );
 }
 
 #[derive(Differentiable, Clone, Debug)]
@@ -82,7 +106,10 @@ fn chain_loss(
     let scalar = loss.clone().into_scalar::<f32>();
     let grads = loss.backward();
     let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
-    let dthetas = thetas.iter().map(|t| read(t.grad(&grads).unwrap())).collect();
+    let dthetas = thetas
+        .iter()
+        .map(|t| read(t.grad(&grads).unwrap()))
+        .collect();
     let dx = input.grad(&grads).unwrap().reshape([n]);
     (scalar, dthetas, read(dx))
 }
@@ -158,7 +185,13 @@ fn the_neural_kernel_backward_matches_its_tensor_gradient() {
     let seeds: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.2).collect();
     let mut dparams = vec![0.0f32; mechanism.params().len()];
     let mut dparents = vec![0.0f32; 2 * n];
-    kernel.backward(mechanism.params(), &[&x1, &x2], &seeds, &mut dparams, Some(&mut dparents));
+    kernel.backward(
+        mechanism.params(),
+        &[&x1, &x2],
+        &seeds,
+        &mut dparams,
+        Some(&mut dparents),
+    );
 
     let device = Device::flex().autodiff();
     let theta = Tensor::<1>::from_data(
@@ -172,8 +205,18 @@ fn the_neural_kernel_backward_matches_its_tensor_gradient() {
     let mean = mechanism_mean(theta.clone(), parents.clone(), kernel);
     let seeds_t = Tensor::<1>::from_data(TensorData::new(seeds.clone(), [n]), &device);
     let grads = (mean * seeds_t).sum().backward();
-    let expected_params = theta.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
-    let expected_parents = parents.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    let expected_params = theta
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let expected_parents = parents
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert_eq!(dparams, expected_params);
     assert_eq!(dparents, expected_parents);
     assert!(dparams.iter().any(|g| g.abs() > 1e-3));

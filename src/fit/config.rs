@@ -32,6 +32,53 @@ pub enum Schedule {
     },
 }
 
+/// Where and how often a fit writes checkpoints
+/// ([`FitConfig::checkpoint`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpointing {
+    /// The checkpoint file (replaced atomically at each write).
+    pub path: std::path::PathBuf,
+    /// Write after every this many steps (and after the last).
+    pub every: usize,
+    /// Continue from the file if it exists (otherwise start afresh).
+    pub resume: bool,
+}
+
+/// The device a fit runs on. The CPU backend (`Flex`, pure Rust) is always
+/// there; the others need the cargo feature of the same name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FitDevice {
+    /// burn's pure-Rust CPU backend (`Flex`).
+    #[default]
+    Flex,
+    /// burn's CubeCL CPU backend (feature `cpu`).
+    Cpu,
+    /// An NVIDIA GPU by index, through CUDA (feature `cuda`).
+    Cuda(usize),
+    /// The default GPU through wgpu (Vulkan, Metal, DX12; feature `wgpu`).
+    Wgpu,
+}
+
+impl std::str::FromStr for FitDevice {
+    type Err = String;
+
+    /// `flex`, `cpu`, `cuda`, `cuda:1`, `wgpu`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "flex" => Ok(FitDevice::Flex),
+            "cpu" => Ok(FitDevice::Cpu),
+            "cuda" => Ok(FitDevice::Cuda(0)),
+            "wgpu" => Ok(FitDevice::Wgpu),
+            other => match other.strip_prefix("cuda:").map(str::parse) {
+                Some(Ok(index)) => Ok(FitDevice::Cuda(index)),
+                _ => Err(format!(
+                    "unknown device `{other}`; expected flex, cpu, cuda, cuda:N or wgpu"
+                )),
+            },
+        }
+    }
+}
+
 /// Settings of [`Scm::fit`](crate::scm::Scm::fit).
 ///
 /// ```
@@ -63,6 +110,10 @@ pub struct FitConfig {
     pub patience: Option<usize>,
     /// Evaluate the validation loss (and report progress) every this many steps.
     pub eval_every: usize,
+    /// Checkpoints to write (and resume from).
+    pub checkpoint: Option<Checkpointing>,
+    /// The device to train on.
+    pub device: FitDevice,
 }
 
 impl FitConfig {
@@ -84,6 +135,8 @@ impl FitConfig {
             clip_norm: None,
             patience: None,
             eval_every: 25,
+            checkpoint: None,
+            device: FitDevice::Flex,
         }
     }
 
@@ -134,6 +187,43 @@ impl FitConfig {
     /// A cosine learning-rate decay to `min_rate`.
     pub fn cosine(mut self, min_rate: f64) -> Self {
         self.schedule = Schedule::Cosine { min_rate };
+        self
+    }
+
+    /// Writes a checkpoint to `path` after every `every` steps and after
+    /// the last, each time atomically (an interrupted fit loses at most
+    /// `every` steps).
+    pub fn checkpoint(mut self, path: impl Into<std::path::PathBuf>, every: usize) -> Self {
+        let resume = self.checkpoint.as_ref().is_some_and(|c| c.resume);
+        self.checkpoint = Some(Checkpointing {
+            path: path.into(),
+            every: every.max(1),
+            resume,
+        });
+        self
+    }
+
+    /// Continues from the checkpoint file if it exists: the model's
+    /// parameters, the optimiser's state, the loss curve and the mini-batch
+    /// order are restored, and the fit runs on to [`FitConfig::steps`].
+    /// Needs [`FitConfig::checkpoint`] (before or after this call).
+    pub fn resume(mut self) -> Self {
+        match &mut self.checkpoint {
+            Some(checkpoint) => checkpoint.resume = true,
+            None => {
+                self.checkpoint = Some(Checkpointing {
+                    path: std::path::PathBuf::new(),
+                    every: usize::MAX,
+                    resume: true,
+                })
+            }
+        }
+        self
+    }
+
+    /// Trains on `device`.
+    pub fn device(mut self, device: FitDevice) -> Self {
+        self.device = device;
         self
     }
 
@@ -190,4 +280,16 @@ pub enum FitError {
     /// Invalid settings.
     #[error("invalid fit settings: {0}")]
     Config(String),
+    /// A checkpoint that cannot be resumed from.
+    #[error("{}: cannot resume from this checkpoint: {reason}", .path.display())]
+    Checkpoint {
+        /// The checkpoint file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Writing or reading a checkpoint failed.
+    #[cfg(feature = "burn")]
+    #[error(transparent)]
+    File(#[from] crate::scm::ModelFileError),
 }

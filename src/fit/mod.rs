@@ -20,14 +20,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "burn")]
+mod checkpoint;
 mod config;
 #[cfg(feature = "burn")]
 mod op;
 #[cfg(feature = "burn")]
 mod train;
 
-pub use config::{FitConfig, FitError, FitReport, Optimizer, Schedule, StopReason};
+pub use config::{
+    Checkpointing, FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason,
+};
 #[cfg(feature = "burn")]
-pub use op::{mechanism, mechanism_mean, KernelRef, MechanismBackwardOps, MechanismOps};
+pub use op::{
+    linearised_on_host, mechanism, mechanism_mean, KernelRef, MechanismBackwardOps, MechanismOps,
+};
 #[cfg(feature = "burn")]
 pub use train::{ScmParams, Trainer};

@@ -227,6 +227,69 @@ pub fn mechanism_mean(
 ) -> Tensor<1> {
     match kernel.tensor_mechanism() {
         Some(tensor) => tensor.tensor_mean(params, parents),
-        None => mechanism(params, parents, kernel),
+        None if on_flex(&params.device()) => mechanism(params, parents, kernel),
+        None => linearised_on_host(params, parents, kernel),
     }
+}
+
+/// Whether `device` is burn's CPU backend, where the custom operation runs.
+fn on_flex(device: &burn::tensor::Device) -> bool {
+    *device == burn::tensor::Device::flex() || *device == burn::tensor::Device::flex().autodiff()
+}
+
+/// The mechanism on any device, through its CPU kernel: the means and each
+/// row's gradient (one pullback per row) are computed on the host and
+/// uploaded, and the result is `mean + J_θ (θ − θ̄) + Σ_i J_i ⊙ (x_i − x̄_i)`
+/// with `θ̄`, `x̄` detached copies: its value is the mean and its gradients
+/// are exactly the mechanism's, by burn's own autodiff on that device.
+///
+/// This is the route for backends without the custom operation (GPU
+/// backends); it moves `n × (p + k)` values to the device per call.
+pub fn linearised_on_host(
+    params: Tensor<1>,
+    parents: Tensor<2>,
+    kernel: &Arc<dyn MechanismKernel>,
+) -> Tensor<1> {
+    use rayon::prelude::*;
+
+    let device = params.device();
+    let [k, n] = parents.dims();
+    let read = |tensor: Tensor<1>| -> Vec<f32> {
+        tensor
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("converted to f32")
+    };
+    let theta = read(params.clone().detach());
+    let p = theta.len();
+    let flat = read(parents.clone().detach().reshape([k * n]));
+    let columns: Vec<&[f32]> = flat.chunks(n.max(1)).take(k).collect();
+    let mut mean = vec![0.0f32; n];
+    kernel.forward(&theta, &columns, &mut mean);
+    let with_parents = parents.is_require_grad();
+    let width = p + if with_parents { k } else { 0 };
+    let mut jacobian = vec![0.0f32; n * width];
+    jacobian
+        .par_chunks_mut(width.max(1))
+        .enumerate()
+        .for_each(|(row, out)| {
+            let cells: Vec<&[f32]> = columns.iter().map(|c| &c[row..row + 1]).collect();
+            let (dparams, dparents) = out.split_at_mut(p);
+            let dparents = with_parents.then_some(dparents);
+            kernel.backward(&theta, &cells, &[1.0], dparams, dparents);
+        });
+    let upload2 = |values: Vec<f32>, shape: [usize; 2]| {
+        Tensor::<2>::from_data(TensorData::new(values, shape), &device)
+    };
+    let value = Tensor::<1>::from_data(TensorData::new(mean, [n]), &device);
+    let jacobian = upload2(jacobian, [n, width]);
+    let delta = (params.clone() - params.detach()).reshape([p, 1]);
+    let mut result = value + jacobian.clone().narrow(1, 0, p).matmul(delta).reshape([n]);
+    if with_parents {
+        let dx = parents.clone() - parents.detach();
+        let jx = jacobian.narrow(1, p, k).transpose();
+        result = result + (jx * dx).sum_dim(0).reshape([n]);
+    }
+    result
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::optim::{
     grad_clipping::GradientClippingConfig, momentum::MomentumConfig, AdamConfig, GradientsParams,
     SgdConfig,
@@ -13,7 +13,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::config::{FitConfig, FitError, FitReport, Optimizer, Schedule, StopReason};
+use super::checkpoint;
+use super::config::{FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason};
 use super::op::mechanism_mean;
 use crate::data::Dataset;
 use crate::scm::{Intervention, MechanismKernel, Noise, Scm};
@@ -44,11 +45,8 @@ impl ScmParams {
         let mechanisms = scm
             .nodes()
             .iter()
-            .map(|node| {
-                let values = node.mechanism.params().to_vec();
-                let len = values.len();
-                Param::from_tensor(Tensor::from_data(TensorData::new(values, [len]), device))
-            })
+            .enumerate()
+            .map(|(index, node)| parameter(index as u64 + 1, node.mechanism.params(), device))
             .collect();
         let scales: Vec<f32> = scm
             .nodes()
@@ -57,13 +55,9 @@ impl ScmParams {
                 Noise::Gaussian { log_scale } => log_scale,
             })
             .collect();
-        let len = scales.len();
         ScmParams {
             mechanisms,
-            log_scales: Param::from_tensor(Tensor::from_data(
-                TensorData::new(scales, [len]),
-                device,
-            )),
+            log_scales: parameter(0, &scales, device),
         }
     }
 
@@ -80,6 +74,19 @@ impl ScmParams {
             node.noise = Noise::Gaussian { log_scale };
         }
     }
+}
+
+/// A trainable vector with a fixed id (`0` for the log-scales, `i + 1` for
+/// variable `i`'s mechanism), so an optimiser's saved state finds its
+/// parameters again when a fit resumes.
+fn parameter(id: u64, values: &[f32], device: &Device) -> Param<Tensor<1>> {
+    let tensor = Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device);
+    let tensor = if device.is_autodiff() {
+        tensor.require_grad()
+    } else {
+        tensor
+    };
+    Param::initialized(ParamId::from(id), tensor)
 }
 
 fn read(tensor: &Tensor<1>) -> Vec<f32> {
@@ -257,6 +264,7 @@ pub struct Trainer<'m> {
     rng: rand::rngs::StdRng,
     order: Vec<usize>,
     cursor: usize,
+    shuffles: usize,
     step: usize,
     losses: Vec<f64>,
     validation: Vec<(usize, f64)>,
@@ -301,9 +309,25 @@ impl<'m> Trainer<'m> {
             }
             _ => None,
         };
+        let resume_from = config
+            .checkpoint
+            .as_ref()
+            .filter(|c| c.resume && c.path.exists())
+            .map(|c| c.path.clone());
+        let saved = match &resume_from {
+            Some(path) => {
+                // Read into a copy: a refused checkpoint leaves the model as it was.
+                let mut resumed = scm.clone();
+                let saved = checkpoint::read(path, &mut resumed)?;
+                checkpoint::check(path, &saved.progress, config, n)?;
+                *scm = resumed;
+                Some(saved)
+            }
+            None => None,
+        };
         let params = ScmParams::from_scm(scm, device);
         let last_good = (0, f64::NAN, snapshot(&params));
-        Ok(Trainer {
+        let mut trainer = Trainer {
             scm,
             config: config.clone(),
             device: device.clone(),
@@ -316,13 +340,98 @@ impl<'m> Trainer<'m> {
             rng: rand::rngs::StdRng::seed_from_u64(config.seed),
             order: (0..n).collect(),
             cursor: n,
+            shuffles: 0,
             step: 0,
             losses: Vec::with_capacity(config.steps.min(100_000)),
             validation: Vec::new(),
             best: None,
             since_best: 0,
             last_good,
-        })
+        };
+        if let (Some(path), Some(saved)) = (resume_from, saved) {
+            trainer.resume(&path, saved)?;
+        }
+        Ok(trainer)
+    }
+
+    /// Continues from a checkpoint: the optimiser's state, the loss curve,
+    /// the validation history and the mini-batch position (by replaying
+    /// the seeded shuffles).
+    fn resume(&mut self, path: &std::path::Path, saved: checkpoint::Saved) -> Result<(), FitError> {
+        let progress = saved.progress;
+        let refuse = |reason: String| FitError::Checkpoint {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let optim = std::mem::replace(&mut self.optim, optimizer(&self.config));
+        self.optim = optim
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(saved.optimizer))
+            .map_err(|e| refuse(format!("its optimiser state cannot be read: {e}")))?;
+        for _ in 0..progress.shuffles {
+            self.order.shuffle(&mut self.rng);
+        }
+        for _ in 0..progress.step {
+            self.schedule.step();
+        }
+        self.shuffles = progress.shuffles;
+        self.cursor = progress.cursor;
+        self.step = progress.step;
+        self.last_good = (
+            progress.step,
+            progress.losses.last().copied().unwrap_or(f64::NAN),
+            snapshot(&self.params),
+        );
+        self.losses = progress.losses;
+        self.validation = progress.validation;
+        self.since_best = progress.since_best;
+        self.best = match (progress.best_loss, saved.best) {
+            (Some(loss), Some(best)) => {
+                Some((loss, snapshot(&ScmParams::from_scm(&best, &self.device))))
+            }
+            _ => None,
+        };
+        Ok(())
+    }
+
+    /// Writes a checkpoint of the current state, if the fit writes them.
+    fn write_checkpoint(&self) -> Result<(), FitError> {
+        let Some(checkpointing) = &self.config.checkpoint else {
+            return Ok(());
+        };
+        if checkpointing.path.as_os_str().is_empty() {
+            return Err(FitError::Config(
+                "`resume` needs a checkpoint path (`FitConfig::checkpoint`)".to_string(),
+            ));
+        }
+        let mut model = self.scm.clone();
+        self.params.write_to(&mut model);
+        let best = self.best.as_ref().map(|(_, snapshot)| {
+            let mut best = self.scm.clone();
+            restore(&mut best, snapshot);
+            best
+        });
+        let progress = checkpoint::Progress {
+            step: self.step,
+            losses: self.losses.clone(),
+            validation: self.validation.clone(),
+            best_loss: self.best.as_ref().map(|(loss, _)| *loss),
+            since_best: self.since_best,
+            shuffles: self.shuffles,
+            cursor: self.cursor,
+            rows: self.order.len(),
+            settings: checkpoint::settings_fingerprint(&self.config),
+        };
+        let optimizer = self
+            .optim
+            .into_bytes()
+            .map_err(|e| FitError::Config(format!("the optimiser state cannot be saved: {e}")))?;
+        checkpoint::write(
+            &checkpointing.path,
+            &model,
+            &progress,
+            optimizer.to_vec(),
+            best.as_ref(),
+        )
     }
 
     /// The number of steps taken.
@@ -331,7 +440,10 @@ impl<'m> Trainer<'m> {
     }
 
     /// Takes one optimisation step and returns the loss it computed (the
-    /// mean negative log-likelihood per row before the update).
+    /// mean negative log-likelihood per row before the update). Every
+    /// [`FitConfig::eval_every`] steps (and at the last) it then evaluates
+    /// the validation loss, and every [`Checkpointing::every`](super::Checkpointing::every) steps it
+    /// writes a checkpoint.
     ///
     /// A non-finite loss restores the last parameters with a finite loss
     /// into the model and returns [`FitError::NonFinite`].
@@ -342,6 +454,7 @@ impl<'m> Trainer<'m> {
             Some(size) if size < n => {
                 if self.cursor + size > n {
                     self.order.shuffle(&mut self.rng);
+                    self.shuffles += 1;
                     self.cursor = 0;
                 }
                 let rows = &self.order[self.cursor..self.cursor + size];
@@ -367,14 +480,29 @@ impl<'m> Trainer<'m> {
         let params = std::mem::replace(&mut self.params, ScmParams::empty(&self.device));
         let rate = self.schedule.step();
         self.params = self.optim.step(rate, params, grads);
+        if self.step % self.config.eval_every == 0 || self.step == self.config.steps {
+            self.validate();
+        }
+        if let Some(checkpointing) = &self.config.checkpoint {
+            if self.step % checkpointing.every == 0 {
+                self.write_checkpoint()?;
+            }
+        }
         Ok(value)
     }
 
-    /// Evaluates the validation loss (if there is a validation split) and
-    /// says whether early stopping asks to stop.
-    fn validate(&mut self) -> bool {
+    /// Whether early stopping asks to stop: the validation loss has not
+    /// improved for [`FitConfig::patience`] evaluations.
+    pub fn early_stop_requested(&self) -> bool {
+        self.config
+            .patience
+            .is_some_and(|patience| self.since_best >= patience)
+    }
+
+    /// Evaluates the validation loss, if there is a validation split.
+    fn validate(&mut self) {
         let Some(valid) = &self.valid else {
-            return false;
+            return;
         };
         let value = f64::from(batch_loss(&self.params, self.scm, valid).into_scalar::<f32>());
         self.validation.push((self.step, value));
@@ -385,13 +513,18 @@ impl<'m> Trainer<'m> {
                 self.since_best = 0;
             }
         }
-        self.config
-            .patience
-            .is_some_and(|patience| self.since_best >= patience)
     }
 
     /// Writes the parameters into the model and reports the fit.
     fn finish(self, stop: StopReason) -> Result<FitReport, FitError> {
+        let written = self
+            .config
+            .checkpoint
+            .as_ref()
+            .is_some_and(|c| self.step % c.every == 0);
+        if !written {
+            self.write_checkpoint()?;
+        }
         self.params.write_to(self.scm);
         if let (StopReason::EarlyStopped { .. }, Some((_, best))) = (&stop, &self.best) {
             restore(self.scm, best);
@@ -430,7 +563,7 @@ impl Scm {
     /// A non-finite loss stops the fit with [`FitError::NonFinite`] and
     /// leaves the model at its last parameters with a finite loss.
     pub fn fit(&mut self, data: &Dataset, config: &FitConfig) -> Result<FitReport, FitError> {
-        let device = Device::flex().autodiff();
+        let device = autodiff_device(config.device)?;
         self.fit_on(data, config, &device)
     }
 
@@ -443,20 +576,52 @@ impl Scm {
     ) -> Result<FitReport, FitError> {
         let mut trainer = Trainer::new(self, data, config, device)?;
         let mut stop = StopReason::Completed;
-        for step in 1..=config.steps {
-            trainer.step()?;
-            let evaluate = step % config.eval_every == 0 || step == config.steps;
-            if evaluate && trainer.validate() {
-                stop = StopReason::EarlyStopped { step };
+        while trainer.steps_taken() < config.steps {
+            if trainer.early_stop_requested() {
+                stop = StopReason::EarlyStopped {
+                    step: trainer.steps_taken(),
+                };
                 break;
             }
+            trainer.step()?;
+        }
+        if trainer.early_stop_requested() {
+            stop = StopReason::EarlyStopped {
+                step: trainer.steps_taken(),
+            };
         }
         trainer.finish(stop)
     }
 
     /// A trainer for `data` under `config`, to advance step by step.
     pub fn trainer(&mut self, data: &Dataset, config: &FitConfig) -> Result<Trainer<'_>, FitError> {
-        let device = Device::flex().autodiff();
+        let device = autodiff_device(config.device)?;
         Trainer::new(self, data, config, &device)
+    }
+}
+
+/// The autodiff device for `choice`, or an error naming the cargo feature
+/// the build lacks.
+pub fn autodiff_device(choice: FitDevice) -> Result<Device, FitError> {
+    #[allow(unreachable_code)]
+    let missing = |feature: &str| {
+        Err(FitError::Config(format!(
+            "this build has no `{feature}` backend; rebuild causalgrad with `--features {feature}`"
+        )))
+    };
+    match choice {
+        FitDevice::Flex => Ok(Device::flex().autodiff()),
+        #[cfg(feature = "cpu")]
+        FitDevice::Cpu => Ok(Device::cpu().autodiff()),
+        #[cfg(not(feature = "cpu"))]
+        FitDevice::Cpu => missing("cpu"),
+        #[cfg(feature = "cuda")]
+        FitDevice::Cuda(index) => Ok(Device::cuda(index).autodiff()),
+        #[cfg(not(feature = "cuda"))]
+        FitDevice::Cuda(_) => missing("cuda"),
+        #[cfg(feature = "wgpu")]
+        FitDevice::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff()),
+        #[cfg(not(feature = "wgpu"))]
+        FitDevice::Wgpu => missing("wgpu"),
     }
 }

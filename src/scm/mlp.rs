@@ -63,9 +63,7 @@ impl MlpConfig {
                 let (fan_in, fan_out) = (pair[0], pair[1]);
                 let bound = 1.0 / (fan_in.max(1) as f32).sqrt();
                 let mut draw = |len: usize| -> Vec<f32> {
-                    (0..len)
-                        .map(|_| rng.random_range(-bound..=bound))
-                        .collect()
+                    (0..len).map(|_| rng.random_range(-bound..=bound)).collect()
                 };
                 let mut layer = LinearConfig::new(fan_in, fan_out).init(device);
                 let weight = draw(fan_in * fan_out);
@@ -123,7 +121,9 @@ impl NeuralMean for Mlp {
     }
 
     fn arity(&self) -> usize {
-        self.layers.first().map_or(0, |layer| layer.weight.dims()[0])
+        self.layers
+            .first()
+            .map_or(0, |layer| layer.weight.dims()[0])
     }
 
     fn spec(&self) -> Option<MechanismSpec> {

@@ -21,7 +21,7 @@
 //! ```
 
 #[cfg(feature = "burn")]
-mod file;
+pub(crate) mod file;
 mod mechanism;
 #[cfg(feature = "burn")]
 mod mlp;
