@@ -115,6 +115,9 @@ mod error;
 pub mod fit;
 pub mod graph;
 pub mod guide;
+#[cfg(feature = "burn")]
+#[doc = include_str!("../docs/burn.md")]
+pub mod burn_bridge {}
 pub mod lanes;
 pub mod models;
 #[cfg(feature = "burn")]
