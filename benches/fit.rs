@@ -1,6 +1,8 @@
 //! Time per full-batch Adam step on the scm5 model (the quickstart's model
 //! family and initialisation), at n = 10k and 100k rows, on the Flex CPU
-//! backend. Results land in `target/criterion/fit/scm5_step/<n>/`.
+//! backend: `scm5_step` with every mechanism a `#[differentiable]` function,
+//! `scm5_burn_mlp_step` with x4 a burn MLP (`Mechanism::mlp`). Results land
+//! in `target/criterion/fit/<id>/<n>/`.
 //!
 //! Run with `cargo bench --bench fit`. The 10k rows are the bundled
 //! training set; the 100k rows are sampled from the true model (seed 1).
@@ -11,6 +13,7 @@ use std::time::Duration;
 use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::models::scm5::{self, Init, Truth};
+use causalgrad::scm::{Activation, Mechanism};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 /// The training data at `n` rows.
@@ -36,13 +39,22 @@ fn fit_step(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(8));
     for n in [10_000usize, 100_000] {
         let data = data(n);
-        let mut model = scm5::model(&init);
         let config = FitConfig::adam(1e-2).steps(usize::MAX);
-        let mut trainer = model.trainer(&data, &config).expect("a valid fit");
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::new("scm5_step", n), &n, |b, _| {
-            b.iter(|| black_box(trainer.step().expect("finite loss")));
-        });
+        let models = [
+            ("scm5_step", scm5::model(&init)),
+            (
+                "scm5_burn_mlp_step",
+                scm5::model_with_x4(&init, Mechanism::mlp(2, &[16], Activation::Tanh, 0))
+                    .expect("x4 reads two parents"),
+            ),
+        ];
+        for (name, mut model) in models {
+            let mut trainer = model.trainer(&data, &config).expect("a valid fit");
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| black_box(trainer.step().expect("finite loss")));
+            });
+        }
     }
     group.finish();
 }
