@@ -24,6 +24,8 @@
 mod checkpoint;
 mod config;
 #[cfg(feature = "burn")]
+mod nll;
+#[cfg(feature = "burn")]
 mod op;
 #[cfg(feature = "burn")]
 mod train;
@@ -31,6 +33,8 @@ mod train;
 pub use config::{
     Checkpointing, FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason,
 };
+#[cfg(feature = "burn")]
+pub use nll::{gaussian_nll, GaussianNllGradOps, GaussianNllOps};
 #[cfg(feature = "burn")]
 pub use op::{
     linearised_on_host, mechanism, mechanism_mean, KernelRef, MechanismBackwardOps, MechanismOps,

@@ -63,7 +63,7 @@ pub trait MechanismBackwardOps: Backend {
 }
 
 /// The tensor's values, without copying when contiguous.
-fn f32_view(tensor: &FlexTensor) -> Cow<'_, [f32]> {
+pub(crate) fn f32_view(tensor: &FlexTensor) -> Cow<'_, [f32]> {
     assert_eq!(tensor.dtype(), DType::F32, "mechanism operations are f32");
     match tensor.as_slice::<f32>() {
         Some(values) => Cow::Borrowed(values),
@@ -82,12 +82,12 @@ fn flex_from_vec(values: Vec<f32>, shape: impl Into<burn::tensor::Shape>) -> Fle
 }
 
 /// `(k, n)` of a `[k, n]` parents tensor.
-fn parent_dims(parents: &FlexTensor) -> (usize, usize) {
+pub(crate) fn parent_dims(parents: &FlexTensor) -> (usize, usize) {
     let shape = parents.shape();
     (shape[0], shape[1])
 }
 
-fn columns(values: &[f32], k: usize, n: usize) -> Vec<&[f32]> {
+pub(crate) fn columns(values: &[f32], k: usize, n: usize) -> Vec<&[f32]> {
     (0..k).map(|i| &values[i * n..(i + 1) * n]).collect()
 }
 
@@ -233,7 +233,7 @@ pub fn mechanism_mean(
 }
 
 /// Whether `device` is burn's CPU backend, where the custom operation runs.
-fn on_flex(device: &burn::tensor::Device) -> bool {
+pub(crate) fn on_flex(device: &burn::tensor::Device) -> bool {
     *device == burn::tensor::Device::flex() || *device == burn::tensor::Device::flex().autodiff()
 }
 

@@ -15,7 +15,8 @@ use rand::SeedableRng;
 
 use super::checkpoint;
 use super::config::{FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason};
-use super::op::mechanism_mean;
+use super::nll::gaussian_nll;
+use super::op::{mechanism_mean, on_flex};
 use crate::data::Dataset;
 use crate::scm::{Intervention, MechanismKernel, Noise, Scm};
 
@@ -170,14 +171,30 @@ fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
             _ => node.mechanism.kernel(),
         };
         let theta = params.mechanisms[index].val();
-        let mut mean = node_mean(kernel, theta, batch.parents[index].as_ref(), batch.rows);
-        if let Some(Intervention::Shift(delta)) = &node.intervention {
-            mean = mean.add_scalar(*delta as f32);
-        }
         let log_scale = log_scales.clone().narrow(0, index, 1);
-        let z = (batch.columns[index].clone() - mean)
-            * log_scale.clone().neg().exp().expand([batch.rows]);
-        let nll = log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI);
+        let nll = match (&batch.parents[index], &node.intervention) {
+            // The whole term as one fused operation, where the kernel runs on this device.
+            (Some(parents), None | Some(Intervention::Replace(_)))
+                if kernel.tensor_mechanism().is_none() && on_flex(&theta.device()) =>
+            {
+                gaussian_nll(
+                    theta,
+                    log_scale,
+                    parents.clone(),
+                    batch.columns[index].clone(),
+                    kernel,
+                )
+            }
+            _ => {
+                let mut mean = node_mean(kernel, theta, batch.parents[index].as_ref(), batch.rows);
+                if let Some(Intervention::Shift(delta)) = &node.intervention {
+                    mean = mean.add_scalar(*delta as f32);
+                }
+                let z = (batch.columns[index].clone() - mean)
+                    * log_scale.clone().neg().exp().expand([batch.rows]);
+                log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
+            }
+        };
         total = Some(match total {
             Some(total) => total + nll,
             None => nll,

@@ -53,6 +53,41 @@ pub trait MechanismKernel: Send + Sync {
         dparams: &mut [f32],
         dparents: Option<&mut [f32]>,
     );
+    /// `Σ_r (target_r − mean_r)²` over the batch and, when `dparams` is
+    /// given, adds `weight · Σ_r (mean_r − target_r) · ∂mean_r/∂params` to
+    /// it: the value and parameter gradient of a Gaussian likelihood term.
+    /// Kernels made from `#[differentiable]` functions do it in one pass
+    /// (each row's pullback is seeded as soon as its mean is known); the
+    /// default runs [`MechanismKernel::forward`] and then
+    /// [`MechanismKernel::backward`]. Sums are combined in a fixed order.
+    fn squared_error(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        weight: f32,
+        dparams: Option<&mut [f32]>,
+    ) -> f64 {
+        let n = target.len();
+        let mut mean = vec![0.0f32; n];
+        self.forward(params, parents, &mut mean);
+        let partial: Vec<f64> = chunks(n)
+            .map(|range| {
+                range
+                    .map(|r| f64::from(mean[r] - target[r]).powi(2))
+                    .sum::<f64>()
+            })
+            .collect();
+        if let Some(dparams) = dparams {
+            let seeds: Vec<f32> = mean
+                .iter()
+                .zip(target)
+                .map(|(m, t)| weight * (m - t))
+                .collect();
+            self.backward(params, parents, &seeds, dparams, None);
+        }
+        partial.iter().sum()
+    }
     /// What the kernel is, for the built-in kinds (so a saved model can be
     /// rebuilt without code); `None` for kernels made from user code.
     fn spec(&self) -> Option<MechanismSpec> {
@@ -287,6 +322,19 @@ fn combine_chunks<const K: usize>(
     }
 }
 
+/// Sums the chunks' squared errors and adds their parameter gradients to
+/// `dparams`, in chunk order.
+fn add_partials(partial: Vec<(f64, Vec<f32>)>, dparams: Option<&mut [f32]>) -> f64 {
+    if let Some(dparams) = dparams {
+        for (_, flat) in &partial {
+            for (total, value) in dparams.iter_mut().zip(flat) {
+                *total += value;
+            }
+        }
+    }
+    partial.iter().map(|(squares, _)| squares).sum()
+}
+
 /// A parameter struct's scalars, in visiting order.
 fn flatten<P: Differentiable + Clone>(params: &P) -> Vec<f32>
 where
@@ -394,6 +442,42 @@ where
             });
     }
 
+    fn squared_error(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        weight: f32,
+        dparams: Option<&mut [f32]>,
+    ) -> f64 {
+        let structured = self.unflatten(params);
+        let want = dparams.is_some();
+        let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
+            .map(|range| {
+                let mut total = structured.zero_tangent();
+                let mut squares = 0.0f64;
+                for row in range {
+                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                    if want {
+                        let (mean, pullback) = self.function.pullback((&structured, x));
+                        let error = mean - target[row];
+                        squares += f64::from(error * error);
+                        total.accumulate(pullback.pull(weight * error).0);
+                    } else {
+                        let error = self.function.call((&structured, x)) - target[row];
+                        squares += f64::from(error * error);
+                    }
+                }
+                let mut flat = Vec::new();
+                if want {
+                    total.for_each_scalar(&mut |value| flat.push(value));
+                }
+                (squares, flat)
+            })
+            .collect();
+        add_partials(partial, dparams)
+    }
+
     fn backward(
         &self,
         params: &[f32],
@@ -497,6 +581,67 @@ where
                     *value = self.rows.function.call((&scalar, x));
                 }
             });
+    }
+
+    fn squared_error(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        weight: f32,
+        dparams: Option<&mut [f32]>,
+    ) -> f64 {
+        let scalar = self.rows.unflatten(params);
+        let lifted = scalar.rescale(&mut F32x8::splat);
+        let want = dparams.is_some();
+        let lane_weight = F32x8::splat(weight);
+        let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
+            .map(|range| {
+                let mut lane_total = lifted.zero_tangent();
+                let mut row_total = scalar.zero_tangent();
+                let mut lane_squares = F32x8::splat(0.0);
+                let mut squares = 0.0f64;
+                let full = range.start + range.len() / LANES * LANES;
+                for start in (range.start..full).step_by(LANES) {
+                    let goal = F32x8::from_array(core::array::from_fn(|l| target[start + l]));
+                    let x = lanes(parents, start);
+                    if want {
+                        let (mean, pullback) = self.rows.function.pullback((&lifted, x));
+                        let error = mean - goal;
+                        lane_squares += error * error;
+                        lane_total.accumulate(pullback.pull(lane_weight * error).0);
+                    } else {
+                        let error = self.rows.function.call((&lifted, x)) - goal;
+                        lane_squares += error * error;
+                    }
+                }
+                for row in full..range.end {
+                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                    let (mean, pullback) = self.rows.function.pullback((&scalar, x));
+                    let error = mean - target[row];
+                    squares += f64::from(error * error);
+                    if want {
+                        row_total.accumulate(pullback.pull(weight * error).0);
+                    }
+                }
+                squares += lane_squares
+                    .to_array()
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .sum::<f64>();
+                let mut flat = Vec::new();
+                if want {
+                    lane_total.for_each_scalar(&mut |value| flat.push(value.sum()));
+                    let mut index = 0;
+                    row_total.for_each_scalar(&mut |value| {
+                        flat[index] += value;
+                        index += 1;
+                    });
+                }
+                (squares, flat)
+            })
+            .collect();
+        add_partials(partial, dparams)
     }
 
     fn backward(
