@@ -61,6 +61,40 @@ pub enum DataError {
         /// The cell's text.
         value: String,
     },
+    /// A cell is empty.
+    #[error(
+        "{source_name}: row {row}, column `{column}`: the cell is empty; remove or impute the row"
+    )]
+    EmptyCell {
+        /// The file (or `<csv>`).
+        source_name: String,
+        /// 1-based data row.
+        row: usize,
+        /// The column's name.
+        column: String,
+    },
+    /// A cell is a number too large for `f64` (e.g. `1e400`).
+    #[error(
+        "{source_name}: row {row}, column `{column}`: `{value}` is too large for a 64-bit float"
+    )]
+    OutOfRange {
+        /// The file (or `<csv>`).
+        source_name: String,
+        /// 1-based data row.
+        row: usize,
+        /// The column's name.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// A column of the header has no name.
+    #[error("{source_name}: the header's column {column} has no name; name every column")]
+    UnnamedColumn {
+        /// The file (or `<csv>`).
+        source_name: String,
+        /// 1-based column.
+        column: usize,
+    },
     /// A cell is NaN or infinite.
     #[error("{source_name}: row {row}, column `{column}`: {value} is not a finite number; remove or impute the row")]
     NotFinite {
@@ -181,6 +215,12 @@ impl Dataset {
                 source_name: source,
             });
         }
+        if let Some(position) = names.iter().position(String::is_empty) {
+            return Err(DataError::UnnamedColumn {
+                source_name: source,
+                column: position + 1,
+            });
+        }
         let mut columns = vec![Vec::new(); names.len()];
         for (index, record) in csv.records().enumerate() {
             let row = index + 1;
@@ -194,13 +234,7 @@ impl Dataset {
                 });
             }
             for ((cell, column), name) in record.iter().zip(&mut columns).zip(&names) {
-                let value: f64 = cell.parse().map_err(|_| DataError::NotNumeric {
-                    source_name: source.clone(),
-                    row,
-                    column: name.clone(),
-                    value: cell.to_string(),
-                })?;
-                column.push(value);
+                column.push(parse_cell(cell, &source, row, name)?);
             }
         }
         if columns[0].is_empty() {
@@ -336,6 +370,36 @@ impl Dataset {
     }
 }
 
+/// A cell's number; NaN and infinity are left for [`Dataset::build`] to
+/// reject, a finite spelling that overflows is [`DataError::OutOfRange`].
+fn parse_cell(cell: &str, source: &str, row: usize, column: &str) -> Result<f64, DataError> {
+    let (source_name, column) = (source.to_string(), column.to_string());
+    if cell.is_empty() {
+        return Err(DataError::EmptyCell {
+            source_name,
+            row,
+            column,
+        });
+    }
+    match cell.parse::<f64>() {
+        Err(_) => Err(DataError::NotNumeric {
+            source_name,
+            row,
+            column,
+            value: cell.to_string(),
+        }),
+        Ok(value) if value.is_infinite() && !cell.to_ascii_lowercase().contains("inf") => {
+            Err(DataError::OutOfRange {
+                source_name,
+                row,
+                column,
+                value: cell.to_string(),
+            })
+        }
+        Ok(value) => Ok(value),
+    }
+}
+
 fn csv_error(source: &str, row: usize, error: csv::Error) -> DataError {
     DataError::Csv {
         source_name: source.to_string(),
@@ -360,6 +424,9 @@ mod tests {
                 "row 1, column `y`: inf is not a finite number",
             ),
             ("x,x\n1,2\n", "the column `x` appears twice"),
+            ("x,y\n1,\n", "row 1, column `y`: the cell is empty"),
+            ("x\n-1e400\n", "row 1, column `x`: `-1e400` is too large"),
+            ("x,,z\n1,2,3\n", "<csv>: the header's column 2 has no name"),
         ];
         for (text, expected) in cases {
             let err = Dataset::from_csv_str(text).unwrap_err().to_string();

@@ -1,6 +1,12 @@
 //! The `digraph { .. }` subset of DOT: node and edge statements, with
 //! attributes, ports, defaults and comments read and ignored.
+//!
+//! In quoted names `\"` is a quote and `\\` a backslash (what
+//! [`quote`] writes); a leading UTF-8 byte-order mark is skipped; blocks
+//! nest at most [`MAX_DEPTH`] deep. Errors found after parsing (a cycle, a
+//! repeated edge) name the line and column of the edge that caused them.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::{CausalGraph, GraphError};
@@ -26,26 +32,79 @@ struct Lexed {
     column: usize,
 }
 
+/// How deep `{ .. }` blocks and subgraphs may nest (deeper input would
+/// exhaust the stack of the recursive parser).
+pub(super) const MAX_DEPTH: usize = 64;
+
+/// A line and a column, both 1-based.
+type Position = (usize, usize);
+
 /// Parses `text`; `file` names it in errors.
 pub(super) fn parse(text: &str, file: Option<&Path>) -> Result<CausalGraph, GraphError> {
-    let error = |line: usize, column: usize, message: String| GraphError::Parse {
+    let error = |(line, column): Position, message: String| GraphError::Parse {
         file: file.map(Path::to_path_buf),
         line,
         column,
         message,
     };
-    let tokens = lex(text).map_err(|(line, column, message)| error(line, column, message))?;
+    let (tokens, end) = lex(text).map_err(|(at, message)| error(at, message))?;
     let mut parser = Parser {
         tokens,
+        end,
         position: 0,
+        depth: 0,
+        strict: false,
         nodes: Vec::new(),
+        known: HashSet::new(),
         edges: Vec::new(),
+        edge_at: HashMap::new(),
     };
-    let end = text.lines().count().max(1);
-    parser
-        .graph()
-        .map_err(|(line, column, message)| error(line.unwrap_or(end), column, message))?;
-    CausalGraph::new(parser.nodes, parser.edges)
+    parser.graph().map_err(|(at, message)| error(at, message))?;
+    let Parser {
+        nodes,
+        edges,
+        edge_at,
+        ..
+    } = parser;
+    CausalGraph::new(nodes, edges).map_err(|graph_error| {
+        // Point at the edge that closes the cycle (the last one in the file).
+        let at = match &graph_error {
+            GraphError::Cycle { cycle } => (0..cycle.len())
+                .filter_map(|i| {
+                    let edge = (cycle[i].clone(), cycle[(i + 1) % cycle.len()].clone());
+                    edge_at.get(&edge).copied()
+                })
+                .max(),
+            _ => None,
+        };
+        match at {
+            Some((line, column)) => GraphError::Located {
+                file: file.map(Path::to_path_buf),
+                line,
+                column,
+                error: Box::new(graph_error),
+            },
+            None => graph_error,
+        }
+    })
+}
+
+/// The error for a file that is not UTF-8, at the first bad byte.
+pub(super) fn not_utf8(bytes: &[u8], error: &std::str::Utf8Error, file: &Path) -> GraphError {
+    let valid = &bytes[..error.valid_up_to()];
+    let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+    let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    // Everything before the bad byte is valid UTF-8, so this cannot fail.
+    let column = 1 + std::str::from_utf8(&valid[start..]).map_or(0, |text| text.chars().count());
+    GraphError::Parse {
+        file: Some(file.to_path_buf()),
+        line,
+        column,
+        message: format!(
+            "the byte 0x{:02x} is not UTF-8; save the file as UTF-8",
+            bytes[error.valid_up_to()]
+        ),
+    }
 }
 
 /// `name`, quoted when DOT needs it.
@@ -60,7 +119,9 @@ pub(super) fn quote(name: &str) -> String {
     }
 }
 
-fn lex(text: &str) -> Result<Vec<Lexed>, (usize, usize, String)> {
+/// The tokens of `text` and the position just past its end.
+fn lex(text: &str) -> Result<(Vec<Lexed>, Position), (Position, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut cur = Cursor {
         chars: text.chars().collect(),
         i: 0,
@@ -102,8 +163,7 @@ fn lex(text: &str) -> Result<Vec<Lexed>, (usize, usize, String)> {
             loop {
                 if cur.peek(0).is_none() {
                     return Err((
-                        start_line,
-                        start_column,
+                        (start_line, start_column),
                         "unterminated `/* */` comment".into(),
                     ));
                 }
@@ -132,14 +192,17 @@ fn lex(text: &str) -> Result<Vec<Lexed>, (usize, usize, String)> {
             loop {
                 match cur.peek(0) {
                     None => {
-                        return Err((start_line, start_column, "unterminated quoted name".into()))
+                        return Err((
+                            (start_line, start_column),
+                            "unterminated quoted name".into(),
+                        ))
                     }
                     Some('"') => {
                         cur.bump();
                         break;
                     }
-                    Some('\\') if cur.peek(1) == Some('"') => {
-                        value.push('"');
+                    Some('\\') if matches!(cur.peek(1), Some('"' | '\\')) => {
+                        value.extend(cur.peek(1));
                         cur.bump();
                         cur.bump();
                     }
@@ -159,7 +222,7 @@ fn lex(text: &str) -> Result<Vec<Lexed>, (usize, usize, String)> {
             let mut depth = 0;
             loop {
                 match cur.peek(0) {
-                    None => return Err((start_line, start_column, "unterminated `<..>`".into())),
+                    None => return Err(((start_line, start_column), "unterminated `<..>`".into())),
                     Some('<') => depth += 1,
                     Some('>') => depth -= 1,
                     _ => {}
@@ -191,10 +254,10 @@ fn lex(text: &str) -> Result<Vec<Lexed>, (usize, usize, String)> {
                 column: start_column,
             });
         } else {
-            return Err((line, column, format!("unexpected character `{c}`")));
+            return Err(((line, column), format!("unexpected character {c:?}")));
         }
     }
-    Ok(tokens)
+    Ok((tokens, (cur.line, cur.column)))
 }
 
 /// Characters with their position.
@@ -223,13 +286,22 @@ impl Cursor {
     }
 }
 
-type ParseResult<T> = Result<T, (Option<usize>, usize, String)>;
+type ParseResult<T> = Result<T, (Position, String)>;
 
 struct Parser {
     tokens: Vec<Lexed>,
+    /// The position just past the text, for errors at its end.
+    end: Position,
     position: usize,
+    /// How many blocks enclose the current statement.
+    depth: usize,
+    /// `strict digraph`: a repeated edge is merged, not an error.
+    strict: bool,
     nodes: Vec<String>,
+    known: HashSet<String>,
     edges: Vec<(String, String)>,
+    /// Where each edge's `->` is.
+    edge_at: HashMap<(String, String), Position>,
 }
 
 impl Parser {
@@ -239,10 +311,9 @@ impl Parser {
 
     fn fail<T>(&self, message: impl Into<String>) -> ParseResult<T> {
         match self.tokens.get(self.position) {
-            Some(lexed) => Err((Some(lexed.line), lexed.column, message.into())),
+            Some(lexed) => Err(((lexed.line, lexed.column), message.into())),
             None => Err((
-                None,
-                1,
+                self.end,
                 format!("{} (at the end of the file)", message.into()),
             )),
         }
@@ -269,6 +340,7 @@ impl Parser {
     fn graph(&mut self) -> ParseResult<()> {
         if let Some(Token::Id(word)) = self.peek() {
             if word.eq_ignore_ascii_case("strict") {
+                self.strict = true;
                 self.position += 1;
             }
         }
@@ -283,7 +355,7 @@ impl Parser {
             self.position += 1;
         }
         self.expect(Token::Open, "`{` after `digraph`")?;
-        self.statements()?;
+        self.block()?;
         self.expect(Token::Close, "`}` closing the graph")?;
         if self.peek().is_some() {
             return self.fail("unexpected text after the closing `}`");
@@ -301,11 +373,23 @@ impl Parser {
         }
     }
 
+    /// The statements of a block whose `{` was just read, one level deeper.
+    fn block(&mut self) -> ParseResult<()> {
+        if self.depth == MAX_DEPTH {
+            self.position -= 1;
+            return self.fail(format!("blocks nest more than {MAX_DEPTH} deep"));
+        }
+        self.depth += 1;
+        let result = self.statements();
+        self.depth -= 1;
+        result
+    }
+
     fn statement(&mut self) -> ParseResult<()> {
         match self.peek().cloned() {
             Some(Token::Open) => {
                 self.position += 1;
-                self.statements()?;
+                self.block()?;
                 self.expect(Token::Close, "`}` closing the block")
             }
             Some(Token::Id(word)) => {
@@ -316,7 +400,7 @@ impl Parser {
                         self.position += 1;
                     }
                     self.expect(Token::Open, "`{` after `subgraph`")?;
-                    self.statements()?;
+                    self.block()?;
                     return self.expect(Token::Close, "`}` closing the subgraph");
                 }
                 if matches!(lower.as_str(), "graph" | "node" | "edge")
@@ -342,10 +426,11 @@ impl Parser {
                 loop {
                     match self.peek() {
                         Some(Token::Arrow) => {
+                            let at = self.here();
                             self.position += 1;
                             let next = self.node_id()?;
                             self.add_node(&next);
-                            self.edges.push((previous, next.clone()));
+                            self.add_edge(previous, next.clone(), at)?;
                             previous = next;
                         }
                         Some(Token::UndirectedEdge) => {
@@ -400,10 +485,38 @@ impl Parser {
         Ok(())
     }
 
+    /// The position of the current token.
+    fn here(&self) -> Position {
+        self.tokens
+            .get(self.position)
+            .map_or(self.end, |lexed| (lexed.line, lexed.column))
+    }
+
     fn add_node(&mut self, name: &str) {
-        if !self.nodes.iter().any(|node| node == name) {
+        if self.known.insert(name.to_string()) {
             self.nodes.push(name.to_string());
         }
+    }
+
+    /// Records `from -> to` (its `->` at `at`); a repeated edge is merged
+    /// in a `strict` graph and an error otherwise.
+    fn add_edge(&mut self, from: String, to: String, at: Position) -> ParseResult<()> {
+        let edge = (from, to);
+        if let Some(&(line, column)) = self.edge_at.get(&edge) {
+            if self.strict {
+                return Ok(());
+            }
+            return Err((
+                at,
+                format!(
+                    "the edge `{} -> {}` is given twice (first at {line}:{column}); remove one, or write `strict digraph` to merge repeated edges",
+                    edge.0, edge.1
+                ),
+            ));
+        }
+        self.edge_at.insert(edge.clone(), at);
+        self.edges.push(edge);
+        Ok(())
     }
 }
 
@@ -443,7 +556,39 @@ mod tests {
         assert!(err.to_string().contains("undirected"));
         let err = CausalGraph::from_dot_str("digraph { a -> b").unwrap_err();
         assert!(err.to_string().contains("end of the file"), "{err}");
-        let err = CausalGraph::from_dot_str("digraph { a -> b -> a }").unwrap_err();
-        assert!(matches!(err, GraphError::Cycle { .. }));
+        let err = CausalGraph::from_dot_str("digraph { a -> b\n b -> a }").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("<dot>:2:4: the causal graph has a cycle: a -> b -> a"),
+            "{err}"
+        );
+        assert!(
+            matches!(&err, GraphError::Located { error, .. } if matches!(**error, GraphError::Cycle { .. }))
+        );
+        let err = CausalGraph::from_dot_str("digraph { a -> b; a -> b }").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("<dot>:1:21: the edge `a -> b` is given twice (first at 1:13)"),
+            "{err}"
+        );
+        let strict = CausalGraph::from_dot_str("strict digraph { a -> b; a -> b }").unwrap();
+        assert_eq!(strict.edges().count(), 1);
+    }
+
+    #[test]
+    fn backslashes_byte_order_marks_and_deep_nesting() {
+        for name in ["a\\", "a\\\"b", "\\\\", "x y\u{e9}"] {
+            let graph = CausalGraph::new([name], Vec::<(&str, &str)>::new()).unwrap();
+            let again = CausalGraph::from_dot_str(&graph.to_dot()).unwrap();
+            assert_eq!(again.variables().collect::<Vec<_>>(), [name]);
+        }
+        let graph = CausalGraph::from_dot_str("\u{feff}digraph { a -> b }").unwrap();
+        assert_eq!(graph.len(), 2);
+        let deep = format!("digraph {}{}", "{".repeat(100_000), "}".repeat(100_000));
+        let err = CausalGraph::from_dot_str(&deep).unwrap_err().to_string();
+        assert!(
+            err.starts_with("<dot>:1:73: blocks nest more than 64 deep"),
+            "{err}"
+        );
     }
 }

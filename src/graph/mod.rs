@@ -66,6 +66,20 @@ pub enum GraphError {
         /// What was wrong and what was expected.
         message: String,
     },
+    /// An error about the graph a DOT file describes (a cycle), at the
+    /// line and column of the edge that caused it.
+    #[error("{}:{line}:{column}: {error}", .file.as_deref().map_or_else(|| "<dot>".to_string(), |f| f.display().to_string()))]
+    Located {
+        /// The file, if the text came from one.
+        file: Option<PathBuf>,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The error.
+        #[source]
+        error: Box<GraphError>,
+    },
     /// A DOT file could not be read.
     #[error("cannot read the graph file {}: {source}", .path.display())]
     Io {
@@ -150,14 +164,18 @@ impl CausalGraph {
         dot::parse(text, None)
     }
 
-    /// Reads a DOT file (see [`CausalGraph::from_dot_str`]).
+    /// Reads a DOT file (see [`CausalGraph::from_dot_str`]); bytes that are
+    /// not UTF-8 are a [`GraphError::Parse`] at their line and column.
     pub fn from_dot_file(path: impl AsRef<Path>) -> Result<Self, GraphError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| GraphError::Io {
+        let bytes = std::fs::read(path).map_err(|source| GraphError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        dot::parse(&text, Some(path))
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => dot::parse(text, Some(path)),
+            Err(error) => Err(dot::not_utf8(&bytes, &error, path)),
+        }
     }
 
     /// The graph in DOT, variables in declaration order.
