@@ -50,7 +50,7 @@ pub enum DataError {
         found: usize,
     },
     /// A cell is not a number.
-    #[error("{source_name}: row {row}, column `{column}`: `{value}` is not a number")]
+    #[error("{source_name}: row {row}, column `{column}`: `{}` is not a number{}", shown(.value), if .value.contains('\n') { "; a quote is probably not closed" } else { "" })]
     NotNumeric {
         /// The file (or `<csv>`).
         source_name: String,
@@ -75,7 +75,7 @@ pub enum DataError {
     },
     /// A cell is a number too large for `f64` (e.g. `1e400`).
     #[error(
-        "{source_name}: row {row}, column `{column}`: `{value}` is too large for a 64-bit float"
+        "{source_name}: row {row}, column `{column}`: `{}` is too large for a 64-bit float", shown(.value)
     )]
     OutOfRange {
         /// The file (or `<csv>`).
@@ -367,6 +367,15 @@ impl Dataset {
     pub fn head(&self, n: usize) -> Dataset {
         let rows: Vec<usize> = (0..n.min(self.n_rows())).collect();
         self.take_rows(&rows)
+    }
+}
+
+/// A cell's text for a message: escaped, and cut after 40 characters.
+fn shown(cell: &str) -> String {
+    let escaped: String = cell.chars().flat_map(char::escape_debug).collect();
+    match escaped.char_indices().nth(40) {
+        Some((end, _)) => format!("{}...", &escaped[..end]),
+        None => escaped,
     }
 }
 
