@@ -269,10 +269,38 @@ pub enum FitError {
         step: usize,
         /// The loss value.
         loss: f64,
-        /// The last step with a finite loss (0: the initial parameters).
+        /// How many steps the kept parameters had taken (0: the initial
+        /// parameters); step `last_good_step + 1` computed a finite loss
+        /// with them, and `step` is the step after that.
         last_good_step: usize,
-        /// Its loss.
+        /// The loss step `last_good_step + 1` computed with them.
         last_good_loss: f64,
+    },
+    /// Too few rows (after the validation split) to estimate noise scales.
+    #[error("the fit has {rows} training row(s); at least 2 are needed to estimate a noise scale")]
+    TooFewRows {
+        /// The number of training rows.
+        rows: usize,
+    },
+    /// A value too large in magnitude for the `f32` loss.
+    #[error("variable `{variable}`, row {row}: {value:e} is beyond ±{limit:e}, the largest magnitude a fit accepts (its square would overflow f32); rescale the column")]
+    OutOfRange {
+        /// The variable.
+        variable: String,
+        /// 1-based row of the training data.
+        row: usize,
+        /// The value (as the fit sees it, in f32).
+        value: f32,
+        /// The largest magnitude accepted.
+        limit: f32,
+    },
+    /// A variable with noise that never varies: its likelihood is unbounded.
+    #[error("variable `{variable}` is constant ({value}) in f32, so its noise scale would shrink to zero and the likelihood grow without bound; drop it or intervene on it, or, if it varies far below its offset, subtract the offset (f32 keeps about 7 significant digits)")]
+    Constant {
+        /// The variable.
+        variable: String,
+        /// Its only value (as the fit sees it, in f32).
+        value: f32,
     },
     /// The data do not fit the model.
     #[error(transparent)]

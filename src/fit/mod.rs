@@ -22,6 +22,8 @@
 
 #[cfg(feature = "burn")]
 mod checkpoint;
+#[cfg(feature = "burn")]
+mod checks;
 mod config;
 #[cfg(feature = "burn")]
 mod nll;

@@ -160,7 +160,10 @@ pub(crate) fn node_mean(
 
 /// The mean negative log-likelihood per row of `batch` (a `[1]` tensor).
 fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
-    let log_scales = params.log_scales.val();
+    let log_scales = params
+        .log_scales
+        .val()
+        .clamp_min(super::checks::MIN_LOG_SCALE);
     let mut total: Option<Tensor<1>> = None;
     for (index, node) in scm.nodes().iter().enumerate() {
         if matches!(node.intervention, Some(Intervention::Set(_))) {
@@ -315,10 +318,8 @@ impl<'m> Trainer<'m> {
             (data.clone(), None)
         };
         let columns = scm.columns_of(&train)?;
+        super::checks::check_columns(scm, &columns)?;
         let n = train.n_rows();
-        if n == 0 {
-            return Err(FitError::Config("the data have no rows".into()));
-        }
         let full = Batch::new(scm, &columns, None, device);
         let valid = match &valid {
             Some(valid) if valid.n_rows() > 0 => {
