@@ -6,6 +6,13 @@
 //! runs its batched pullback; burn's optimisers (Adam, SGD with momentum),
 //! gradient clipping and the learning-rate schedule drive the steps.
 //!
+//! Before the first step the data are checked: fewer than 2 training rows,
+//! a value beyond `1e15` in magnitude, or a variable that is constant in
+//! `f32` is a typed [`FitError`] naming the variable. The loss reads each
+//! `ln sigma` clamped from below at `-40`, so an exactly determined
+//! variable settles instead of overflowing; a non-finite loss stops the fit
+//! with the parameters of the last finite one ([`FitError::NonFinite`]).
+//!
 //! ```no_run
 //! use causalgrad::data::Dataset;
 //! use causalgrad::fit::FitConfig;

@@ -158,8 +158,13 @@ impl CausalGraph {
     /// Parses the `digraph { .. }` subset of DOT.
     ///
     /// Node statements (`a;`, `a [label="A"];`), edge chains (`a -> b -> c;`),
-    /// quoted names (`"p44/42"`), `//`, `/* */` and `#` comments are read;
-    /// attributes and graph/node/edge default statements are ignored.
+    /// quoted names (`"p44/42"`, with `\"` and `\\` escapes), `//`, `/* */`
+    /// and `#` comments are read; attributes and graph/node/edge default
+    /// statements are ignored. A repeated edge is an error, merged in a
+    /// `strict digraph`. Every error names a line and a column: syntax
+    /// errors are [`GraphError::Parse`], a cycle is [`GraphError::Located`]
+    /// at the edge that closes it. No input makes the parser panic
+    /// (`tests/fuzz_parsers.rs`).
     pub fn from_dot_str(text: &str) -> Result<Self, GraphError> {
         dot::parse(text, None)
     }
