@@ -5,13 +5,14 @@
 //! batch into several chunks evaluated in parallel; their gradients are
 //! combined in chunk order (`combine_chunks`, `sum_chunks`), and burn's
 //! Flex backend is built without its `rayon` feature, so its reductions
-//! are sequential. Nothing depends on how many threads run the chunks.
+//! are sequential (as is its matrix product for the burn MLP mechanism).
+//! Nothing depends on how many threads run the chunks.
 
 use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::graph::CausalGraph;
 use causalgrad::models::scm5::{self, Init};
-use causalgrad::scm::{Mechanism, Noise, Scm};
+use causalgrad::scm::{Activation, Mechanism, Noise, Scm};
 
 /// Every fitted parameter, noise log-scale and sampled value, as bits.
 fn fingerprint(scm: &Scm, samples: &Dataset) -> Vec<u64> {
@@ -78,7 +79,7 @@ fn scm5_fits_and_samples_are_bit_identical_across_runs_and_thread_counts() {
 }
 
 #[test]
-fn additive_mechanisms_are_bit_identical_across_thread_counts() {
+fn additive_and_neural_mechanisms_are_bit_identical_across_thread_counts() {
     let graph = CausalGraph::new(["a", "b", "c"], [("a", "b"), ("a", "c"), ("b", "c")]).unwrap();
     let mut truth = Scm::builder(graph.clone()).build().unwrap();
     truth.set_params("b", &[0.5, -1.5]).unwrap();
@@ -93,4 +94,13 @@ fn additive_mechanisms_are_bit_identical_across_thread_counts() {
     };
     let config = FitConfig::adam(2e-2).steps(12);
     assert_reproducible(|| fit_and_sample(model(), &data, &config));
+    // A burn MLP for `c`, trained through burn's own autodiff.
+    let neural = || {
+        Scm::builder(graph.clone())
+            .mechanism("b", Mechanism::additive(1, 6, 1))
+            .mechanism("c", Mechanism::mlp(2, &[8], Activation::Tanh, 3))
+            .build()
+            .unwrap()
+    };
+    assert_reproducible(|| fit_and_sample(neural(), &data, &config));
 }
