@@ -322,6 +322,23 @@ fn combine_chunks<const K: usize>(
     }
 }
 
+/// A chunk's parameter gradient, flattened: the lane tangent's lanes
+/// summed, plus the tail rows' tangent.
+fn flatten_totals<L, R>(lane_total: &L, row_total: &R) -> Vec<f32>
+where
+    L: Tangent<Scalar = F32x8>,
+    R: Tangent<Scalar = f32>,
+{
+    let mut flat = Vec::new();
+    lane_total.for_each_scalar(&mut |value| flat.push(value.sum()));
+    let mut index = 0;
+    row_total.for_each_scalar(&mut |value| {
+        flat[index] += value;
+        index += 1;
+    });
+    flat
+}
+
 /// Sums the chunks' squared errors and adds their parameter gradients to
 /// `dparams`, in chunk order.
 fn add_partials(partial: Vec<(f64, Vec<f32>)>, dparams: Option<&mut [f32]>) -> f64 {
@@ -629,15 +646,11 @@ where
                     .iter()
                     .map(|&v| f64::from(v))
                     .sum::<f64>();
-                let mut flat = Vec::new();
-                if want {
-                    lane_total.for_each_scalar(&mut |value| flat.push(value.sum()));
-                    let mut index = 0;
-                    row_total.for_each_scalar(&mut |value| {
-                        flat[index] += value;
-                        index += 1;
-                    });
-                }
+                let flat = if want {
+                    flatten_totals(&lane_total, &row_total)
+                } else {
+                    Vec::new()
+                };
                 (squares, flat)
             })
             .collect();
@@ -686,14 +699,7 @@ where
                         parent_grads.push(dx);
                     }
                 }
-                let mut flat = Vec::with_capacity(dparams.len());
-                lane_total.for_each_scalar(&mut |value| flat.push(value.sum()));
-                let mut index = 0;
-                row_total.for_each_scalar(&mut |value| {
-                    flat[index] += value;
-                    index += 1;
-                });
-                (flat, parent_grads)
+                (flatten_totals(&lane_total, &row_total), parent_grads)
             })
             .collect();
         combine_chunks(&chunk_results, n, dparams, dparents);
