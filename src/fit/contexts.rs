@@ -9,8 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::config::{FitConfig, FitError, StopReason};
-use super::op::mechanism;
-use super::train::{optimizer, read, scheduler, HALF_LN_2PI};
+use super::train::{node_mean, optimizer, read, scheduler, HALF_LN_2PI};
 use crate::context::{
     context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
     Weighting,
@@ -280,10 +279,12 @@ impl<'m> ContextTrainer<'m> {
             let size = self.sizes[j];
             let theta = set.clone().narrow(0, 0, size);
             let log_scale = set.narrow(0, size, 1);
-            let mut mean = match &batch.parents[j] {
-                Some(parents) => mechanism(theta, parents.clone(), node.mechanism.kernel()),
-                None => theta.expand([batch.rows]),
-            };
+            let mut mean = node_mean(
+                node.mechanism.kernel(),
+                theta,
+                batch.parents[j].as_ref(),
+                batch.rows,
+            );
             if shift != 0.0 {
                 mean = mean.add_scalar(shift);
             }
