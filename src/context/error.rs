@@ -16,7 +16,9 @@ pub enum ContextError {
         name: String,
     },
     /// A context's data set has no rows.
-    #[error("the context `{context}` has no data (0 rows); give it a data set with at least one row")]
+    #[error(
+        "the context `{context}` has no data (0 rows); give it a data set with at least one row"
+    )]
     EmptyContext {
         /// The context.
         context: String,
@@ -70,7 +72,9 @@ pub enum ContextError {
         variable: String,
     },
     /// An intervention value that is not finite.
-    #[error("the context `{context}` sets `{variable}` with the value {value}, which is not finite")]
+    #[error(
+        "the context `{context}` sets `{variable}` with the value {value}, which is not finite"
+    )]
     BadInterventionValue {
         /// The context.
         context: String,

@@ -66,8 +66,7 @@ impl FittedContexts {
     /// shared mechanism ([`FittedContexts::shared`]) or intervene on it.
     pub fn predict_context(&self, names: &[&str]) -> Result<Scm, ContextError> {
         let mut model = self.shared.clone();
-        let mut applied: Vec<(&str, &str, ContextIntervention, Option<(&[f32], f32)>)> =
-            Vec::new();
+        let mut applied: Vec<(&str, &str, ContextIntervention, Option<(&[f32], f32)>)> = Vec::new();
         for &name in names {
             let context = self.find(name)?;
             for (variable, intervention) in &context.interventions {

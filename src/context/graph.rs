@@ -518,10 +518,8 @@ impl ContextGraphBuilder {
 /// A cycle of `next` edges, if there is one (each step has at most one
 /// successor, so following successors finds it).
 fn time_cycle(next: &[(String, String)]) -> Option<Vec<String>> {
-    let successor: HashMap<&str, &str> = next
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
+    let successor: HashMap<&str, &str> =
+        next.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     for (start, _) in next {
         let mut path = vec![start.as_str()];
         let mut current = start.as_str();

@@ -77,7 +77,11 @@ pub(crate) fn context_columns(
                 ),
             });
         };
-        let earlier = &graph.contexts().nth(source).expect("a context position").data;
+        let earlier = &graph
+            .contexts()
+            .nth(source)
+            .expect("a context position")
+            .data;
         if earlier.n_rows() != data.n_rows() {
             return Err(ContextError::BadLag {
                 context: name.clone(),
@@ -140,7 +144,12 @@ impl Lagged {
                 .iter()
                 .position(|n| n == base)
                 .ok_or_else(|| bad(&format!("lags `{base}`, which is not a variable")))?;
-            if !scm.graph().parents(name).map_err(ScmError::from)?.is_empty() {
+            if !scm
+                .graph()
+                .parents(name)
+                .map_err(ScmError::from)?
+                .is_empty()
+            {
                 return Err(bad(
                     "has parents; a lagged value is given by the past, so it must be a root",
                 ));
@@ -158,7 +167,12 @@ impl Lagged {
 
     /// The largest lag the model reads (0 for a model without lags).
     pub fn max_lag(&self) -> usize {
-        self.lags.iter().flatten().map(|&(_, lag)| lag).max().unwrap_or(0)
+        self.lags
+            .iter()
+            .flatten()
+            .map(|&(_, lag)| lag)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The variables at time `t`, in topological order.
@@ -254,9 +268,11 @@ impl Lagged {
     }
 
     /// The impulse response to `do(variable_at = value)`: for steps `at ..=
-    /// at + horizon` (rows) the mean over `units` paired runs of each
-    /// variable at `t` ([`Lagged::variables`] order, columns) with the
-    /// intervention minus without it.
+    /// at + horizon` (rows), the mean over `units` paired runs of each
+    /// variable at `t` ([`Lagged::variables`] order, columns) under
+    /// `do(variable_at = value)` minus under `do(variable_at = 0)`. The
+    /// noise is the same in both runs, so for a linear model this is the
+    /// impulse response exactly.
     pub fn impulse_response(
         &self,
         variable: &str,
@@ -267,7 +283,7 @@ impl Lagged {
         seed: u64,
     ) -> Result<Vec<Vec<f64>>, ContextError> {
         let steps = at + horizon + 1;
-        let base = self.simulate(units, steps, seed)?;
+        let base = self.simulate_with(units, steps, seed, &[(at, variable, 0.0)])?;
         let treated = self.simulate_with(units, steps, seed, &[(at, variable, value)])?;
         let mean = |data: &Dataset, name: &str| -> Result<f64, ContextError> {
             let column = data.column(name)?;

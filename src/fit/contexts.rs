@@ -234,7 +234,10 @@ impl<'m> ContextTrainer<'m> {
                 .filter(|&size| size < rows);
         }
         let params = ContextParams {
-            sets: sets.into_iter().map(|s| Param::from_tensor(tensor1(s, device))).collect(),
+            sets: sets
+                .into_iter()
+                .map(|s| Param::from_tensor(tensor1(s, device)))
+                .collect(),
         };
         let full = contexts
             .iter()
@@ -288,7 +291,9 @@ impl<'m> ContextTrainer<'m> {
             if shift != 0.0 {
                 mean = mean.add_scalar(shift);
             }
-            let x = batch.columns[j].clone().expect("a term's column is in the batch");
+            let x = batch.columns[j]
+                .clone()
+                .expect("a term's column is in the batch");
             let z = (x - mean) * log_scale.clone().neg().exp().expand([batch.rows]);
             let nll = log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI);
             total = Some(match total {
