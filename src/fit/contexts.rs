@@ -66,7 +66,8 @@ pub struct ContextEvaluation {
     pub step: usize,
     /// Each context's mean negative log-likelihood per row (on its
     /// validation rows when there is a validation split, else on its
-    /// training rows), in declaration order.
+    /// training rows), in declaration order; 0 for a context without
+    /// likelihood terms (an initial time step).
     pub contexts: Vec<(String, f64)>,
     /// The tie penalty.
     pub penalty: f64,
@@ -422,7 +423,13 @@ impl<'m> ContextTrainer<'m> {
                     Some(valid) => batch(self.scm, prepared, valid, None, &self.device),
                     None => self.full[c].clone(),
                 };
-                let value = if batch.rows == 0 {
+                let has_terms = prepared
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Term { .. }));
+                let value = if !has_terms {
+                    0.0
+                } else if batch.rows == 0 {
                     f64::NAN
                 } else {
                     self.context_nll(c, &batch)
