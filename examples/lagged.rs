@@ -40,12 +40,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     truth.set_params("x2", &[0.0, 0.5, 0.3])?;
     truth.set_params("x3", &[0.0, 0.8, 0.4])?; // parents: x2, x3[t-1]
     for v in ["x1", "x2", "x3"] {
-        truth.set_noise(v, Noise::Gaussian { log_scale: 0.5f32.ln() })?;
+        truth.set_noise(
+            v,
+            Noise::Gaussian {
+                log_scale: 0.5f32.ln(),
+            },
+        )?;
     }
     let truth = Lagged::new(truth)?;
 
     let steps = truth.simulate(400, 12, 1)?;
-    let contexts = ContextGraph::builder().time_series("panel", steps).build()?;
+    let contexts = ContextGraph::builder()
+        .time_series("panel", steps)
+        .build()?;
     let mut model = Scm::builder(graph).build()?;
     let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).steps(500))?;
     println!(
