@@ -3,6 +3,16 @@
 use super::{ContextError, ContextIntervention};
 use crate::scm::{Intervention, Noise, Scm};
 
+/// An intervention already applied by [`FittedContexts::predict_context`]:
+/// the variable, the context it came from, the intervention and the
+/// context's own parameters for the variable.
+type Applied<'a> = (
+    &'a str,
+    &'a str,
+    ContextIntervention,
+    Option<(&'a [f32], f32)>,
+);
+
 /// One context of a fit: its interventions and its own parameters.
 #[derive(Clone, Debug)]
 pub struct FittedContext {
@@ -66,7 +76,7 @@ impl FittedContexts {
     /// shared mechanism ([`FittedContexts::shared`]) or intervene on it.
     pub fn predict_context(&self, names: &[&str]) -> Result<Scm, ContextError> {
         let mut model = self.shared.clone();
-        let mut applied: Vec<(&str, &str, ContextIntervention, Option<(&[f32], f32)>)> = Vec::new();
+        let mut applied: Vec<Applied<'_>> = Vec::new();
         for &name in names {
             let context = self.find(name)?;
             for (variable, intervention) in &context.interventions {
