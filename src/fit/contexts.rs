@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::config::{FitConfig, FitError, StopReason};
-use super::train::{node_mean, optimizer, read, scheduler, HALF_LN_2PI};
+use super::train::{autodiff_device, node_mean, optimizer, read, scheduler, HALF_LN_2PI};
 use crate::context::{
     context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
     Weighting,
@@ -144,6 +144,11 @@ impl<'m> ContextTrainer<'m> {
                 "the learning rate must be positive and finite, got {}",
                 config.learning_rate
             )));
+        }
+        if config.checkpoint.is_some() {
+            return Err(FitError::Config(
+                "checkpoints are not available for context fits yet; remove `checkpoint` from the settings".into(),
+            ));
         }
         if config.patience.is_some() {
             return Err(FitError::Config(
@@ -625,7 +630,7 @@ impl Scm {
     /// The shared parameters are written into `self`; the report holds the
     /// fitted contexts. Interventions already applied to `self` are
     /// ignored: the contexts say which are active. Early stopping
-    /// (`config.patience`) is not available here.
+    /// (`config.patience`) and checkpoints are not available here.
     ///
     /// ```
     /// use causalgrad::context::{Context, ContextGraph};
@@ -664,13 +669,13 @@ impl Scm {
     }
 
     /// A trainer over `graph` under `config`, to advance step by step (on
-    /// the CPU `Flex` backend).
+    /// `config.device`).
     pub fn context_trainer(
         &mut self,
         graph: &ContextGraph,
         config: &FitConfig,
     ) -> Result<ContextTrainer<'_>, FitError> {
-        let device = Device::flex().autodiff();
+        let device = autodiff_device(config.device)?;
         ContextTrainer::new(self, graph, config, &device)
     }
 }
