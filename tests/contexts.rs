@@ -253,26 +253,39 @@ fn contexts_are_queried_and_combined() {
 }
 
 #[test]
-fn equal_weighting_draws_as_many_rows_from_each_context() {
-    // With equal weighting a small context counts as much as a large one:
-    // its own parameters fit it as well as with proportional weighting,
-    // and the mini-batch steps run.
+fn the_weighting_sets_each_contexts_share_of_the_objective() {
     let truth = truth();
+    let shifted = truth.intervene(&[("x1", 3.0)]).unwrap();
     let graph = |weighting| {
         ContextGraph::builder()
             .context(Context::new("big", truth.sample(400, 1).unwrap()))
-            .context(Context::new("small", truth.sample(40, 2).unwrap()))
+            .context(Context::new("small", shifted.sample(40, 2).unwrap()))
             .weighting(weighting)
             .build()
             .unwrap()
     };
-    for weighting in [Weighting::Proportional, Weighting::Equal] {
+    for (weighting, weights) in [
+        (Weighting::Proportional, [400.0 / 440.0, 40.0 / 440.0]),
+        (Weighting::Equal, [0.5, 0.5]),
+    ] {
+        // The first step's objective (full batch, before the update) is the
+        // weighted sum of the contexts' losses.
         let mut model = Scm::builder(self::graph()).build().unwrap();
-        let report = model
+        let mut trainer = model.context_trainer(&graph(weighting), &config()).unwrap();
+        let losses = trainer.evaluate().contexts;
+        assert!((losses[0].1 - losses[1].1).abs() > 1.0, "{losses:?}");
+        let expected = weights[0] * losses[0].1 + weights[1] * losses[1].1;
+        let objective = trainer.step().unwrap();
+        assert!(
+            (objective - expected).abs() < 1e-4 * expected.abs(),
+            "{weighting:?}: {objective} vs {expected}"
+        );
+        // Mini-batches drawn across both contexts fit the shared mechanism.
+        let mut model = Scm::builder(self::graph()).build().unwrap();
+        model
             .fit_contexts(&graph(weighting), &config().batch_size(64))
             .unwrap();
         assert!(squared_error(model.params("x2").unwrap(), &X2) < 0.05);
-        assert!(report.losses.last().unwrap() < &report.losses[0]);
     }
 }
 
