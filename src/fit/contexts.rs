@@ -9,6 +9,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::config::{FitConfig, FitError, StopReason};
+use super::nll::gaussian_nll;
+use super::op::on_flex;
 use super::train::{autodiff_device, node_mean, optimizer, read, scheduler, HALF_LN_2PI};
 use crate::context::{
     context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
@@ -288,20 +290,28 @@ impl<'m> ContextTrainer<'m> {
             let size = self.sizes[j];
             let theta = set.clone().narrow(0, 0, size);
             let log_scale = set.narrow(0, size, 1);
-            let mut mean = node_mean(
-                node.mechanism.kernel(),
-                theta,
-                batch.parents[j].as_ref(),
-                batch.rows,
-            );
-            if shift != 0.0 {
-                mean = mean.add_scalar(shift);
-            }
             let x = batch.columns[j]
                 .clone()
                 .expect("a term's column is in the batch");
-            let z = (x - mean) * log_scale.clone().neg().exp().expand([batch.rows]);
-            let nll = log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI);
+            let kernel = node.mechanism.kernel();
+            let nll = match &batch.parents[j] {
+                // The whole term as one fused operation, where the kernel runs on this device.
+                Some(parents)
+                    if shift == 0.0
+                        && kernel.tensor_mechanism().is_none()
+                        && on_flex(&theta.device()) =>
+                {
+                    gaussian_nll(theta, log_scale, parents.clone(), x, kernel)
+                }
+                parents => {
+                    let mut mean = node_mean(kernel, theta, parents.as_ref(), batch.rows);
+                    if shift != 0.0 {
+                        mean = mean.add_scalar(shift);
+                    }
+                    let z = (x - mean) * log_scale.clone().neg().exp().expand([batch.rows]);
+                    log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
+                }
+            };
             total = Some(match total {
                 Some(total) => total + nll,
                 None => nll,
