@@ -17,6 +17,9 @@ pub enum Error {
     /// Building or querying a model.
     #[error(transparent)]
     Scm(#[from] ScmError),
+    /// Building, loading or querying a context graph.
+    #[error(transparent)]
+    Context(#[from] crate::context::ContextError),
     /// Fitting a model.
     #[error(transparent)]
     Fit(#[from] crate::fit::FitError),

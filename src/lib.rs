@@ -78,6 +78,8 @@
 //!
 //! [`graph::CausalGraph`], [`data::Dataset`], [`scm::Scm`] and
 //! [`fit`] build, fit (through burn) and query structural causal models;
+//! [`context`] fits one model jointly across environments, interventional
+//! conditions and time steps;
 //! [`models::scm5`] is the bundled benchmark model.
 //!
 //! ## Conventions at non-differentiable points
@@ -108,6 +110,7 @@
 extern crate self as causalgrad;
 
 pub mod check;
+pub mod context;
 pub mod data;
 pub mod diff;
 pub mod dual;

@@ -305,6 +305,9 @@ pub enum FitError {
     /// The data do not fit the model.
     #[error(transparent)]
     Scm(#[from] crate::scm::ScmError),
+    /// An invalid context graph (see [`crate::context`]).
+    #[error(transparent)]
+    Context(#[from] crate::context::ContextError),
     /// Invalid settings.
     #[error("invalid fit settings: {0}")]
     Config(String),

@@ -33,6 +33,8 @@ mod checkpoint;
 mod checks;
 mod config;
 #[cfg(feature = "burn")]
+mod contexts;
+#[cfg(feature = "burn")]
 mod nll;
 #[cfg(feature = "burn")]
 mod op;
@@ -42,6 +44,8 @@ mod train;
 pub use config::{
     Checkpointing, FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason,
 };
+#[cfg(feature = "burn")]
+pub use contexts::{ContextEvaluation, ContextFitReport, ContextTrainer, ParamGradient};
 #[cfg(feature = "burn")]
 pub use nll::{gaussian_nll, GaussianNllGradOps, GaussianNllOps};
 #[cfg(feature = "burn")]

@@ -20,7 +20,7 @@ use super::op::{mechanism_mean, on_flex};
 use crate::data::Dataset;
 use crate::scm::{Intervention, MechanismKernel, Noise, Scm};
 
-const HALF_LN_2PI: f32 = 0.918_938_5;
+pub(super) const HALF_LN_2PI: f32 = 0.918_938_5;
 
 /// The learnable values of a model: one flat parameter vector per
 /// mechanism, and the log noise scales.
@@ -90,7 +90,7 @@ fn parameter(id: u64, values: &[f32], device: &Device) -> Param<Tensor<1>> {
     Param::initialized(ParamId::from(id), tensor)
 }
 
-fn read(tensor: &Tensor<1>) -> Vec<f32> {
+pub(super) fn read(tensor: &Tensor<1>) -> Vec<f32> {
     tensor
         .clone()
         .into_data()
@@ -206,7 +206,7 @@ fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
     total.unwrap_or_else(|| Tensor::zeros([1], &log_scales.device()))
 }
 
-fn optimizer(config: &FitConfig) -> burn::optim::ModuleOptimizer {
+pub(super) fn optimizer(config: &FitConfig) -> burn::optim::ModuleOptimizer {
     let clipping = config.clip_norm.map(GradientClippingConfig::Norm);
     match config.optimizer {
         Optimizer::Adam {
@@ -234,7 +234,7 @@ fn optimizer(config: &FitConfig) -> burn::optim::ModuleOptimizer {
 }
 
 /// The learning-rate schedule, from burn's schedulers.
-fn scheduler(
+pub(super) fn scheduler(
     config: &FitConfig,
 ) -> Result<burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler, FitError> {
     use burn::lr_scheduler::constant::ConstantLr;

@@ -1,0 +1,691 @@
+//! The joint trainer over a context graph: one burn training loop over the
+//! sum of every context's negative log-likelihood, under that context's
+//! parameters and interventions, plus the tie penalties.
+
+use burn::module::{Module, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::config::{FitConfig, FitError, StopReason};
+use super::nll::gaussian_nll;
+use super::op::on_flex;
+use super::train::{autodiff_device, node_mean, optimizer, read, scheduler, HALF_LN_2PI};
+use crate::context::{
+    context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
+    Weighting,
+};
+use crate::scm::{Noise, Scm};
+
+/// The learnable values of a context fit: one flat set per variable
+/// (shared) and per changed variable of each context (own), each the
+/// mechanism's parameters followed by `ln sigma`.
+#[derive(Module, Debug)]
+struct ContextParams {
+    sets: Vec<Param<Tensor<1>>>,
+}
+
+/// What a variable does in one context's loss.
+#[derive(Clone, Copy, Debug)]
+enum Role {
+    /// No likelihood term: under hard `do`, a lagged value, or an initial
+    /// time step.
+    Skip,
+    /// A Gaussian likelihood term, the mechanism's mean shifted by `shift`.
+    Term { shift: f32 },
+}
+
+/// One context's data and its place in the parameters.
+struct Prepared {
+    name: String,
+    /// Every model variable's training column (topological order).
+    columns: Vec<Vec<f32>>,
+    /// Validation columns, when there is a validation split.
+    valid: Option<Vec<Vec<f32>>>,
+    roles: Vec<Role>,
+    /// Per variable, the parameter set it reads.
+    slots: Vec<usize>,
+    /// Weight of its mean negative log-likelihood in the objective.
+    weight: f64,
+    /// Rows per mini-batch (`None`: all rows).
+    batch_rows: Option<usize>,
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+/// Tensors of one context's rows.
+struct ContextBatch {
+    columns: Vec<Option<Tensor<1>>>,
+    parents: Vec<Option<Tensor<2>>>,
+    rows: usize,
+}
+
+/// The loss of every context at one evaluation.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ContextEvaluation {
+    /// The step (after it was taken).
+    pub step: usize,
+    /// Each context's mean negative log-likelihood per row (on its
+    /// validation rows when there is a validation split, else on its
+    /// training rows), in declaration order; 0 for a context without
+    /// likelihood terms (an initial time step).
+    pub contexts: Vec<(String, f64)>,
+    /// The tie penalty.
+    pub penalty: f64,
+}
+
+/// What a fit over a context graph did, and the fitted contexts.
+#[derive(Clone, Debug)]
+pub struct ContextFitReport {
+    /// The objective (weighted negative log-likelihood plus tie penalty)
+    /// at each step, on that step's mini-batch.
+    pub losses: Vec<f64>,
+    /// Every context's loss at each evaluation (every `eval_every` steps
+    /// and at the last step).
+    pub evaluations: Vec<ContextEvaluation>,
+    /// Why it stopped.
+    pub stop: StopReason,
+    /// The fitted model per context.
+    pub fitted: FittedContexts,
+}
+
+/// The gradient of one context's loss with respect to the parameters one
+/// variable reads there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamGradient {
+    /// The variable.
+    pub variable: String,
+    /// Whether the parameters are the context's own (else the shared ones).
+    pub own: bool,
+    /// `d loss / d (mechanism parameters.., ln sigma)`.
+    pub values: Vec<f32>,
+}
+
+/// A fit over a context graph in progress, advanced one step at a time.
+///
+/// [`Scm::fit_contexts`] drives one to the end.
+pub struct ContextTrainer<'m> {
+    scm: &'m mut Scm,
+    device: Device,
+    params: ContextParams,
+    /// Parameter count of each variable's mechanism.
+    sizes: Vec<usize>,
+    /// Own sets: (context, variable) of sets `sizes.len()..`.
+    owners: Vec<(usize, usize)>,
+    contexts: Vec<Prepared>,
+    full: Vec<ContextBatch>,
+    ties: Vec<(usize, usize, f64)>,
+    optim: burn::optim::ModuleOptimizer,
+    schedule: burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler,
+    rng: rand::rngs::StdRng,
+    step: usize,
+    losses: Vec<f64>,
+    evaluations: Vec<ContextEvaluation>,
+    last_good: (usize, f64, Vec<Vec<f32>>),
+    interventions: Vec<Vec<(String, ContextIntervention)>>,
+}
+
+fn tensor1(values: Vec<f32>, device: &Device) -> Tensor<1> {
+    let n = values.len();
+    Tensor::from_data(TensorData::new(values, [n]), device)
+}
+
+impl<'m> ContextTrainer<'m> {
+    fn new(
+        scm: &'m mut Scm,
+        graph: &ContextGraph,
+        config: &FitConfig,
+        device: &Device,
+    ) -> Result<Self, FitError> {
+        if config.steps == 0 {
+            return Err(FitError::Config("`steps` must be at least 1".into()));
+        }
+        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
+            return Err(FitError::Config(format!(
+                "the learning rate must be positive and finite, got {}",
+                config.learning_rate
+            )));
+        }
+        if config.checkpoint.is_some() {
+            return Err(FitError::Config(
+                "checkpoints are not available for context fits yet; remove `checkpoint` from the settings".into(),
+            ));
+        }
+        if config.patience.is_some() {
+            return Err(FitError::Config(
+                "early stopping is not available for context fits; evaluate the per-context losses in the report instead".into(),
+            ));
+        }
+        graph.check_variables(scm.graph())?;
+        let nodes = scm.nodes();
+        let sizes: Vec<usize> = nodes.iter().map(|n| n.mechanism.params().len()).collect();
+        let mut sets: Vec<Vec<f32>> = nodes
+            .iter()
+            .map(|node| {
+                let Noise::Gaussian { log_scale } = node.noise;
+                let mut set = node.mechanism.params().to_vec();
+                set.push(log_scale);
+                set
+            })
+            .collect();
+        let mut owners = Vec::new();
+        let mut contexts = Vec::new();
+        let mut interventions = Vec::new();
+        for (c, data) in graph.contexts().enumerate() {
+            let columns = context_columns(graph, c, scm)?;
+            let mut slots: Vec<usize> = (0..nodes.len()).collect();
+            let mut roles: Vec<Role> = nodes
+                .iter()
+                .map(|node| match (&columns, parse_lag(&node.name)) {
+                    (Some(_), None) => Role::Term { shift: 0.0 },
+                    _ => Role::Skip,
+                })
+                .collect();
+            for (variable, intervention) in &data.interventions {
+                let j = scm.node_index(variable)?;
+                match *intervention {
+                    ContextIntervention::Do(_) => roles[j] = Role::Skip,
+                    ContextIntervention::Shift(delta) => {
+                        if let Role::Term { shift } = &mut roles[j] {
+                            *shift = delta as f32;
+                        }
+                    }
+                    ContextIntervention::Changed => {
+                        slots[j] = sets.len();
+                        sets.push(sets[j].clone());
+                        owners.push((c, j));
+                    }
+                }
+            }
+            let columns = columns.unwrap_or_else(|| vec![Vec::new(); nodes.len()]);
+            let rows = columns.first().map_or(0, Vec::len);
+            let (train, valid) = split(columns, rows, config.validation_fraction, config.seed);
+            contexts.push(Prepared {
+                name: data.name.clone(),
+                order: (0..train.first().map_or(0, Vec::len)).collect(),
+                columns: train,
+                valid,
+                roles,
+                slots,
+                weight: 0.0,
+                batch_rows: None,
+                cursor: usize::MAX,
+            });
+            interventions.push(data.interventions.clone());
+        }
+        let active: Vec<usize> = (0..contexts.len())
+            .filter(|&c| {
+                !contexts[c].order.is_empty()
+                    && contexts[c]
+                        .roles
+                        .iter()
+                        .any(|r| matches!(r, Role::Term { .. }))
+            })
+            .collect();
+        if active.is_empty() {
+            return Err(FitError::Config(
+                "no context contributes a likelihood term (every variable is intervened on, lagged, or without training rows)".into(),
+            ));
+        }
+        let total: usize = active.iter().map(|&c| contexts[c].order.len()).sum();
+        for &c in &active {
+            let rows = contexts[c].order.len();
+            let (weight, share) = match graph.weighting() {
+                Weighting::Proportional => (rows as f64 / total as f64, rows as f64 / total as f64),
+                Weighting::Equal => (1.0 / active.len() as f64, 1.0 / active.len() as f64),
+            };
+            contexts[c].weight = weight;
+            contexts[c].batch_rows = config
+                .batch_size
+                .map(|size| ((size as f64 * share).round() as usize).max(1))
+                .filter(|&size| size < rows);
+        }
+        let params = ContextParams {
+            sets: sets
+                .into_iter()
+                .map(|s| Param::from_tensor(tensor1(s, device)))
+                .collect(),
+        };
+        let full = contexts
+            .iter()
+            .map(|p| batch(scm, p, &p.columns, None, device))
+            .collect();
+        let last_good = (0, f64::NAN, snapshot(&params));
+        Ok(ContextTrainer {
+            device: device.clone(),
+            params,
+            sizes,
+            owners,
+            contexts,
+            full,
+            ties: graph.ties(),
+            optim: optimizer(config),
+            schedule: scheduler(config)?,
+            rng: rand::rngs::StdRng::seed_from_u64(config.seed),
+            step: 0,
+            losses: Vec::with_capacity(config.steps.min(100_000)),
+            evaluations: Vec::new(),
+            last_good,
+            interventions,
+            scm,
+        })
+    }
+
+    /// The number of steps taken.
+    pub fn steps_taken(&self) -> usize {
+        self.step
+    }
+
+    /// The mean negative log-likelihood per row of one context's batch, or
+    /// `None` when no variable has a term there.
+    fn context_nll(&self, c: usize, batch: &ContextBatch) -> Option<Tensor<1>> {
+        let prepared = &self.contexts[c];
+        let mut total: Option<Tensor<1>> = None;
+        for (j, node) in self.scm.nodes().iter().enumerate() {
+            let Role::Term { shift } = prepared.roles[j] else {
+                continue;
+            };
+            let set = self.params.sets[prepared.slots[j]].val();
+            let size = self.sizes[j];
+            let theta = set.clone().narrow(0, 0, size);
+            let log_scale = set.narrow(0, size, 1);
+            let x = batch.columns[j]
+                .clone()
+                .expect("a term's column is in the batch");
+            let kernel = node.mechanism.kernel();
+            let nll = match &batch.parents[j] {
+                // The whole term as one fused operation, where the kernel runs on this device.
+                Some(parents)
+                    if shift == 0.0
+                        && kernel.tensor_mechanism().is_none()
+                        && on_flex(&theta.device()) =>
+                {
+                    gaussian_nll(theta, log_scale, parents.clone(), x, kernel)
+                }
+                parents => {
+                    let mut mean = node_mean(kernel, theta, parents.as_ref(), batch.rows);
+                    if shift != 0.0 {
+                        mean = mean.add_scalar(shift);
+                    }
+                    let z = (x - mean) * log_scale.clone().neg().exp().expand([batch.rows]);
+                    log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
+                }
+            };
+            total = Some(match total {
+                Some(total) => total + nll,
+                None => nll,
+            });
+        }
+        total
+    }
+
+    /// The tie penalty `Σ strength * ||θ_a − θ_b||²` (a `[1]` tensor), or
+    /// `None` without ties that differ.
+    fn penalty(&self) -> Option<Tensor<1>> {
+        let mut total: Option<Tensor<1>> = None;
+        for &(a, b, strength) in &self.ties {
+            let (a, b) = (&self.contexts[a], &self.contexts[b]);
+            for (&sa, &sb) in a.slots.iter().zip(&b.slots) {
+                if sa == sb {
+                    continue;
+                }
+                let diff = self.params.sets[sa].val() - self.params.sets[sb].val();
+                let term = diff.square().sum().mul_scalar(strength as f32);
+                total = Some(match total {
+                    Some(total) => total + term,
+                    None => term,
+                });
+            }
+        }
+        total
+    }
+
+    /// The objective on `batches` (one per context).
+    fn objective(&self, batches: &[Option<ContextBatch>]) -> Tensor<1> {
+        let mut total = self.penalty();
+        for (c, batch) in batches.iter().enumerate() {
+            let weight = self.contexts[c].weight;
+            let Some(batch) = batch.as_ref().filter(|_| weight > 0.0) else {
+                continue;
+            };
+            if let Some(nll) = self.context_nll(c, batch) {
+                let term = nll.mul_scalar(weight as f32);
+                total = Some(match total {
+                    Some(total) => total + term,
+                    None => term,
+                });
+            }
+        }
+        total.unwrap_or_else(|| Tensor::zeros([1], &self.device))
+    }
+
+    /// Takes one optimisation step and returns the objective it computed
+    /// (before the update). A non-finite objective writes the last
+    /// parameters with a finite one into the model and returns
+    /// [`FitError::NonFinite`].
+    pub fn step(&mut self) -> Result<f64, FitError> {
+        self.step += 1;
+        let mut batches = Vec::with_capacity(self.contexts.len());
+        for c in 0..self.contexts.len() {
+            let prepared = &mut self.contexts[c];
+            if prepared.weight == 0.0 {
+                batches.push(None);
+                continue;
+            }
+            let Some(size) = prepared.batch_rows else {
+                batches.push(None);
+                continue;
+            };
+            let n = prepared.order.len();
+            if prepared.cursor.saturating_add(size) > n {
+                prepared.order.shuffle(&mut self.rng);
+                prepared.cursor = 0;
+            }
+            let rows = prepared.order[prepared.cursor..prepared.cursor + size].to_vec();
+            prepared.cursor += size;
+            let prepared = &self.contexts[c];
+            batches.push(Some(batch(
+                self.scm,
+                prepared,
+                &prepared.columns,
+                Some(&rows),
+                &self.device,
+            )));
+        }
+        let loss = {
+            let chosen: Vec<Option<ContextBatch>> = batches
+                .into_iter()
+                .enumerate()
+                .map(|(c, b)| {
+                    if self.contexts[c].weight == 0.0 {
+                        None
+                    } else {
+                        Some(b.unwrap_or_else(|| self.full[c].clone()))
+                    }
+                })
+                .collect();
+            self.objective(&chosen)
+        };
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        if !value.is_finite() {
+            let (step, good, sets) = self.last_good.clone();
+            self.write_shared(&sets);
+            return Err(FitError::NonFinite {
+                step: self.step,
+                loss: value,
+                last_good_step: step,
+                last_good_loss: good,
+            });
+        }
+        self.last_good = (self.step - 1, value, snapshot(&self.params));
+        self.losses.push(value);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.params);
+        let params = std::mem::replace(&mut self.params, ContextParams { sets: Vec::new() });
+        let rate = self.schedule.step();
+        self.params = self.optim.step(rate, params, grads);
+        Ok(value)
+    }
+
+    /// Every context's mean negative log-likelihood per row on its
+    /// validation rows (or its training rows without a split) and the tie
+    /// penalty, recorded in the report.
+    pub fn evaluate(&mut self) -> ContextEvaluation {
+        let contexts = (0..self.contexts.len())
+            .map(|c| {
+                let prepared = &self.contexts[c];
+                let batch = match &prepared.valid {
+                    Some(valid) => batch(self.scm, prepared, valid, None, &self.device),
+                    None => self.full[c].clone(),
+                };
+                let has_terms = prepared
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Term { .. }));
+                let value = if !has_terms {
+                    0.0
+                } else if batch.rows == 0 {
+                    f64::NAN
+                } else {
+                    self.context_nll(c, &batch)
+                        .map_or(0.0, |nll| f64::from(nll.into_scalar::<f32>()))
+                };
+                (prepared.name.clone(), value)
+            })
+            .collect();
+        let penalty = self
+            .penalty()
+            .map_or(0.0, |p| f64::from(p.into_scalar::<f32>()));
+        let evaluation = ContextEvaluation {
+            step: self.step,
+            contexts,
+            penalty,
+        };
+        self.evaluations.push(evaluation.clone());
+        evaluation
+    }
+
+    /// The gradient of context `name`'s mean negative log-likelihood on
+    /// its training rows (no tie penalty, no weight) with respect to the
+    /// parameters each variable reads there. A variable without a
+    /// likelihood term in the context (under hard `do`, lagged) gets zeros.
+    pub fn context_gradients(&self, name: &str) -> Result<Vec<ParamGradient>, FitError> {
+        let c = self
+            .contexts
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| crate::context::ContextError::UnknownContext {
+                name: name.to_string(),
+                known: self.contexts.iter().map(|p| p.name.clone()).collect(),
+            })?;
+        let grads = self
+            .context_nll(c, &self.full[c])
+            .map(|loss| GradientsParams::from_grads(loss.backward(), &self.params));
+        Ok(self
+            .scm
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(j, node)| {
+                let slot = self.contexts[c].slots[j];
+                let param = &self.params.sets[slot];
+                let values = grads
+                    .as_ref()
+                    .and_then(|g| g.get::<1>(param.id))
+                    .map_or_else(|| vec![0.0; self.sizes[j] + 1], |g| read(&g));
+                ParamGradient {
+                    variable: node.name.clone(),
+                    own: slot >= self.sizes.len(),
+                    values,
+                }
+            })
+            .collect())
+    }
+
+    fn write_shared(&mut self, sets: &[Vec<f32>]) {
+        for (node, set) in self.scm.nodes_mut().iter_mut().zip(sets) {
+            let (theta, log_scale) = set.split_at(set.len() - 1);
+            node.mechanism
+                .set_params(theta)
+                .expect("parameter sets keep their length");
+            node.noise = Noise::Gaussian {
+                log_scale: log_scale[0],
+            };
+        }
+    }
+
+    /// Writes the shared parameters into the model and reports the fit.
+    fn finish(mut self, stop: StopReason) -> ContextFitReport {
+        let sets = snapshot(&self.params);
+        self.write_shared(&sets);
+        let contexts = self
+            .contexts
+            .iter()
+            .zip(self.interventions)
+            .enumerate()
+            .map(|(c, (prepared, interventions))| FittedContext {
+                name: prepared.name.clone(),
+                interventions,
+                own: self
+                    .owners
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &(owner, _))| owner == c)
+                    .map(|(k, &(_, j))| {
+                        let set = &sets[self.sizes.len() + k];
+                        let (theta, log_scale) = set.split_at(set.len() - 1);
+                        (
+                            self.scm.nodes()[j].name.clone(),
+                            theta.to_vec(),
+                            log_scale[0],
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        ContextFitReport {
+            losses: self.losses,
+            evaluations: self.evaluations,
+            stop,
+            fitted: FittedContexts::new(self.scm.clone(), contexts),
+        }
+    }
+}
+
+fn snapshot(params: &ContextParams) -> Vec<Vec<f32>> {
+    params.sets.iter().map(|p| read(&p.val())).collect()
+}
+
+/// Splits columns' rows into training and validation rows (the same rows
+/// for every context with the same number of rows, so lagged columns stay
+/// aligned).
+fn split(
+    columns: Vec<Vec<f32>>,
+    rows: usize,
+    fraction: f64,
+    seed: u64,
+) -> (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>) {
+    if fraction <= 0.0 || rows == 0 {
+        return (columns, None);
+    }
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+    let held = ((rows as f64 * fraction).round() as usize).min(rows - 1);
+    let (valid, train) = order.split_at(held);
+    let pick = |rows: &[usize]| -> Vec<Vec<f32>> {
+        columns
+            .iter()
+            .map(|c| rows.iter().map(|&r| c[r]).collect())
+            .collect()
+    };
+    (pick(train), Some(pick(valid)))
+}
+
+/// The tensors of `rows` (all rows for `None`) of one context's columns.
+fn batch(
+    scm: &Scm,
+    prepared: &Prepared,
+    columns: &[Vec<f32>],
+    rows: Option<&[usize]>,
+    device: &Device,
+) -> ContextBatch {
+    let n = rows.map_or(columns.first().map_or(0, Vec::len), <[usize]>::len);
+    let picked: Vec<Vec<f32>> = columns
+        .iter()
+        .map(|column| match rows {
+            Some(rows) => rows.iter().map(|&r| column[r]).collect(),
+            None => column.clone(),
+        })
+        .collect();
+    let mut tensors = Vec::with_capacity(picked.len());
+    let mut parents = Vec::with_capacity(picked.len());
+    for (j, node) in scm.nodes().iter().enumerate() {
+        let term = matches!(prepared.roles[j], Role::Term { .. }) && n > 0;
+        tensors.push(term.then(|| tensor1(picked[j].clone(), device)));
+        parents.push((term && !node.parents.is_empty()).then(|| {
+            let mut flat = Vec::with_capacity(node.parents.len() * n);
+            for &p in &node.parents {
+                flat.extend_from_slice(&picked[p]);
+            }
+            Tensor::from_data(TensorData::new(flat, [node.parents.len(), n]), device)
+        }));
+    }
+    ContextBatch {
+        columns: tensors,
+        parents,
+        rows: n,
+    }
+}
+
+impl Clone for ContextBatch {
+    fn clone(&self) -> Self {
+        ContextBatch {
+            columns: self.columns.clone(),
+            parents: self.parents.clone(),
+            rows: self.rows,
+        }
+    }
+}
+
+impl Scm {
+    /// Fits the model jointly over the contexts of `graph`: one burn
+    /// training loop minimising the weighted sum over contexts of each
+    /// context's negative log-likelihood per row, under its parameters and
+    /// interventions (a variable under hard `do` contributes no term there;
+    /// a changed variable reads the context's own parameters, initialised
+    /// from the shared ones), plus the tie penalties. Mini-batches
+    /// (`config.batch_size`) draw rows from every context as the graph's
+    /// [`Weighting`] says.
+    ///
+    /// The shared parameters are written into `self`; the report holds the
+    /// fitted contexts. Interventions already applied to `self` are
+    /// ignored: the contexts say which are active. Early stopping
+    /// (`config.patience`) and checkpoints are not available here.
+    ///
+    /// ```
+    /// use causalgrad::context::{Context, ContextGraph};
+    /// use causalgrad::fit::FitConfig;
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::Scm;
+    ///
+    /// let graph = CausalGraph::new(["x", "y"], [("x", "y")])?;
+    /// let mut truth = Scm::builder(graph.clone()).build()?;
+    /// truth.set_params("y", &[1.0, 2.0])?;
+    /// let contexts = ContextGraph::builder()
+    ///     .context(Context::new("obs", truth.sample(500, 1)?))
+    ///     .context(Context::new("x=2", truth.intervene(&[("x", 2.0)])?.sample(500, 2)?).set("x", 2.0))
+    ///     .build()?;
+    /// let mut model = Scm::builder(graph).build()?;
+    /// let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).steps(300))?;
+    /// let y = model.params("y")?;
+    /// assert!((y[0] - 1.0).abs() < 0.1 && (y[1] - 2.0).abs() < 0.1, "{y:?}");
+    /// let clamped = report.fitted.in_context("x=2")?;
+    /// assert!((clamped.interventional_mean("y", &[], 4000, 3)? - 5.0).abs() < 0.1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_contexts(
+        &mut self,
+        graph: &ContextGraph,
+        config: &FitConfig,
+    ) -> Result<ContextFitReport, FitError> {
+        let mut trainer = self.context_trainer(graph, config)?;
+        for step in 1..=config.steps {
+            trainer.step()?;
+            if step % config.eval_every == 0 || step == config.steps {
+                trainer.evaluate();
+            }
+        }
+        Ok(trainer.finish(StopReason::Completed))
+    }
+
+    /// A trainer over `graph` under `config`, to advance step by step (on
+    /// `config.device`).
+    pub fn context_trainer(
+        &mut self,
+        graph: &ContextGraph,
+        config: &FitConfig,
+    ) -> Result<ContextTrainer<'_>, FitError> {
+        let device = autodiff_device(config.device)?;
+        ContextTrainer::new(self, graph, config, &device)
+    }
+}
