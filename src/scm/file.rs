@@ -311,7 +311,15 @@ impl Scm {
             }
             let vector = |key: String, len: usize| -> Result<&Vec<f32>, ModelFileError> {
                 match pack.vectors.get(&key) {
-                    Some(values) if values.len() == len => Ok(values),
+                    Some(values) if values.len() == len => {
+                        match values.iter().position(|v| !v.is_finite()) {
+                            None => Ok(values),
+                            Some(at) => Err(ModelFileError::Corrupt {
+                                path: path.to_path_buf(),
+                                reason: format!("`{key}` holds {} at position {at}", values[at]),
+                            }),
+                        }
+                    }
                     Some(values) => Err(ModelFileError::Corrupt {
                         path: path.to_path_buf(),
                         reason: format!("`{key}` holds {} values, expected {len}", values.len()),
