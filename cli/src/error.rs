@@ -1,0 +1,110 @@
+//! The CLI's errors: each one a paragraph naming the file, the line and
+//! column or the variable, and what to do. All of them exit with code 2.
+
+use std::path::PathBuf;
+
+use causalgrad::data::DataError;
+use causalgrad::fit::FitError;
+use causalgrad::graph::GraphError;
+use causalgrad::scm::ScmError;
+
+/// Everything that can go wrong in a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The graph file is missing, malformed or cyclic.
+    #[error("{source}\nThe graph file must be a DOT `digraph {{ a -> b; }}` of the model's variables; fix it and run again.")]
+    Graph {
+        /// What the graph parser said (it names the file, line and column).
+        source: GraphError,
+    },
+    /// A CSV file is missing or malformed.
+    #[error("{source}\nFix the CSV file (a header line of variable names, then one row of numbers per observation) and run again.")]
+    Data {
+        /// What the CSV reader said (it names the file, row and column).
+        source: DataError,
+    },
+    /// A CSV file lacks a column the model or graph needs.
+    #[error("{data}: no column for the variable{} {} of {model}; its columns are {}.\nName the CSV columns after the variables of {model} (extra columns are ignored).", if .missing.len() > 1 { "s" } else { "" }, .missing.join(", "), .available.join(", "), data = .data.display(), model = .model.display())]
+    Columns {
+        /// The CSV file.
+        data: PathBuf,
+        /// The graph or model file whose variables are missing.
+        model: PathBuf,
+        /// The missing variables.
+        missing: Vec<String>,
+        /// The columns the CSV file has.
+        available: Vec<String>,
+    },
+    /// A variable named on the command line or in `model.toml` is not in the model.
+    #[error("{origin}: unknown variable `{variable}`; the model's variables are {}.\nUse one of these names.", .known.join(", "))]
+    UnknownVariable {
+        /// Where the name came from (`--do x9=1`, `model.toml:3:1`, ..).
+        origin: String,
+        /// The unknown name.
+        variable: String,
+        /// The variables there are.
+        known: Vec<String>,
+    },
+    /// `model.toml` is malformed.
+    #[error("{}:{line}:{column}: {message}\nSee `causalgrad fit --help` for the format of the model file.", .path.display())]
+    Spec {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("cannot read {}: {source}\nCheck the path and its permissions.", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}\nCheck that its directory exists and is writable; nothing was written there.", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The fit failed (non-finite loss, bad settings).
+    #[error("fitting {} failed: {source}", .data.display())]
+    Fit {
+        /// The training data.
+        data: PathBuf,
+        /// What went wrong.
+        source: FitError,
+    },
+    /// A query on the model failed.
+    #[error("{source}")]
+    Scm {
+        /// What went wrong.
+        #[from]
+        source: ScmError,
+    },
+    /// The fit report beside a model is unreadable.
+    #[error("{}: {message}\nRun `causalgrad fit` again to rewrite it, or delete it to plot without the loss curve.", .path.display())]
+    Report {
+        /// The report file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// A figure could not be drawn.
+    #[error("cannot draw {}: {message}", .path.display())]
+    Plot {
+        /// The figure's file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Inconsistent command-line options.
+    #[error("{0}")]
+    Usage(String),
+}

@@ -1,0 +1,441 @@
+//! `model.toml`: the mechanism and noise model of each variable.
+//!
+//! Each top-level table is a variable of the graph; variables without one
+//! get the defaults (a `2 → 16 → 1`-style tanh MLP of their parents, a
+//! learned mean for roots, learned Gaussian noise for all):
+//!
+//! ```toml
+//! [x2]
+//! mechanism = "linear"
+//!
+//! [x3]
+//! mechanism = { additive = { hidden = 8 } }   # one small MLP per parent, summed
+//!
+//! [x4]
+//! mechanism = { mlp = { hidden = [16], activation = "tanh" } }
+//! noise = { gaussian = { scale = 0.2 } }      # learned, starting at 0.2
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use causalgrad::graph::CausalGraph;
+use causalgrad::scm::{Mechanism, Noise, Scm};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::CliError;
+
+/// Hidden units of each per-parent network of an `additive` mechanism by default.
+const ADDITIVE_HIDDEN: usize = 8;
+/// Hidden layer widths of an `mlp` mechanism by default.
+const MLP_HIDDEN: [usize; 1] = [16];
+
+/// The mechanisms and noise models chosen in a `model.toml`.
+#[derive(Debug, Default)]
+pub struct ModelSpec {
+    /// The file, for errors.
+    path: Option<PathBuf>,
+    /// The file's text, to locate errors.
+    text: String,
+    variables: BTreeMap<Spanned<String>, VariableSpec>,
+}
+
+/// One variable's table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariableSpec {
+    mechanism: Option<Spanned<MechanismSpec>>,
+    noise: Option<NoiseSpec>,
+}
+
+/// A mechanism kind and its options.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MechanismSpec {
+    /// `b + Σ w_i x_i`.
+    Linear,
+    /// `b + Σ f_i(x_i)`, each `f_i` a `1 → hidden → 1` tanh network.
+    Additive {
+        /// Hidden units per parent.
+        hidden: usize,
+    },
+    /// A multilayer perceptron of all parents.
+    Mlp {
+        /// Hidden layer widths.
+        hidden: Vec<usize>,
+        /// The hidden layers' activation.
+        activation: ActivationSpec,
+    },
+}
+
+/// The activation of an `mlp` mechanism's hidden layers.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationSpec {
+    /// `tanh`.
+    Tanh,
+    /// `max(0, x)`.
+    Relu,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+}
+
+/// A noise model and its options.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum NoiseSpec {
+    /// Additive Gaussian noise with a learned scale, starting at `scale`.
+    Gaussian { scale: f64 },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinearOptions {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdditiveOptions {
+    #[serde(default = "additive_hidden")]
+    hidden: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MlpOptions {
+    #[serde(default = "mlp_hidden")]
+    hidden: Vec<usize>,
+    #[serde(default = "tanh")]
+    activation: ActivationSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GaussianOptions {
+    #[serde(default = "unit")]
+    scale: f64,
+}
+
+fn additive_hidden() -> usize {
+    ADDITIVE_HIDDEN
+}
+
+fn mlp_hidden() -> Vec<usize> {
+    MLP_HIDDEN.to_vec()
+}
+
+fn tanh() -> ActivationSpec {
+    ActivationSpec::Tanh
+}
+
+fn unit() -> f64 {
+    1.0
+}
+
+const MECHANISMS: &[&str] = &["linear", "additive", "mlp"];
+const NOISES: &[&str] = &["gaussian"];
+
+/// `"kind"` or `{ kind = { options } }`.
+impl<'de> Deserialize<'de> for MechanismSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Kind;
+        impl<'de> Visitor<'de> for Kind {
+            type Value = MechanismSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a mechanism: "linear", "additive", "mlp", or a table such as { mlp = { hidden = [16], activation = "tanh" } }"#)
+            }
+            fn visit_str<E: de::Error>(self, kind: &str) -> Result<MechanismSpec, E> {
+                match kind {
+                    "linear" => Ok(MechanismSpec::Linear),
+                    "additive" => Ok(MechanismSpec::Additive {
+                        hidden: ADDITIVE_HIDDEN,
+                    }),
+                    "mlp" => Ok(MechanismSpec::Mlp {
+                        hidden: mlp_hidden(),
+                        activation: ActivationSpec::Tanh,
+                    }),
+                    other => Err(E::unknown_variant(other, MECHANISMS)),
+                }
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<MechanismSpec, M::Error> {
+                let kind: String = map
+                    .next_key()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let spec = match kind.as_str() {
+                    "linear" => {
+                        map.next_value::<LinearOptions>()?;
+                        MechanismSpec::Linear
+                    }
+                    "additive" => {
+                        let options: AdditiveOptions = map.next_value()?;
+                        if options.hidden == 0 {
+                            return Err(de::Error::custom("`hidden` must be at least 1"));
+                        }
+                        MechanismSpec::Additive {
+                            hidden: options.hidden,
+                        }
+                    }
+                    "mlp" => {
+                        let options: MlpOptions = map.next_value()?;
+                        if options.hidden.contains(&0) {
+                            return Err(de::Error::custom(
+                                "every hidden layer needs at least 1 unit",
+                            ));
+                        }
+                        MechanismSpec::Mlp {
+                            hidden: options.hidden,
+                            activation: options.activation,
+                        }
+                    }
+                    other => return Err(de::Error::unknown_variant(other, MECHANISMS)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "one mechanism per variable: `{kind}` and `{extra}` are both given"
+                    )));
+                }
+                Ok(spec)
+            }
+        }
+        deserializer.deserialize_any(Kind)
+    }
+}
+
+/// `"gaussian"` or `{ gaussian = { scale = 0.5 } }`.
+impl<'de> Deserialize<'de> for NoiseSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Kind;
+        impl<'de> Visitor<'de> for Kind {
+            type Value = NoiseSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a noise model: "gaussian" or { gaussian = { scale = 0.5 } }"#)
+            }
+            fn visit_str<E: de::Error>(self, kind: &str) -> Result<NoiseSpec, E> {
+                match kind {
+                    "gaussian" => Ok(NoiseSpec::Gaussian { scale: 1.0 }),
+                    other => Err(E::unknown_variant(other, NOISES)),
+                }
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<NoiseSpec, M::Error> {
+                let kind: String = map
+                    .next_key()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                if kind != "gaussian" {
+                    return Err(de::Error::unknown_variant(&kind, NOISES));
+                }
+                let options: GaussianOptions = map.next_value()?;
+                if !(options.scale > 0.0 && options.scale.is_finite()) {
+                    return Err(de::Error::custom(format!(
+                        "the noise scale must be positive and finite, got {}",
+                        options.scale
+                    )));
+                }
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "one noise model per variable: `{kind}` and `{extra}` are both given"
+                    )));
+                }
+                Ok(NoiseSpec::Gaussian {
+                    scale: options.scale,
+                })
+            }
+        }
+        deserializer.deserialize_any(Kind)
+    }
+}
+
+impl ModelSpec {
+    /// Reads and parses a `model.toml`.
+    pub fn from_file(path: &Path) -> Result<Self, CliError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(text, Some(path))
+    }
+
+    fn parse(text: String, path: Option<&Path>) -> Result<Self, CliError> {
+        match toml::from_str(&text) {
+            Ok(variables) => Ok(ModelSpec {
+                path: path.map(Path::to_path_buf),
+                text,
+                variables,
+            }),
+            Err(error) => {
+                let offset = error.span().map_or(0, |span| span.start);
+                let (line, column) = line_column(&text, offset);
+                Err(CliError::Spec {
+                    path: path.map_or_else(|| "<model.toml>".into(), Path::to_path_buf),
+                    line,
+                    column,
+                    message: error.message().trim_end().to_string(),
+                })
+            }
+        }
+    }
+
+    fn located(&self, offset: usize) -> String {
+        let (line, column) = line_column(&self.text, offset);
+        let path = self
+            .path
+            .as_deref()
+            .map_or_else(|| "<model.toml>".to_string(), |p| p.display().to_string());
+        format!("{path}:{line}:{column}")
+    }
+
+    /// Builds the model on `graph`: each variable's chosen mechanism and
+    /// noise, or the defaults; network weights initialised from `seed`.
+    pub fn build(&self, graph: CausalGraph, seed: u64) -> Result<Scm, CliError> {
+        let known: Vec<String> = graph.variables().map(str::to_string).collect();
+        for name in self.variables.keys() {
+            if !graph.contains(name.get_ref()) {
+                return Err(CliError::UnknownVariable {
+                    origin: self.located(name.span().start),
+                    variable: name.get_ref().clone(),
+                    known,
+                });
+            }
+        }
+        let mut builder = Scm::builder(graph.clone());
+        for (index, name) in graph.topological_order().iter().enumerate() {
+            let arity = graph
+                .parents(name)
+                .map_err(|source| CliError::Graph { source })?
+                .len();
+            let spec = self.variables.get(name.as_str());
+            let chosen = spec.and_then(|s| s.mechanism.as_ref());
+            let mechanism = match chosen {
+                Some(choice) if arity == 0 && *choice.get_ref() != MechanismSpec::Linear => {
+                    return Err(CliError::Spec {
+                        path: self.path.clone().unwrap_or_else(|| "<model.toml>".into()),
+                        line: line_column(&self.text, choice.span().start).0,
+                        column: line_column(&self.text, choice.span().start).1,
+                        message: format!(
+                            "`{name}` has no parents in the graph, so it has nothing to be a network of; use `mechanism = \"linear\"` (a learned mean) or leave it out"
+                        ),
+                    });
+                }
+                Some(choice) => choice.get_ref().clone(),
+                None if arity == 0 => MechanismSpec::Linear,
+                None => MechanismSpec::Mlp {
+                    hidden: mlp_hidden(),
+                    activation: ActivationSpec::Tanh,
+                },
+            };
+            builder = builder.mechanism(name, mechanism.build(arity, seed.wrapping_add(index as u64)));
+            if let Some(NoiseSpec::Gaussian { scale }) = spec.and_then(|s| s.noise) {
+                builder = builder.noise(
+                    name,
+                    Noise::Gaussian {
+                        log_scale: scale.ln() as f32,
+                    },
+                );
+            }
+        }
+        Ok(builder.build()?)
+    }
+}
+
+impl MechanismSpec {
+    /// The mechanism over `arity` parents, its weights drawn from `seed`.
+    fn build(&self, arity: usize, seed: u64) -> Mechanism {
+        match self {
+            MechanismSpec::Linear => Mechanism::linear(arity),
+            MechanismSpec::Additive { hidden } => Mechanism::additive(arity, *hidden, seed),
+            MechanismSpec::Mlp { hidden, activation } => {
+                Mechanism::mlp(arity, hidden, activation.to_burn(), seed)
+            }
+        }
+    }
+}
+
+impl ActivationSpec {
+    fn to_burn(self) -> causalgrad::scm::Activation {
+        match self {
+            ActivationSpec::Tanh => causalgrad::scm::Activation::Tanh,
+            ActivationSpec::Relu => causalgrad::scm::Activation::Relu,
+            ActivationSpec::Sigmoid => causalgrad::scm::Activation::Sigmoid,
+        }
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ModelSpec, CliError> {
+        ModelSpec::parse(text.to_string(), Some(Path::new("model.toml")))
+    }
+
+    fn chain() -> CausalGraph {
+        CausalGraph::new(["a", "b", "c"], [("a", "b"), ("a", "c"), ("b", "c")]).unwrap()
+    }
+
+    #[test]
+    fn every_form_parses() {
+        let spec = parse(
+            "[a]\nnoise = { gaussian = { scale = 0.5 } }\n[b]\nmechanism = \"linear\"\n\
+             [c]\nmechanism = { mlp = { hidden = [4, 3], activation = \"relu\" } }\n",
+        )
+        .unwrap();
+        let scm = spec.build(chain(), 0).unwrap();
+        assert_eq!(scm.mechanism("b").unwrap().describe(), "linear");
+        assert!((scm.noise("a").unwrap().scale() - 0.5).abs() < 1e-6);
+        let c = &spec.variables["c"];
+        assert_eq!(
+            c.mechanism.as_ref().unwrap().get_ref(),
+            &MechanismSpec::Mlp {
+                hidden: vec![4, 3],
+                activation: ActivationSpec::Relu
+            }
+        );
+        let additive = parse("[c]\nmechanism = \"additive\"\n").unwrap();
+        assert_eq!(
+            additive.variables["c"].mechanism.as_ref().unwrap().get_ref(),
+            &MechanismSpec::Additive { hidden: 8 }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let cases: &[(&str, &str)] = &[
+            ("[b]\nmechanism = \"cubic\"\n", "model.toml:2:13"),
+            ("[b]\nmechanism = { mlp = { hiden = [4] } }\n", "model.toml:2:"),
+            ("[b]\nmechansim = \"linear\"\n", "model.toml:2:1"),
+            ("[b\n", "model.toml:1:"),
+            ("[b]\nnoise = { gaussian = { scale = -1.0 } }\n", "positive"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+        let err = parse("\n[zz]\nmechanism = \"linear\"\n")
+            .unwrap()
+            .build(chain(), 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("model.toml:2:2: unknown variable `zz`"), "{err}");
+        let err = parse("[a]\nmechanism = \"mlp\"\n")
+            .unwrap()
+            .build(chain(), 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("model.toml:2:13") && err.contains("no parents"), "{err}");
+    }
+
+    #[test]
+    fn defaults_are_a_network_per_child_and_a_learned_mean_per_root() {
+        let scm = ModelSpec::default().build(chain(), 0).unwrap();
+        assert_eq!(scm.mechanism("a").unwrap().describe(), "linear");
+        assert_eq!(scm.mechanism("a").unwrap().params().len(), 1);
+        assert_ne!(scm.mechanism("c").unwrap().describe(), "linear");
+    }
+}
