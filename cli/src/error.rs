@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use causalgrad::data::DataError;
 use causalgrad::fit::FitError;
 use causalgrad::graph::GraphError;
-use causalgrad::scm::ScmError;
+use causalgrad::scm::{ModelFileError, ScmError};
 
 /// Everything that can go wrong in a command.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +72,13 @@ pub enum CliError {
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// A model file is missing, unreadable, truncated or from an
+    /// incompatible version.
+    #[error("{source}\nPass a model file written by `causalgrad fit` (with this version of causalgrad), or fit the model again.")]
+    ModelFile {
+        /// What the model-file reader said (it names the file).
+        source: ModelFileError,
     },
     /// The fit failed (non-finite loss, bad settings).
     #[error("fitting {} failed: {source}", .data.display())]

@@ -49,6 +49,13 @@ pub fn write_atomically(
         write(&mut writer).map_err(error)?;
         writer.flush().map_err(error)?;
     }
+    // Temporary files are private (0600); outputs get the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(error)?;
+    }
     file.persist(path).map_err(|e| error(e.error))?;
     Ok(())
 }

@@ -21,7 +21,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use causalgrad::graph::CausalGraph;
-use causalgrad::scm::{Mechanism, Noise, Scm};
+use causalgrad::scm::{Activation, Mechanism, Noise, Scm};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
@@ -47,13 +47,13 @@ pub struct ModelSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VariableSpec {
-    mechanism: Option<Spanned<MechanismSpec>>,
+    mechanism: Option<Spanned<MechanismChoice>>,
     noise: Option<NoiseSpec>,
 }
 
 /// A mechanism kind and its options.
 #[derive(Clone, Debug, PartialEq)]
-pub enum MechanismSpec {
+pub enum MechanismChoice {
     /// `b + Σ w_i x_i`.
     Linear,
     /// `b + Σ f_i(x_i)`, each `f_i` a `1 → hidden → 1` tanh network.
@@ -66,20 +66,8 @@ pub enum MechanismSpec {
         /// Hidden layer widths.
         hidden: Vec<usize>,
         /// The hidden layers' activation.
-        activation: ActivationSpec,
+        activation: Activation,
     },
-}
-
-/// The activation of an `mlp` mechanism's hidden layers.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ActivationSpec {
-    /// `tanh`.
-    Tanh,
-    /// `max(0, x)`.
-    Relu,
-    /// `1 / (1 + e^-x)`.
-    Sigmoid,
 }
 
 /// A noise model and its options.
@@ -106,7 +94,7 @@ struct MlpOptions {
     #[serde(default = "mlp_hidden")]
     hidden: Vec<usize>,
     #[serde(default = "tanh")]
-    activation: ActivationSpec,
+    activation: Activation,
 }
 
 #[derive(Deserialize)]
@@ -124,8 +112,8 @@ fn mlp_hidden() -> Vec<usize> {
     MLP_HIDDEN.to_vec()
 }
 
-fn tanh() -> ActivationSpec {
-    ActivationSpec::Tanh
+fn tanh() -> Activation {
+    Activation::Tanh
 }
 
 fn unit() -> f64 {
@@ -136,42 +124,42 @@ const MECHANISMS: &[&str] = &["linear", "additive", "mlp"];
 const NOISES: &[&str] = &["gaussian"];
 
 /// `"kind"` or `{ kind = { options } }`.
-impl<'de> Deserialize<'de> for MechanismSpec {
+impl<'de> Deserialize<'de> for MechanismChoice {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Kind;
         impl<'de> Visitor<'de> for Kind {
-            type Value = MechanismSpec;
+            type Value = MechanismChoice;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(r#"a mechanism: "linear", "additive", "mlp", or a table such as { mlp = { hidden = [16], activation = "tanh" } }"#)
             }
-            fn visit_str<E: de::Error>(self, kind: &str) -> Result<MechanismSpec, E> {
+            fn visit_str<E: de::Error>(self, kind: &str) -> Result<MechanismChoice, E> {
                 match kind {
-                    "linear" => Ok(MechanismSpec::Linear),
-                    "additive" => Ok(MechanismSpec::Additive {
+                    "linear" => Ok(MechanismChoice::Linear),
+                    "additive" => Ok(MechanismChoice::Additive {
                         hidden: ADDITIVE_HIDDEN,
                     }),
-                    "mlp" => Ok(MechanismSpec::Mlp {
+                    "mlp" => Ok(MechanismChoice::Mlp {
                         hidden: mlp_hidden(),
-                        activation: ActivationSpec::Tanh,
+                        activation: Activation::Tanh,
                     }),
                     other => Err(E::unknown_variant(other, MECHANISMS)),
                 }
             }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<MechanismSpec, M::Error> {
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<MechanismChoice, M::Error> {
                 let kind: String = map
                     .next_key()?
                     .ok_or_else(|| de::Error::invalid_length(0, &self))?;
                 let spec = match kind.as_str() {
                     "linear" => {
                         map.next_value::<LinearOptions>()?;
-                        MechanismSpec::Linear
+                        MechanismChoice::Linear
                     }
                     "additive" => {
                         let options: AdditiveOptions = map.next_value()?;
                         if options.hidden == 0 {
                             return Err(de::Error::custom("`hidden` must be at least 1"));
                         }
-                        MechanismSpec::Additive {
+                        MechanismChoice::Additive {
                             hidden: options.hidden,
                         }
                     }
@@ -182,7 +170,7 @@ impl<'de> Deserialize<'de> for MechanismSpec {
                                 "every hidden layer needs at least 1 unit",
                             ));
                         }
-                        MechanismSpec::Mlp {
+                        MechanismChoice::Mlp {
                             hidden: options.hidden,
                             activation: options.activation,
                         }
@@ -305,7 +293,7 @@ impl ModelSpec {
             let spec = self.variables.get(name.as_str());
             let chosen = spec.and_then(|s| s.mechanism.as_ref());
             let mechanism = match chosen {
-                Some(choice) if arity == 0 && *choice.get_ref() != MechanismSpec::Linear => {
+                Some(choice) if arity == 0 && *choice.get_ref() != MechanismChoice::Linear => {
                     return Err(CliError::Spec {
                         path: self.path.clone().unwrap_or_else(|| "<model.toml>".into()),
                         line: line_column(&self.text, choice.span().start).0,
@@ -316,10 +304,10 @@ impl ModelSpec {
                     });
                 }
                 Some(choice) => choice.get_ref().clone(),
-                None if arity == 0 => MechanismSpec::Linear,
-                None => MechanismSpec::Mlp {
+                None if arity == 0 => MechanismChoice::Linear,
+                None => MechanismChoice::Mlp {
                     hidden: mlp_hidden(),
-                    activation: ActivationSpec::Tanh,
+                    activation: Activation::Tanh,
                 },
             };
             builder = builder.mechanism(name, mechanism.build(arity, seed.wrapping_add(index as u64)));
@@ -336,25 +324,15 @@ impl ModelSpec {
     }
 }
 
-impl MechanismSpec {
+impl MechanismChoice {
     /// The mechanism over `arity` parents, its weights drawn from `seed`.
     fn build(&self, arity: usize, seed: u64) -> Mechanism {
         match self {
-            MechanismSpec::Linear => Mechanism::linear(arity),
-            MechanismSpec::Additive { hidden } => Mechanism::additive(arity, *hidden, seed),
-            MechanismSpec::Mlp { hidden, activation } => {
-                Mechanism::mlp(arity, hidden, activation.to_burn(), seed)
+            MechanismChoice::Linear => Mechanism::linear(arity),
+            MechanismChoice::Additive { hidden } => Mechanism::additive(arity, *hidden, seed),
+            MechanismChoice::Mlp { hidden, activation } => {
+                Mechanism::mlp(arity, hidden, *activation, seed)
             }
-        }
-    }
-}
-
-impl ActivationSpec {
-    fn to_burn(self) -> causalgrad::scm::Activation {
-        match self {
-            ActivationSpec::Tanh => causalgrad::scm::Activation::Tanh,
-            ActivationSpec::Relu => causalgrad::scm::Activation::Relu,
-            ActivationSpec::Sigmoid => causalgrad::scm::Activation::Sigmoid,
         }
     }
 }
@@ -392,15 +370,15 @@ mod tests {
         let c = &spec.variables["c"];
         assert_eq!(
             c.mechanism.as_ref().unwrap().get_ref(),
-            &MechanismSpec::Mlp {
+            &MechanismChoice::Mlp {
                 hidden: vec![4, 3],
-                activation: ActivationSpec::Relu
+                activation: Activation::Relu
             }
         );
         let additive = parse("[c]\nmechanism = \"additive\"\n").unwrap();
         assert_eq!(
             additive.variables["c"].mechanism.as_ref().unwrap().get_ref(),
-            &MechanismSpec::Additive { hidden: 8 }
+            &MechanismChoice::Additive { hidden: 8 }
         );
     }
 

@@ -533,8 +533,15 @@ impl<'m> Trainer<'m> {
         }
     }
 
-    /// Writes the parameters into the model and reports the fit.
-    fn finish(self, stop: StopReason) -> Result<FitReport, FitError> {
+    /// The latest validation loss and the step it was evaluated at, once
+    /// a step has evaluated it (on a validation split).
+    pub fn validation_loss(&self) -> Option<(usize, f64)> {
+        self.validation.last().copied()
+    }
+
+    /// Writes the parameters into the model (the best ones when `stop` is
+    /// early stopping) and the last checkpoint, and reports the fit.
+    pub fn finish(self, stop: StopReason) -> Result<FitReport, FitError> {
         let written = self
             .config
             .checkpoint

@@ -1,0 +1,134 @@
+//! Fitted against observed, per variable: for a variable with parents,
+//! its observed values against the model's mean given the observed
+//! parents; for a root, its observed distribution against the fitted
+//! Gaussian.
+
+use causalgrad::data::Dataset;
+use causalgrad::scm::Scm;
+use plotters::prelude::*;
+
+use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, BLUE, GREY, ORANGE};
+
+/// Points drawn per scatter panel at most.
+const MAX_POINTS: usize = 2000;
+/// Histogram bins of a root's panel.
+const BINS: usize = 40;
+
+/// The figure's size for `variables` panels, three to a row.
+pub fn size(variables: usize) -> (u32, u32) {
+    let (rows, cols) = grid(variables);
+    (cols as u32 * 380, rows as u32 * 340)
+}
+
+fn grid(variables: usize) -> (usize, usize) {
+    let cols = variables.clamp(1, 3);
+    (variables.div_ceil(cols).max(1), cols)
+}
+
+/// Draws one panel per variable of `scm` on `data`.
+pub fn draw(area: &Area, scm: &Scm, data: &Dataset) -> DrawResult {
+    let means = scm.conditional_means(data)?;
+    let names: Vec<&str> = scm.variables().collect();
+    let panels = area.split_evenly(grid(names.len()));
+    for (panel, &name) in panels.iter().zip(&names) {
+        let observed = data.column(name)?;
+        let mean = means.column(name)?;
+        let parents = scm.graph().parents(name)?;
+        if parents.is_empty() {
+            root(panel, name, observed, mean[0], scm.noise(name)?.scale())?;
+        } else {
+            child(panel, name, &parents, observed, mean)?;
+        }
+    }
+    Ok(())
+}
+
+fn child(area: &Area, name: &str, parents: &[&str], observed: &[f64], mean: &[f64]) -> DrawResult {
+    let n = observed.len();
+    let rmse = (observed
+        .iter()
+        .zip(mean)
+        .map(|(y, m)| (y - m).powi(2))
+        .sum::<f64>()
+        / n as f64)
+        .sqrt();
+    let every = n.div_ceil(MAX_POINTS).max(1);
+    let points: Vec<(f64, f64)> = mean
+        .iter()
+        .zip(observed)
+        .step_by(every)
+        .map(|(&m, &y)| (m, y))
+        .collect();
+    let (lo, hi) = extent(points.iter().flat_map(|&(m, y)| [m, y]));
+    let range = padded(lo, hi);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("{name} given {}: RMSE {rmse:.3}", parents.join(", ")),
+            ("sans-serif", 15),
+        )
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(range.clone(), range.clone())?;
+    chart
+        .configure_mesh()
+        .x_desc(format!("fitted mean of {name}"))
+        .y_desc(format!("observed {name}"))
+        .light_line_style(WHITE)
+        .draw()?;
+    chart.draw_series(
+        points
+            .iter()
+            .map(|&point| Circle::new(point, 2, BLUE.mix(0.35).filled())),
+    )?;
+    chart.draw_series(LineSeries::new(
+        [(range.start, range.start), (range.end, range.end)],
+        GREY.stroke_width(1),
+    ))?;
+    Ok(())
+}
+
+fn root(area: &Area, name: &str, observed: &[f64], mean: f64, scale: f64) -> DrawResult {
+    let range = padded(
+        quantile(observed, 0.001).min(mean - 3.0 * scale),
+        quantile(observed, 0.999).max(mean + 3.0 * scale),
+    );
+    let outline = histogram_outline(observed, &range, BINS);
+    let density: Vec<(f64, f64)> = (0..=200)
+        .map(|i| {
+            let x = range.start + (range.end - range.start) * i as f64 / 200.0;
+            let z = (x - mean) / scale;
+            (x, (-0.5 * z * z).exp() / (scale * (2.0 * std::f64::consts::PI).sqrt()))
+        })
+        .collect();
+    let (_, top) = extent(outline.iter().chain(&density).map(|p| p.1));
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("{name} (root): N({mean:.3}, {scale:.3}²)"),
+            ("sans-serif", 15),
+        )
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(range, 0.0..top * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(name.to_string())
+        .y_desc("density")
+        .light_line_style(WHITE)
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(outline, BLUE.stroke_width(2)))?
+        .label("observed")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    chart
+        .draw_series(LineSeries::new(density, ORANGE.stroke_width(2)))?
+        .label("fitted")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ORANGE.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}

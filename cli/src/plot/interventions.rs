@@ -1,0 +1,87 @@
+//! Interventional distributions: each variable's distribution sampled
+//! from the model as observed and under `do(x = v)`.
+
+use causalgrad::data::Dataset;
+use plotters::prelude::*;
+
+use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, BLUE, ORANGE};
+use crate::output::mean;
+
+/// Histogram bins per panel.
+const BINS: usize = 50;
+
+/// The figure's size for `variables` panels, three to a row.
+pub fn size(variables: usize) -> (u32, u32) {
+    let (rows, cols) = grid(variables);
+    (cols as u32 * 380, rows as u32 * 320 + 40)
+}
+
+fn grid(variables: usize) -> (usize, usize) {
+    let cols = variables.clamp(1, 3);
+    (variables.div_ceil(cols).max(1), cols)
+}
+
+/// Draws a panel per variable in `names` (not the intervened one):
+/// `observational` against `intervened` samples, titled with `label`
+/// (`do(x2 = 1)`).
+pub fn draw(
+    area: &Area,
+    names: &[&str],
+    observational: &Dataset,
+    intervened: &Dataset,
+    label: &str,
+) -> DrawResult {
+    let area = area.titled(
+        &format!("Distributions sampled from the model: observational and under {label}"),
+        ("sans-serif", 18),
+    )?;
+    let panels = area.split_evenly(grid(names.len()));
+    for (panel, &name) in panels.iter().zip(names) {
+        let before = observational.column(name)?;
+        let after = intervened.column(name)?;
+        let (lo, hi) = extent(
+            [before, after]
+                .iter()
+                .flat_map(|c| [quantile(c, 0.002), quantile(c, 0.998)]),
+        );
+        let range = padded(lo, hi);
+        let (a, b) = (
+            histogram_outline(before, &range, BINS),
+            histogram_outline(after, &range, BINS),
+        );
+        let (_, top) = extent(a.iter().chain(&b).map(|p| p.1));
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!(
+                    "{name}: mean {:.3} → {:.3}",
+                    mean(before),
+                    mean(after)
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(range, 0.0..top * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_desc(name.to_string())
+            .y_desc("density")
+            .light_line_style(WHITE)
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(a, BLUE.stroke_width(2)))?
+            .label("observational")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(b, ORANGE.stroke_width(2)))?
+            .label(label.to_string())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ORANGE.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    Ok(())
+}
