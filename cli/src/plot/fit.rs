@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, BLUE, GREY, ORANGE};
 
 /// Points drawn per scatter panel at most.
-const MAX_POINTS: usize = 2000;
+const MAX_POINTS: usize = 800;
 /// Histogram bins of a root's panel.
 const BINS: usize = 40;
 

@@ -1,5 +1,8 @@
 //! The causal graph, drawn in layers: each variable one column right of
-//! its deepest parent, edges as arrows.
+//! its deepest parent; edges to the next layer straight, edges that skip
+//! layers as arcs above the nodes between.
+
+use std::collections::HashMap;
 
 use causalgrad::graph::CausalGraph;
 use plotters::prelude::*;
@@ -13,55 +16,116 @@ const RADIUS: f64 = 26.0;
 const LAYER: f64 = 150.0;
 /// Pixels between the nodes of a layer.
 const ROW: f64 = 90.0;
+/// How far an arc bulges, as a fraction of its chord.
+const BULGE: f64 = 0.18;
+/// Space for the title.
+const TITLE: f64 = 40.0;
 
-/// Each variable's (layer, row).
-fn layout(graph: &CausalGraph) -> Result<Vec<(String, usize, usize)>, Box<dyn std::error::Error>> {
-    let mut depth = std::collections::HashMap::new();
-    let mut rows: Vec<usize> = Vec::new();
-    let mut placed = Vec::new();
+/// Where everything goes.
+struct Layout {
+    /// Node centres in pixels.
+    centres: HashMap<String, (f64, f64)>,
+    /// Layer of each node.
+    layers: HashMap<String, usize>,
+    /// The figure's size.
+    size: (u32, u32),
+}
+
+fn layout(graph: &CausalGraph) -> Layout {
+    let mut layers: HashMap<String, usize> = HashMap::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for name in graph.topological_order() {
         let layer = graph
-            .parents(name)?
+            .parents(name)
+            .unwrap_or_default()
             .iter()
-            .map(|p| depth[*p] + 1)
+            .map(|p| layers[*p] + 1)
             .max()
             .unwrap_or(0);
-        depth.insert(name.as_str(), layer);
+        layers.insert(name.clone(), layer);
         if rows.len() <= layer {
-            rows.resize(layer + 1, 0);
+            rows.resize(layer + 1, Vec::new());
         }
-        placed.push((name.clone(), layer, rows[layer]));
-        rows[layer] += 1;
+        rows[layer].push(name.clone());
     }
-    Ok(placed)
+    let tallest = rows.iter().map(Vec::len).max().unwrap_or(1) as f64;
+    let longest_skip = graph
+        .edges()
+        .map(|(a, b)| layers[b] - layers[a])
+        .filter(|&skip| skip > 1)
+        .max()
+        .unwrap_or(0) as f64;
+    let arc_room = BULGE * longest_skip * LAYER;
+    let middle = TITLE + arc_room + tallest * ROW / 2.0;
+    let mut centres = HashMap::new();
+    for (layer, names) in rows.iter().enumerate() {
+        let top = middle - names.len() as f64 * ROW / 2.0;
+        for (row, name) in names.iter().enumerate() {
+            centres.insert(
+                name.clone(),
+                (
+                    LAYER / 2.0 + layer as f64 * LAYER,
+                    top + ROW / 2.0 + row as f64 * ROW,
+                ),
+            );
+        }
+    }
+    let size = (
+        (rows.len().max(1) as f64 * LAYER) as u32,
+        (middle + tallest * ROW / 2.0 + 10.0) as u32,
+    );
+    Layout {
+        centres,
+        layers,
+        size,
+    }
 }
 
 /// The figure's size for `graph`.
 pub fn size(graph: &CausalGraph) -> (u32, u32) {
-    let placed = layout(graph).unwrap_or_default();
-    let layers = placed.iter().map(|p| p.1 + 1).max().unwrap_or(1);
-    let rows = placed.iter().map(|p| p.2 + 1).max().unwrap_or(1);
-    (
-        (layers as f64 * LAYER + 60.0) as u32,
-        (rows as f64 * ROW + 90.0) as u32,
-    )
+    layout(graph).size
+}
+
+/// Points along the edge from `a` to `b`: a straight line, or an arc
+/// bending upwards when `curved`.
+fn path(a: (f64, f64), b: (f64, f64), curved: bool) -> Vec<(f64, f64)> {
+    if !curved {
+        return (0..=40)
+            .map(|i| {
+                let t = f64::from(i) / 40.0;
+                (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
+            })
+            .collect();
+    }
+    let length = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+    let (mut nx, mut ny) = (-(b.1 - a.1) / length, (b.0 - a.0) / length);
+    if ny > 0.0 {
+        (nx, ny) = (-nx, -ny);
+    }
+    // A quadratic Bézier whose peak is BULGE * length from the chord.
+    let control = (
+        (a.0 + b.0) / 2.0 + nx * 2.0 * BULGE * length,
+        (a.1 + b.1) / 2.0 + ny * 2.0 * BULGE * length,
+    );
+    (0..=80)
+        .map(|i| {
+            let t = f64::from(i) / 80.0;
+            let (u, v, w) = ((1.0 - t) * (1.0 - t), 2.0 * (1.0 - t) * t, t * t);
+            (
+                u * a.0 + v * control.0 + w * b.0,
+                u * a.1 + v * control.1 + w * b.1,
+            )
+        })
+        .collect()
 }
 
 /// Draws `graph`.
 pub fn draw(area: &Area, graph: &CausalGraph) -> DrawResult {
-    let placed = layout(graph)?;
-    let (_, height) = area.dim_in_pixel();
-    let rows_in = |layer: usize| placed.iter().filter(|p| p.1 == layer).count();
-    let centre = |name: &str| -> (f64, f64) {
-        let (_, layer, row) = placed.iter().find(|p| p.0 == name).expect("placed");
-        let rows = rows_in(*layer) as f64;
-        let top = (f64::from(height) + 30.0 - rows * ROW) / 2.0;
-        (
-            30.0 + LAYER / 2.0 + *layer as f64 * LAYER,
-            top + ROW / 2.0 + *row as f64 * ROW,
-        )
-    };
+    let Layout {
+        centres, layers, ..
+    } = layout(graph);
     let pixel = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
+    let distance = |p: (f64, f64), q: (f64, f64)| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
     area.draw(&Text::new(
         format!(
             "Causal graph: {} variables, {} edges",
@@ -72,17 +136,25 @@ pub fn draw(area: &Area, graph: &CausalGraph) -> DrawResult {
         ("sans-serif", 16).into_font(),
     ))?;
     for (from, to) in graph.edges() {
-        let (a, b) = (centre(from), centre(to));
-        let length = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-        let (ux, uy) = ((b.0 - a.0) / length, (b.1 - a.1) / length);
-        let start = (a.0 + ux * RADIUS, a.1 + uy * RADIUS);
-        let tip = (b.0 - ux * RADIUS, b.1 - uy * RADIUS);
+        let (a, b) = (centres[from], centres[to]);
+        let points: Vec<(f64, f64)> = path(a, b, layers[to] - layers[from] > 1)
+            .into_iter()
+            .filter(|&p| distance(p, a) >= RADIUS && distance(p, b) >= RADIUS + 1.0)
+            .collect();
+        let (Some(&tip), Some(&before)) = (points.last(), points.iter().rev().nth(2)) else {
+            continue;
+        };
+        let step = distance(tip, before);
+        let (ux, uy) = ((tip.0 - before.0) / step, (tip.1 - before.1) / step);
         let base = (tip.0 - ux * 12.0, tip.1 - uy * 12.0);
         let (px, py) = (-uy * 5.0, ux * 5.0);
-        area.draw(&PathElement::new(
-            vec![pixel(start), pixel(base)],
-            GREY.stroke_width(2),
-        ))?;
+        let mut line: Vec<(i32, i32)> = points
+            .iter()
+            .take_while(|&&p| distance(p, b) > distance(base, b))
+            .map(|&p| pixel(p))
+            .collect();
+        line.push(pixel(base));
+        area.draw(&PathElement::new(line, GREY.stroke_width(2)))?;
         area.draw(&Polygon::new(
             vec![
                 pixel(tip),
@@ -96,8 +168,8 @@ pub fn draw(area: &Area, graph: &CausalGraph) -> DrawResult {
         .into_font()
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Center));
-    for (name, _, _) in &placed {
-        let at = pixel(centre(name));
+    for name in graph.topological_order() {
+        let at = pixel(centres[name]);
         area.draw(&Circle::new(at, RADIUS as i32, WHITE.filled()))?;
         area.draw(&Circle::new(at, RADIUS as i32, BLUE.stroke_width(2)))?;
         area.draw(&Text::new(name.clone(), at, label.clone()))?;

@@ -32,7 +32,7 @@ pub fn draw(
     label: &str,
 ) -> DrawResult {
     let area = area.titled(
-        &format!("Distributions sampled from the model: observational and under {label}"),
+        &format!("Sampled from the model: observational (blue) and under {label} (orange)"),
         ("sans-serif", 18),
     )?;
     let panels = area.split_evenly(grid(names.len()));
@@ -69,19 +69,8 @@ pub fn draw(
             .y_desc("density")
             .light_line_style(WHITE)
             .draw()?;
-        chart
-            .draw_series(LineSeries::new(a, BLUE.stroke_width(2)))?
-            .label("observational")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(b, ORANGE.stroke_width(2)))?
-            .label(label.to_string())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ORANGE.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        chart.draw_series(LineSeries::new(a, BLUE.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(b, ORANGE.stroke_width(2)))?;
     }
     Ok(())
 }

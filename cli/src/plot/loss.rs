@@ -23,9 +23,12 @@ pub fn draw(area: &Area, record: &FitRecord) -> DrawResult {
     let mut chart = ChartBuilder::on(area)
         .caption(
             format!(
-                "Loss (mean negative log-likelihood per row), {} rows of {}",
+                "Loss (mean negative log-likelihood per row) over {} steps on {}",
                 record.steps,
-                record.data.display()
+                record
+                    .data
+                    .file_name()
+                    .map_or_else(|| record.data.display().to_string(), |n| n.to_string_lossy().into_owned())
             ),
             ("sans-serif", 18),
         )

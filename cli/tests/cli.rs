@@ -1,0 +1,527 @@
+//! The `causalgrad` binary run as a user would: happy paths on a small
+//! slice of the bundled scm5 data, and every kind of bad input (exit code
+//! 2, a message naming the file, line, column or variable, no panic, no
+//! output file left behind).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// The bundled scm5 files.
+fn scm5(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/scm5")
+        .join(file)
+}
+
+fn causalgrad() -> Command {
+    cargo_bin_cmd!("causalgrad")
+}
+
+/// The first `rows` rows of the scm5 training data, written to `dir`.
+fn small_data(dir: &Path, rows: usize) -> PathBuf {
+    let text = std::fs::read_to_string(scm5("train_10k.csv")).unwrap();
+    let head: Vec<&str> = text.lines().take(rows + 1).collect();
+    let path = dir.join("train.csv");
+    std::fs::write(&path, head.join("\n") + "\n").unwrap();
+    path
+}
+
+/// Runs the command, expects success, and parses its `--json` output.
+fn json(command: &mut Command) -> Value {
+    let output = command.arg("--json").assert().success().get_output().clone();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// Runs the command and expects a user error: exit code 2, stderr
+/// containing each of `expected`, no panic, nothing on stdout.
+fn fails(command: &mut Command, expected: &[&str]) {
+    let output = command.assert().code(2).get_output().clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for part in expected {
+        assert!(stderr.contains(part), "`{part}` not in: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty(), "stdout on error");
+}
+
+/// A model fitted once for all tests (40 steps on 400 rows), in a
+/// directory that lives as long as the test process.
+fn fitted() -> &'static Path {
+    static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, model) = MODEL.get_or_init(|| {
+        // Statics are never dropped: keep the directory under target/.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let data = small_data(dir.path(), 400);
+        let model = dir.path().join("model.cg");
+        causalgrad()
+            .args(["fit", "--quiet", "--steps", "40", "--lr", "0.05"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(&model)
+            .assert()
+            .success();
+        (dir, model)
+    });
+    model
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for command in [
+        "fit",
+        "sample",
+        "effect",
+        "counterfactual",
+        "plot",
+        "graph",
+    ] {
+        causalgrad()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"))
+            .stdout(predicate::str::contains(format!("causalgrad {command} ")));
+    }
+    causalgrad()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples"));
+}
+
+#[test]
+fn graph_prints_order_roots_and_parents() {
+    causalgrad()
+        .arg("graph")
+        .arg("--graph")
+        .arg(scm5("graph.dot"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "topological order: x1, x2, x3, x4, x5",
+        ))
+        .stdout(predicate::str::contains("roots: x1"))
+        .stdout(predicate::str::contains("x4 <- x2, x3"));
+    let out = json(causalgrad().arg("graph").arg("--graph").arg(scm5("graph.dot")));
+    assert_eq!(out["order"], serde_json::json!(["x1", "x2", "x3", "x4", "x5"]));
+    assert_eq!(out["roots"], serde_json::json!(["x1"]));
+    assert_eq!(out["parents"]["x5"], serde_json::json!(["x3", "x4"]));
+    assert_eq!(out["edges"], 7);
+}
+
+#[test]
+fn fit_saves_a_model_and_its_report_with_progress_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_data(dir.path(), 300);
+    let model = dir.path().join("m.cg");
+    let output = causalgrad()
+        .args(["fit", "--quiet", "--steps", "20", "--eval-every", "5", "--json"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--graph")
+        .arg(scm5("graph.dot"))
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("step 2/20"), "{stderr}");
+    assert!(stderr.contains("step 20/20") && stderr.contains("validation"), "{stderr}");
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(out["steps"], 20);
+    assert_eq!(out["rows"], 300);
+    assert_eq!(out["stop"], "completed");
+    assert!(out["final_loss"].as_f64().unwrap().is_finite());
+    assert!(out["final_validation_loss"].as_f64().unwrap().is_finite());
+    let variables = out["variables"].as_array().unwrap();
+    assert_eq!(variables.len(), 5);
+    assert_eq!(variables[0]["mechanism"], "linear", "a root's learned mean");
+    assert!(
+        variables[4]["mechanism"].as_str().unwrap().starts_with("mlp"),
+        "{}",
+        variables[4]
+    );
+    assert!(model.is_file());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("m.cg.report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["losses"].as_array().unwrap().len(), 20);
+    assert_eq!(report["validation"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_model_toml_chooses_mechanisms_and_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_data(dir.path(), 200);
+    let spec = dir.path().join("model.toml");
+    std::fs::write(
+        &spec,
+        "[x2]\nmechanism = \"linear\"\n\n[x3]\nmechanism = { additive = { hidden = 4 } }\n\n\
+         [x4]\nmechanism = { mlp = { hidden = [8, 4], activation = \"relu\" } }\n\
+         noise = { gaussian = { scale = 0.2 } }\n",
+    )
+    .unwrap();
+    let out = json(
+        causalgrad()
+            .args(["fit", "--quiet", "--steps", "5"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--model")
+            .arg(&spec)
+            .arg("--out")
+            .arg(dir.path().join("m.cg")),
+    );
+    let mechanism = |i: usize| out["variables"][i]["mechanism"].as_str().unwrap().to_string();
+    assert_eq!(mechanism(1), "linear");
+    assert!(mechanism(2).starts_with("additive (4"), "{}", mechanism(2));
+    assert!(mechanism(3).contains("8→4") && mechanism(3).contains("relu"), "{}", mechanism(3));
+    assert!(mechanism(4).starts_with("mlp"), "the default: {}", mechanism(4));
+}
+
+#[test]
+fn effect_prints_the_ate_with_a_standard_error() {
+    let model = fitted();
+    causalgrad()
+        .args(["effect", "--treatment", "x2", "--outcome", "x5", "--a", "-1", "--b", "1"])
+        .arg("--model")
+        .arg(model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("E[x5 | do(x2 = 1)] - E[x5 | do(x2 = -1)] = "));
+    let out = json(
+        causalgrad()
+            .args(["effect", "--treatment", "x2", "--outcome", "x5", "--a", "-1", "--b", "1"])
+            .args(["-n", "5000", "--seed", "3"])
+            .arg("--model")
+            .arg(model),
+    );
+    let (ate, stderr) = (out["ate"].as_f64().unwrap(), out["stderr"].as_f64().unwrap());
+    assert!(ate.is_finite() && stderr > 0.0 && stderr < 1.0, "{out}");
+    let difference = out["mean_b"].as_f64().unwrap() - out["mean_a"].as_f64().unwrap();
+    assert!((difference - ate).abs() < 1e-9, "{out}");
+    assert_eq!(out["samples"], 5000);
+    // Setting the treatment to the same value twice has no effect.
+    let none = json(
+        causalgrad()
+            .args(["effect", "--treatment", "x2", "--outcome", "x5", "--a", "1", "--b", "1"])
+            .arg("--model")
+            .arg(model),
+    );
+    assert_eq!(none["ate"], 0.0);
+}
+
+#[test]
+fn sample_writes_csv_under_interventions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("samples.csv");
+    let out = json(
+        causalgrad()
+            .args(["sample", "-n", "500", "--do", "x2=1.5", "--do", "x4=-1"])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--out")
+            .arg(&out_path),
+    );
+    assert_eq!(out["rows"], 500);
+    assert_eq!(out["interventions"], serde_json::json!({"x2": 1.5, "x4": -1.0}));
+    assert_eq!(out["means"]["x2"], 1.5);
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("x1,x2,x3,x4,x5"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 500);
+    assert!(rows.iter().all(|r| r[1] == 1.5 && r[3] == -1.0));
+    assert!(rows.iter().any(|r| r[0] != rows[0][0]), "x1 still varies");
+}
+
+#[test]
+fn counterfactual_keeps_upstream_rows_and_changes_downstream_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let observed = small_data(dir.path(), 50);
+    let cf = dir.path().join("cf.csv");
+    let out = json(
+        causalgrad()
+            .args(["counterfactual", "--do", "x3=0.5"])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--rows")
+            .arg(&observed)
+            .arg("--out")
+            .arg(&cf),
+    );
+    assert_eq!(out["rows"], 50);
+    assert!(out["mean_change"]["x1"].as_f64().unwrap().abs() < 1e-6);
+    assert!(out["mean_change"]["x2"].as_f64().unwrap().abs() < 1e-6);
+    assert!(out["mean_change"]["x5"].as_f64().unwrap().abs() > 0.0);
+    let text = std::fs::read_to_string(&cf).unwrap();
+    assert_eq!(text.lines().count(), 51);
+    assert!(text.lines().skip(1).all(|l| l.split(',').nth(2) == Some("0.5")));
+}
+
+#[test]
+fn plot_draws_every_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_data(dir.path(), 100);
+    let report = dir.path().join("report");
+    let out = json(
+        causalgrad()
+            .args(["plot", "--do", "x2=1", "--do", "x3=-0.5", "-n", "500"])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&report),
+    );
+    let kinds: Vec<&str> = out["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["loss", "fit", "graph", "intervention", "intervention"]);
+    for name in ["loss.svg", "fit.svg", "graph.svg", "do_x2_1.svg", "do_x3_-0.5.svg"] {
+        let svg = std::fs::read_to_string(report.join(name)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{name}");
+    }
+    let graph = std::fs::read_to_string(report.join("graph.svg")).unwrap();
+    for variable in ["x1", "x2", "x3", "x4", "x5"] {
+        assert!(graph.contains(&format!(">{variable}<")), "{variable} labelled");
+    }
+    let loss = std::fs::read_to_string(report.join("loss.svg")).unwrap();
+    assert!(loss.contains("over 40 steps"), "the fit's report is drawn");
+}
+
+#[test]
+fn plot_without_a_fit_report_skips_the_loss_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("copy.cg");
+    std::fs::copy(fitted(), &model).unwrap();
+    let out = json(
+        causalgrad()
+            .arg("plot")
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(small_data(dir.path(), 50))
+            .arg("--out")
+            .arg(dir.path().join("r")),
+    );
+    assert_eq!(out["figures"].as_array().unwrap().len(), 2);
+    assert!(out["skipped"][0].as_str().unwrap().contains("copy.cg.report.json"));
+}
+
+#[test]
+fn missing_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.cg");
+    fails(
+        causalgrad()
+            .args(["fit", "--data", "no/such/train.csv"])
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(&model),
+        &["no/such/train.csv"],
+    );
+    fails(
+        causalgrad().args(["graph", "--graph", "no/such/graph.dot"]),
+        &["cannot read the graph file no/such/graph.dot"],
+    );
+    fails(
+        causalgrad()
+            .args(["effect", "--model", "no/such/model.cg"])
+            .args(["--treatment", "x2", "--outcome", "x5", "--a", "0", "--b", "1"]),
+        &["no/such/model.cg"],
+    );
+    fails(
+        causalgrad()
+            .arg("fit")
+            .arg("--data")
+            .arg(scm5("train_10k.csv"))
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(dir.path().join("missing-dir/m.cg")),
+        &["missing-dir", "does not exist"],
+    );
+    assert!(!model.exists());
+}
+
+#[test]
+fn a_csv_that_does_not_match_the_graph_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.cg");
+    let fit = |data: &Path| {
+        let mut command = causalgrad();
+        command
+            .arg("fit")
+            .arg("--data")
+            .arg(data)
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(&model);
+        command
+    };
+    let missing = dir.path().join("missing.csv");
+    std::fs::write(&missing, "x1,x2,x3,x4,y\n1,2,3,4,5\n").unwrap();
+    fails(
+        &mut fit(&missing),
+        &["missing.csv: no column for the variable x5", "x1, x2, x3, x4, y"],
+    );
+    let bad_cell = dir.path().join("bad.csv");
+    std::fs::write(&bad_cell, "x1,x2,x3,x4,x5\n1,2,3,4,5\n1,2,oops,4,5\n").unwrap();
+    fails(&mut fit(&bad_cell), &["bad.csv: row 2, column `x3`: `oops`"]);
+    assert!(!model.exists());
+    // Counterfactual rows are checked against the model's variables.
+    std::fs::write(&missing, "x1,x2\n1,2\n").unwrap();
+    fails(
+        causalgrad()
+            .args(["counterfactual", "--do", "x2=1"])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--rows")
+            .arg(&missing)
+            .arg("--out")
+            .arg(dir.path().join("cf.csv")),
+        &["no column for the variables x3, x4, x5"],
+    );
+    assert!(!dir.path().join("cf.csv").exists());
+}
+
+#[test]
+fn unknown_variables_are_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("samples.csv");
+    std::fs::write(&out, "previous contents").unwrap();
+    fails(
+        causalgrad()
+            .args(["sample", "-n", "10", "--do", "x9=1"])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--out")
+            .arg(&out),
+        &["--do x9=1: unknown variable `x9`", "x1, x2, x3, x4, x5"],
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous contents");
+    fails(
+        causalgrad()
+            .args(["effect", "--treatment", "x2", "--outcome", "y", "--a", "0", "--b", "1"])
+            .arg("--model")
+            .arg(fitted()),
+        &["--outcome y: unknown variable `y`"],
+    );
+    fails(
+        causalgrad()
+            .args(["sample", "--do", "x2", "--out"])
+            .arg(dir.path().join("s.csv"))
+            .arg("--model")
+            .arg(fitted()),
+        &["`x2` is not VAR=VALUE"],
+    );
+    fails(
+        causalgrad()
+            .args(["plot", "--do", "x7=0"])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--data")
+            .arg(scm5("test_10k.csv"))
+            .arg("--out")
+            .arg(dir.path().join("report")),
+        &["unknown variable `x7`"],
+    );
+    assert!(!dir.path().join("report").exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary files");
+}
+
+#[test]
+fn malformed_toml_and_dot_files_name_the_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_data(dir.path(), 20);
+    let model = dir.path().join("m.cg");
+    let fit = |graph: &Path, spec: Option<&Path>| {
+        let mut command = causalgrad();
+        command
+            .arg("fit")
+            .arg("--data")
+            .arg(&data)
+            .arg("--graph")
+            .arg(graph)
+            .arg("--out")
+            .arg(&model);
+        if let Some(spec) = spec {
+            command.arg("--model").arg(spec);
+        }
+        command
+    };
+    let spec = dir.path().join("model.toml");
+    let graph = scm5("graph.dot");
+    let cases: &[(&str, &[&str])] = &[
+        ("[x2]\nmechanism = \"cubic\"\n", &["model.toml:2:13", "unknown variant `cubic`"]),
+        ("[x2]\nmechanism = { mlp = { hidden = [16], activation = \"tahn\" } }\n", &["model.toml:2:", "tahn"]),
+        ("[x2\nmechanism = \"linear\"\n", &["model.toml:1:"]),
+        ("[x2]\nmechanism = \"linear\"\n[x9]\nmechanism = \"linear\"\n", &["model.toml:3:2: unknown variable `x9`"]),
+        ("[x1]\nmechanism = \"mlp\"\n", &["model.toml:2:13", "`x1` has no parents"]),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(&spec, text).unwrap();
+        fails(&mut fit(&graph, Some(&spec)), expected);
+    }
+    let dot = dir.path().join("graph.dot");
+    std::fs::write(&dot, "digraph {\n  x1 -> x2;\n  x2 -> ;\n}\n").unwrap();
+    fails(&mut fit(&dot, None), &["graph.dot:3:"]);
+    std::fs::write(&dot, "digraph { x1 -> x2; x2 -> x1; }\n").unwrap();
+    fails(
+        causalgrad().arg("graph").arg("--graph").arg(&dot),
+        &["cycle: x1 -> x2 -> x1"],
+    );
+    assert!(!model.exists());
+}
+
+#[test]
+fn broken_and_incompatible_model_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fitted()).unwrap();
+    let effect = |model: &Path| {
+        let mut command = causalgrad();
+        command
+            .args(["effect", "--treatment", "x2", "--outcome", "x5", "--a", "0", "--b", "1"])
+            .arg("--model")
+            .arg(model);
+        command
+    };
+    let truncated = dir.path().join("truncated.cg");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    fails(&mut effect(&truncated), &["truncated.cg", "not a complete causalgrad model file"]);
+    let csv = dir.path().join("data.cg");
+    std::fs::copy(scm5("graph.dot"), &csv).unwrap();
+    fails(&mut effect(&csv), &["data.cg", "not a complete causalgrad model file"]);
+    // The same file claiming format version 9.
+    let marker = b"causalgrad.versiona1";
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("the version is in the metadata");
+    let mut future = bytes.clone();
+    future[at + marker.len() - 1] = b'9';
+    let newer = dir.path().join("newer.cg");
+    std::fs::write(&newer, future).unwrap();
+    fails(&mut effect(&newer), &["newer.cg", "format version 9", "refit the model"]);
+}
