@@ -60,7 +60,9 @@ pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
         .parse()
         .map_err(|_| format!("`{}` in `{text}` is not a number", value.trim()))?;
     if !value.is_finite() {
-        return Err(format!("`{text}` sets `{variable}` to {value}; use a finite number"));
+        return Err(format!(
+            "`{text}` sets `{variable}` to {value}; use a finite number"
+        ));
     }
     Ok(Assignment {
         variable: variable.to_string(),
@@ -125,7 +127,9 @@ mod tests {
             }
         );
         assert!(parse_assignment("x2").unwrap_err().contains("VAR=VALUE"));
-        assert!(parse_assignment("x2=abc").unwrap_err().contains("not a number"));
+        assert!(parse_assignment("x2=abc")
+            .unwrap_err()
+            .contains("not a number"));
         assert!(parse_assignment("=1").unwrap_err().contains("no variable"));
         assert!(parse_assignment("x=inf").unwrap_err().contains("finite"));
         let known = vec!["x1".to_string(), "x2".to_string()];
@@ -133,6 +137,9 @@ mod tests {
         assert_eq!(check_assignments(&ok, &known).unwrap(), [("x2", 1.0)]);
         let bad = [parse_assignment("x9=1").unwrap()];
         let err = check_assignments(&bad, &known).unwrap_err().to_string();
-        assert!(err.contains("unknown variable `x9`") && err.contains("x1, x2"), "{err}");
+        assert!(
+            err.contains("unknown variable `x9`") && err.contains("x1, x2"),
+            "{err}"
+        );
     }
 }

@@ -310,7 +310,10 @@ impl ModelSpec {
                     activation: Activation::Tanh,
                 },
             };
-            builder = builder.mechanism(name, mechanism.build(arity, seed.wrapping_add(index as u64)));
+            builder = builder.mechanism(
+                name,
+                mechanism.build(arity, seed.wrapping_add(index as u64)),
+            );
             if let Some(NoiseSpec::Gaussian { scale }) = spec.and_then(|s| s.noise) {
                 builder = builder.noise(
                     name,
@@ -377,7 +380,11 @@ mod tests {
         );
         let additive = parse("[c]\nmechanism = \"additive\"\n").unwrap();
         assert_eq!(
-            additive.variables["c"].mechanism.as_ref().unwrap().get_ref(),
+            additive.variables["c"]
+                .mechanism
+                .as_ref()
+                .unwrap()
+                .get_ref(),
             &MechanismChoice::Additive { hidden: 8 }
         );
     }
@@ -386,7 +393,10 @@ mod tests {
     fn errors_name_the_line_and_column() {
         let cases: &[(&str, &str)] = &[
             ("[b]\nmechanism = \"cubic\"\n", "model.toml:2:13"),
-            ("[b]\nmechanism = { mlp = { hiden = [4] } }\n", "model.toml:2:"),
+            (
+                "[b]\nmechanism = { mlp = { hiden = [4] } }\n",
+                "model.toml:2:",
+            ),
             ("[b]\nmechansim = \"linear\"\n", "model.toml:2:1"),
             ("[b\n", "model.toml:1:"),
             ("[b]\nnoise = { gaussian = { scale = -1.0 } }\n", "positive"),
@@ -400,13 +410,19 @@ mod tests {
             .build(chain(), 0)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("model.toml:2:2: unknown variable `zz`"), "{err}");
+        assert!(
+            err.contains("model.toml:2:2: unknown variable `zz`"),
+            "{err}"
+        );
         let err = parse("[a]\nmechanism = \"mlp\"\n")
             .unwrap()
             .build(chain(), 0)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("model.toml:2:13") && err.contains("no parents"), "{err}");
+        assert!(
+            err.contains("model.toml:2:13") && err.contains("no parents"),
+            "{err}"
+        );
     }
 
     #[test]

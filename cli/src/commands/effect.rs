@@ -56,7 +56,10 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
     }
     let scm = model_file::load(&args.model)?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
-    for (flag, name) in [("--treatment", &args.treatment), ("--outcome", &args.outcome)] {
+    for (flag, name) in [
+        ("--treatment", &args.treatment),
+        ("--outcome", &args.outcome),
+    ] {
         if !known.contains(name) {
             return Err(CliError::UnknownVariable {
                 origin: format!("{flag} {name}"),

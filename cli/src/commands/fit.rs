@@ -174,8 +174,11 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
             ""
         }
     );
-    writeln!(text, "loss (mean negative log-likelihood per row) {final_loss:.5}")
-        .expect("to a string");
+    writeln!(
+        text,
+        "loss (mean negative log-likelihood per row) {final_loss:.5}"
+    )
+    .expect("to a string");
     if let Some(valid) = report.final_validation_loss {
         writeln!(text, "validation loss {valid:.5}").expect("to a string");
     }

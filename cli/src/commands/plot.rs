@@ -46,7 +46,9 @@ pub struct PlotArgs {
 /// Runs `plot`.
 pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     if args.samples < 10 {
-        return Err(CliError::Usage("-n must be at least 10 for a histogram".into()));
+        return Err(CliError::Usage(
+            "-n must be at least 10 for a histogram".into(),
+        ));
     }
     let scm = model_file::load(&args.model)?;
     let record = model_file::load_record(&args.model)?;
@@ -103,9 +105,16 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
         }
     }
 
-    let mut text = format!("wrote {} figures to {}:\n", figures.len(), args.out.display());
+    let mut text = format!(
+        "wrote {} figures to {}:\n",
+        figures.len(),
+        args.out.display()
+    );
     for figure in &figures {
-        text.push_str(&format!("  {}\n", figure["path"].as_str().unwrap_or_default()));
+        text.push_str(&format!(
+            "  {}\n",
+            figure["path"].as_str().unwrap_or_default()
+        ));
     }
     for note in &skipped {
         text.push_str(&format!("skipped {note}\n"));
@@ -119,7 +128,13 @@ fn figure_name(assignment: &Assignment) -> PathBuf {
     let safe: String = assignment
         .variable
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Path::new(&format!("do_{safe}_{}.svg", assignment.value)).to_path_buf()
 }

@@ -47,7 +47,9 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
     let scm = model_file::load(&args.model)?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
     let interventions = inputs::check_assignments(&args.interventions, &known)?;
-    let samples = scm.intervene(&interventions)?.sample(args.samples, args.seed)?;
+    let samples = scm
+        .intervene(&interventions)?
+        .sample(args.samples, args.seed)?;
     output::write_csv(&args.out, &samples)?;
 
     let mut text = format!(
@@ -58,7 +60,11 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
     );
     let mut means = serde_json::Map::new();
     for name in &known {
-        let mean = output::mean(samples.column(name).map_err(causalgrad::scm::ScmError::from)?);
+        let mean = output::mean(
+            samples
+                .column(name)
+                .map_err(causalgrad::scm::ScmError::from)?,
+        );
         writeln!(text, "  mean {name} = {mean:.4}").expect("to a string");
         means.insert(name.clone(), mean.into());
     }

@@ -98,7 +98,10 @@ fn root(area: &Area, name: &str, observed: &[f64], mean: f64, scale: f64) -> Dra
         .map(|i| {
             let x = range.start + (range.end - range.start) * i as f64 / 200.0;
             let z = (x - mean) / scale;
-            (x, (-0.5 * z * z).exp() / (scale * (2.0 * std::f64::consts::PI).sqrt()))
+            (
+                x,
+                (-0.5 * z * z).exp() / (scale * (2.0 * std::f64::consts::PI).sqrt()),
+            )
         })
         .collect();
     let (_, top) = extent(outline.iter().chain(&density).map(|p| p.1));

@@ -125,7 +125,8 @@ pub fn draw(area: &Area, graph: &CausalGraph) -> DrawResult {
         centres, layers, ..
     } = layout(graph);
     let pixel = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
-    let distance = |p: (f64, f64), q: (f64, f64)| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
+    let distance =
+        |p: (f64, f64), q: (f64, f64)| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
     area.draw(&Text::new(
         format!(
             "Causal graph: {} variables, {} edges",

@@ -52,11 +52,7 @@ pub fn draw(
         let (_, top) = extent(a.iter().chain(&b).map(|p| p.1));
         let mut chart = ChartBuilder::on(panel)
             .caption(
-                format!(
-                    "{name}: mean {:.3} → {:.3}",
-                    mean(before),
-                    mean(after)
-                ),
+                format!("{name}: mean {:.3} → {:.3}", mean(before), mean(after)),
                 ("sans-serif", 15),
             )
             .margin(10)

@@ -25,10 +25,10 @@ pub fn draw(area: &Area, record: &FitRecord) -> DrawResult {
             format!(
                 "Loss (mean negative log-likelihood per row) over {} steps on {}",
                 record.steps,
-                record
-                    .data
-                    .file_name()
-                    .map_or_else(|| record.data.display().to_string(), |n| n.to_string_lossy().into_owned())
+                record.data.file_name().map_or_else(
+                    || record.data.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
             ),
             ("sans-serif", 18),
         )

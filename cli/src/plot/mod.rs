@@ -77,7 +77,11 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
 
 /// A density histogram of `values` over `range` in `bins` bins, as the
 /// corners of its outline (a step line).
-pub fn histogram_outline(values: &[f64], range: &std::ops::Range<f64>, bins: usize) -> Vec<(f64, f64)> {
+pub fn histogram_outline(
+    values: &[f64],
+    range: &std::ops::Range<f64>,
+    bins: usize,
+) -> Vec<(f64, f64)> {
     let width = (range.end - range.start) / bins as f64;
     let mut counts = vec![0usize; bins];
     for &v in values {
