@@ -52,7 +52,12 @@ pub fn draw(
         let (_, top) = extent(a.iter().chain(&b).map(|p| p.1));
         let mut chart = ChartBuilder::on(panel)
             .caption(
-                format!("{name}: mean {:.3} → {:.3}", mean(before), mean(after)),
+                if before == after {
+                    // The same noise draws: only descendants change.
+                    format!("{name}: unchanged, mean {:.3}", mean(before))
+                } else {
+                    format!("{name}: mean {:.3} → {:.3}", mean(before), mean(after))
+                },
                 ("sans-serif", 15),
             )
             .margin(10)
