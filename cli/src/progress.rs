@@ -18,6 +18,8 @@ pub enum Progress {
     Log {
         /// Total steps.
         steps: usize,
+        /// The step the fit started from (0, or a checkpoint's).
+        from: usize,
         /// Steps between lines.
         every: usize,
         /// When the fit started (for the ETA).
@@ -26,16 +28,21 @@ pub enum Progress {
 }
 
 impl Progress {
-    /// A bar on a terminal unless `quiet`; log lines otherwise.
-    pub fn new(steps: usize, quiet: bool) -> Self {
+    /// A bar on a terminal unless `quiet`; log lines otherwise. A fit
+    /// resumed from a checkpoint starts at step `from`.
+    pub fn new(steps: usize, from: usize, quiet: bool) -> Self {
         if quiet || !std::io::stderr().is_terminal() {
+            if from > 0 {
+                eprintln!("resuming at step {from}/{steps}");
+            }
             return Progress::Log {
                 steps,
+                from,
                 every: steps.div_ceil(LOG_LINES).max(1),
                 started: Instant::now(),
             };
         }
-        let bar = ProgressBar::new(steps as u64);
+        let bar = ProgressBar::new(steps as u64).with_position(from as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} step {pos}/{len} [{bar:30}] {msg}  {elapsed} elapsed, ETA {eta}",
@@ -58,11 +65,12 @@ impl Progress {
             }
             Progress::Log {
                 steps,
+                from,
                 every,
                 started,
             } => {
                 if step % every == 0 || step == *steps {
-                    let per_step = started.elapsed().as_secs_f64() / step as f64;
+                    let per_step = started.elapsed().as_secs_f64() / (step - from).max(1) as f64;
                     let eta = per_step * (steps - step) as f64;
                     eprintln!("step {step}/{steps}  {message}  ETA {eta:.1}s");
                 }

@@ -681,3 +681,79 @@ fn broken_and_incompatible_model_files_are_errors() {
         &["newer.cg", "format version 9", "refit the model"],
     );
 }
+
+/// The fit command on `data` with `args`, saving `model`.
+fn fit_command(data: &Path, model: &Path, args: &[&str]) -> Command {
+    let mut command = causalgrad();
+    command
+        .args(["fit", "--quiet"])
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .arg("--graph")
+        .arg(scm5("graph.dot"))
+        .arg("--out")
+        .arg(model);
+    command
+}
+
+fn losses(model: &Path) -> Vec<f64> {
+    let mut path = model.as_os_str().to_owned();
+    path.push(".report.json");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    report["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn an_interrupted_fit_resumes_on_the_same_loss_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_data(dir.path(), 200);
+    let settings = ["--batch", "64", "--seed", "5", "--checkpoint-every", "4"];
+    let whole = dir.path().join("whole.cg");
+    json(fit_command(&data, &whole, &settings).args(["--steps", "12"]));
+
+    let parts = dir.path().join("parts.cg");
+    let first = json(fit_command(&data, &parts, &settings).args(["--steps", "8"]));
+    assert_eq!(first["resumed_from_step"], 0);
+    let checkpoint = first["checkpoint"].as_str().unwrap().to_string();
+    assert!(checkpoint.ends_with("parts.cg.checkpoint") && Path::new(&checkpoint).is_file());
+    let second = json(fit_command(&data, &parts, &settings).args(["--steps", "12", "--resume"]));
+    assert_eq!(second["resumed_from_step"], 8);
+    assert_eq!(second["steps"], 12);
+    assert_eq!(losses(&parts), losses(&whole));
+    assert_eq!(losses(&whole).len(), 12);
+
+    // Other settings cannot resume from that checkpoint.
+    fails(
+        &mut fit_command(&data, &parts, &["--steps", "16", "--resume", "--lr", "0.5"]),
+        &["parts.cg.checkpoint", "cannot resume"],
+    );
+}
+
+#[test]
+fn devices_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_data(dir.path(), 20);
+    let model = dir.path().join("m.cg");
+    fails(
+        &mut fit_command(&data, &model, &["--device", "tpu"]),
+        &["unknown device `tpu`"],
+    );
+    #[cfg(not(feature = "wgpu"))]
+    fails(
+        &mut fit_command(&data, &model, &["--device", "wgpu"]),
+        &["no `wgpu` backend", "--features wgpu"],
+    );
+    assert!(!model.exists());
+    let out = json(&mut fit_command(
+        &data,
+        &model,
+        &["--device", "flex", "--steps", "2"],
+    ));
+    assert_eq!(out["device"], "flex");
+}

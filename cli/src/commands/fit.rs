@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use causalgrad::fit::{FitConfig, StopReason};
+use causalgrad::fit::{FitConfig, FitDevice, StopReason};
 use clap::Args;
 use serde_json::json;
 
@@ -74,6 +74,18 @@ pub struct FitArgs {
     /// evaluations, keeping the best parameters.
     #[arg(long, value_name = "EVALUATIONS")]
     pub patience: Option<usize>,
+    /// Write a checkpoint (<out>.checkpoint) every this many steps and
+    /// after the last, so an interrupted fit can go on with --resume.
+    #[arg(long, value_name = "STEPS")]
+    pub checkpoint_every: Option<usize>,
+    /// Go on from <out>.checkpoint (if it exists) up to --steps, with the
+    /// same settings; without a checkpoint the fit starts afresh.
+    #[arg(long)]
+    pub resume: bool,
+    /// Where to train: flex (burn's pure-Rust CPU backend), or cpu, cuda,
+    /// cuda:N, wgpu in a build with that cargo feature.
+    #[arg(long, default_value = "flex", value_parser = parse_device)]
+    pub device: FitDevice,
     /// Log lines instead of a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -106,6 +118,17 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
     if let Some(patience) = args.patience {
         config = config.early_stopping(patience);
     }
+    let checkpoint = checkpoint_path(&args.out);
+    if let Some(every) = args.checkpoint_every {
+        config = config.checkpoint(&checkpoint, every);
+    }
+    if args.resume {
+        if args.checkpoint_every.is_none() {
+            config = config.checkpoint(&checkpoint, args.steps);
+        }
+        config = config.resume();
+    }
+    config = config.device(args.device);
 
     let started = Instant::now();
     let fit_error = |source| CliError::Fit {
@@ -113,9 +136,10 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         source,
     };
     let mut trainer = scm.trainer(&data, &config).map_err(fit_error)?;
-    let progress = Progress::new(args.steps, args.quiet);
+    let resumed_from = trainer.steps_taken();
+    let progress = Progress::new(args.steps, resumed_from, args.quiet);
     let mut stop = StopReason::Completed;
-    for step in 1..=args.steps {
+    while trainer.steps_taken() < args.steps && !trainer.early_stop_requested() {
         let loss = match trainer.step() {
             Ok(loss) => loss,
             Err(error) => {
@@ -123,16 +147,15 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
                 return Err(fit_error(error));
             }
         };
-        let evaluate = step % config.eval_every == 0 || step == args.steps;
-        if evaluate && trainer.validate() {
-            stop = StopReason::EarlyStopped { step };
-        }
-        progress.step(step, loss, trainer.validation_loss().map(|(_, v)| v));
-        if stop != StopReason::Completed {
-            break;
-        }
+        let validation = trainer.validation_loss().map(|(_, loss)| loss);
+        progress.step(trainer.steps_taken(), loss, validation);
     }
     progress.finish();
+    if trainer.early_stop_requested() {
+        stop = StopReason::EarlyStopped {
+            step: trainer.steps_taken(),
+        };
+    }
     let report = trainer.finish(stop).map_err(fit_error)?;
     let seconds = started.elapsed().as_secs_f64();
 
@@ -201,9 +224,15 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         report_path.display()
     )
     .expect("to a string");
+    if config.checkpoint.is_some() {
+        writeln!(text, "checkpoint {}", checkpoint.display()).expect("to a string");
+    }
     let json = json!({
         "model": args.out,
         "report": report_path,
+        "checkpoint": config.checkpoint.as_ref().map(|_| &checkpoint),
+        "resumed_from_step": resumed_from,
+        "device": args.device_name(),
         "rows": data.n_rows(),
         "steps": record.steps,
         "stop": record.stop,
@@ -213,6 +242,30 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         "variables": variables,
     });
     Ok(Output { text, json })
+}
+
+/// The checkpoint's path beside the model: `model.cg.checkpoint`.
+fn checkpoint_path(model: &Path) -> PathBuf {
+    let mut name = model.as_os_str().to_owned();
+    name.push(".checkpoint");
+    PathBuf::from(name)
+}
+
+/// Parses `--device` (clap's value parser).
+fn parse_device(text: &str) -> Result<FitDevice, String> {
+    text.parse()
+}
+
+impl FitArgs {
+    /// The device as given, for the JSON output.
+    fn device_name(&self) -> String {
+        match self.device {
+            FitDevice::Flex => "flex".into(),
+            FitDevice::Cpu => "cpu".into(),
+            FitDevice::Cuda(index) => format!("cuda:{index}"),
+            FitDevice::Wgpu => "wgpu".into(),
+        }
+    }
 }
 
 /// Fails before fitting when the output's directory does not exist.
