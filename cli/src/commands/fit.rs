@@ -22,6 +22,8 @@ use crate::spec::ModelSpec;
   causalgrad fit --data data/scm5/train_10k.csv --graph data/scm5/graph.dot --out model.cg
   causalgrad fit --data train.csv --graph graph.dot --model model.toml --out model.cg \
       --steps 2000 --lr 0.005 --batch 1024 --seed 3 --quiet
+  causalgrad fit --data train.csv --graph graph.dot --out model.cg --steps 5000 --checkpoint-every 500
+  causalgrad fit --data train.csv --graph graph.dot --out model.cg --steps 5000 --checkpoint-every 500 --resume
 
 Without --model every variable with parents gets a tanh MLP of its parents
 (one hidden layer of 16 units) and every root a learned mean; all get
@@ -38,7 +40,12 @@ variable (variables left out keep the defaults):
 
 The fit's loss curves are saved beside the model as <out>.report.json (for
 `causalgrad plot`). Progress is a bar on a terminal, and a log line every
-tenth of the steps with --quiet or when stderr is not a terminal."#)]
+tenth of the steps with --quiet or when stderr is not a terminal.
+
+With --checkpoint-every K the fit writes <out>.checkpoint every K steps;
+after an interruption, the same command with --resume goes on from it and
+follows the same loss curve (the settings must be the same; --steps may
+grow)."#)]
 pub struct FitArgs {
     /// Training data: a CSV file with a column per graph variable.
     #[arg(long, value_name = "CSV")]
