@@ -85,8 +85,8 @@ pub enum CliError {
     Fit {
         /// The training data.
         data: PathBuf,
-        /// What went wrong.
-        source: FitError,
+        /// What went wrong (boxed: a fit error is large).
+        source: Box<FitError>,
     },
     /// A query on the model failed.
     #[error("{source}")]

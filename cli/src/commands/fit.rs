@@ -140,7 +140,7 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
     let started = Instant::now();
     let fit_error = |source| CliError::Fit {
         data: args.data.clone(),
-        source,
+        source: Box::new(source),
     };
     let mut trainer = scm.trainer(&data, &config).map_err(fit_error)?;
     let resumed_from = trainer.steps_taken();
