@@ -3,14 +3,17 @@
 
 use std::path::Path;
 
-use causalgrad::data::Dataset;
-use causalgrad::graph::CausalGraph;
+use causalgrad::data::{DataError, Dataset};
+use causalgrad::graph::{CausalGraph, GraphError};
 
 use crate::error::CliError;
 
 /// Reads a DOT graph.
 pub fn graph(path: &Path) -> Result<CausalGraph, CliError> {
-    CausalGraph::from_dot_file(path).map_err(|source| CliError::Graph { source })
+    CausalGraph::from_dot_file(path).map_err(|error| match error {
+        GraphError::Io { path, source } => CliError::Read { path, source },
+        source => CliError::Graph { source },
+    })
 }
 
 /// Reads a CSV file and checks it has a column for every variable of
@@ -20,7 +23,10 @@ pub fn data<'a>(
     model: &Path,
     variables: impl IntoIterator<Item = &'a str>,
 ) -> Result<Dataset, CliError> {
-    let data = Dataset::from_csv(path).map_err(|source| CliError::Data { source })?;
+    let data = Dataset::from_csv(path).map_err(|error| match error {
+        DataError::Io { path, source } => CliError::Read { path, source },
+        source => CliError::Data { source },
+    })?;
     let missing: Vec<String> = variables
         .into_iter()
         .filter(|name| data.column(name).is_err())

@@ -434,11 +434,11 @@ fn missing_files_are_named() {
             .arg(scm5("graph.dot"))
             .arg("--out")
             .arg(&model),
-        &["no/such/train.csv"],
+        &["cannot read no/such/train.csv", "Check the path"],
     );
     fails(
         causalgrad().args(["graph", "--graph", "no/such/graph.dot"]),
-        &["cannot read the graph file no/such/graph.dot"],
+        &["cannot read no/such/graph.dot", "Check the path"],
     );
     fails(
         causalgrad()
