@@ -121,6 +121,9 @@ pub mod guide;
 #[cfg(feature = "burn")]
 #[doc = include_str!("../docs/burn.md")]
 pub mod burn_bridge {}
+#[cfg(feature = "burn")]
+#[doc = include_str!("../docs/scm.md")]
+pub mod causal_models {}
 pub mod lanes;
 pub mod models;
 #[cfg(feature = "burn")]
