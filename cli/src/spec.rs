@@ -294,10 +294,11 @@ impl ModelSpec {
             let chosen = spec.and_then(|s| s.mechanism.as_ref());
             let mechanism = match chosen {
                 Some(choice) if arity == 0 && *choice.get_ref() != MechanismChoice::Linear => {
+                    let (line, column) = line_column(&self.text, choice.span().start);
                     return Err(CliError::Spec {
                         path: self.path.clone().unwrap_or_else(|| "<model.toml>".into()),
-                        line: line_column(&self.text, choice.span().start).0,
-                        column: line_column(&self.text, choice.span().start).1,
+                        line,
+                        column,
                         message: format!(
                             "`{name}` has no parents in the graph, so it has nothing to be a network of; use `mechanism = \"linear\"` (a learned mean) or leave it out"
                         ),

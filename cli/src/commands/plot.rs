@@ -62,14 +62,11 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
 
     let mut figures = Vec::new();
     let mut skipped = Vec::new();
-    let add = |kind: &str, path: PathBuf, figures: &mut Vec<serde_json::Value>| {
-        figures.push(json!({ "kind": kind, "path": path }));
-    };
     match &record {
         Some(record) => {
             let path = args.out.join("loss.svg");
             plot::render(&path, (900, 520), |area| plot::loss::draw(area, record))?;
-            add("loss", path, &mut figures);
+            figures.push(figure("loss", &path));
         }
         None => skipped.push(format!(
             "loss: no {} beside the model (it is written by `causalgrad fit`)",
@@ -80,12 +77,12 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     plot::render(&path, plot::fit::size(known.len()), |area| {
         plot::fit::draw(area, &scm, &data)
     })?;
-    add("fit", path, &mut figures);
+    figures.push(figure("fit", &path));
     let path = args.out.join("graph.svg");
     plot::render(&path, plot::graph::size(scm.graph()), |area| {
         plot::graph::draw(area, scm.graph())
     })?;
-    add("graph", path, &mut figures);
+    figures.push(figure("graph", &path));
     if !args.interventions.is_empty() {
         let observational = scm.sample(args.samples, args.seed)?;
         for assignment in &args.interventions {
@@ -101,7 +98,7 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
             plot::render(&path, plot::interventions::size(names.len()), |area| {
                 plot::interventions::draw(area, &names, &observational, &intervened, &label)
             })?;
-            add("intervention", path, &mut figures);
+            figures.push(figure("intervention", &path));
         }
     }
 
@@ -121,6 +118,11 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     }
     let json = json!({ "out": args.out, "figures": figures, "skipped": skipped });
     Ok(Output { text, json })
+}
+
+/// A figure's entry in the JSON output.
+fn figure(kind: &str, path: &Path) -> serde_json::Value {
+    json!({ "kind": kind, "path": path })
 }
 
 /// `do_x2_1.svg`, `do_x2_-0.5.svg`.
