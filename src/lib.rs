@@ -121,6 +121,8 @@ pub mod guide;
 #[cfg(feature = "burn")]
 #[doc = include_str!("../docs/burn.md")]
 pub mod burn_bridge {}
+#[doc = include_str!("../docs/macro.md")]
+pub mod macro_guide {}
 #[cfg(feature = "burn")]
 #[doc = include_str!("../docs/scm.md")]
 pub mod causal_models {}
