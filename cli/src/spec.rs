@@ -104,6 +104,12 @@ struct GaussianOptions {
     scale: f64,
 }
 
+/// The widest hidden layer a model file may ask for (a typo such as
+/// `hidden = [160000000]` is an error, not an allocation failure).
+const MAX_WIDTH: usize = 4096;
+/// The most hidden layers a model file may ask for.
+const MAX_LAYERS: usize = 16;
+
 fn additive_hidden() -> usize {
     ADDITIVE_HIDDEN
 }
@@ -156,8 +162,10 @@ impl<'de> Deserialize<'de> for MechanismChoice {
                     }
                     "additive" => {
                         let options: AdditiveOptions = map.next_value()?;
-                        if options.hidden == 0 {
-                            return Err(de::Error::custom("`hidden` must be at least 1"));
+                        if !(1..=MAX_WIDTH).contains(&options.hidden) {
+                            return Err(de::Error::custom(format!(
+                                "`hidden` must be between 1 and {MAX_WIDTH}"
+                            )));
                         }
                         MechanismChoice::Additive {
                             hidden: options.hidden,
@@ -169,6 +177,13 @@ impl<'de> Deserialize<'de> for MechanismChoice {
                             return Err(de::Error::custom(
                                 "every hidden layer needs at least 1 unit",
                             ));
+                        }
+                        if options.hidden.len() > MAX_LAYERS
+                            || options.hidden.iter().any(|&width| width > MAX_WIDTH)
+                        {
+                            return Err(de::Error::custom(format!(
+                                "at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH} units each"
+                            )));
                         }
                         MechanismChoice::Mlp {
                             hidden: options.hidden,
@@ -432,5 +447,95 @@ mod tests {
         assert_eq!(scm.mechanism("a").unwrap().describe(), "linear");
         assert_eq!(scm.mechanism("a").unwrap().params().len(), 1);
         assert_ne!(scm.mechanism("c").unwrap().describe(), "linear");
+    }
+
+    const VALID: &str =
+        "[a]\nnoise = { gaussian = { scale = 0.5 } }\n[b]\nmechanism = \"linear\"\n\
+                         [c]\nmechanism = { mlp = { hidden = [4, 3], activation = \"relu\" } }\n";
+
+    /// Mutations of a valid file and arbitrary text: parsed and built, or
+    /// refused with an error naming the file; never a panic.
+    fn fuzz(text: &str) {
+        match parse(text) {
+            Ok(spec) => {
+                if let Err(error) = spec.build(chain(), 0) {
+                    let message = error.to_string();
+                    assert!(message.contains("model.toml"), "{text:?}: {message}");
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                assert!(message.contains("model.toml:"), "{text:?}: {message}");
+            }
+        }
+    }
+
+    fn mutated() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const SNIPPETS: &[&str] = &[
+            "[",
+            "]",
+            "{",
+            "}",
+            "=",
+            "\"",
+            ",",
+            "#",
+            "\n",
+            "9999999999",
+            "-1",
+            "1e400",
+            "nan",
+            "mlp",
+            "additive",
+            "linear",
+            "hidden",
+            "é",
+            "\u{feff}",
+            "0",
+        ];
+        prop::collection::vec(
+            (0usize..3, 0..VALID.len(), 0..SNIPPETS.len(), 1usize..20),
+            1..5,
+        )
+        .prop_map(|edits| {
+            let mut text: Vec<char> = VALID.chars().collect();
+            for (kind, at, snippet, span) in edits {
+                let at = at.min(text.len());
+                match kind {
+                    0 => text
+                        .splice(at..at, SNIPPETS[snippet].chars())
+                        .for_each(drop),
+                    1 => {
+                        let end = (at + span).min(text.len());
+                        text.drain(at..end);
+                    }
+                    _ => text.truncate(at),
+                }
+            }
+            text.into_iter().collect()
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        #[test]
+        fn mutated_model_files_are_built_or_refused(text in mutated()) {
+            fuzz(&text);
+        }
+
+        #[test]
+        fn arbitrary_text_is_refused_or_built(text in "\\PC{0,200}") {
+            fuzz(&text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+        #[test]
+        #[ignore = "10,000 cases; run with --ignored"]
+        fn mutated_model_files_10k(text in mutated()) {
+            fuzz(&text);
+        }
     }
 }
