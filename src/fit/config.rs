@@ -227,6 +227,21 @@ impl FitConfig {
         self
     }
 
+    /// Refuses settings no fit can run with: zero steps, a learning rate
+    /// that is not positive and finite.
+    pub(crate) fn check(&self) -> Result<(), FitError> {
+        if self.steps == 0 {
+            return Err(FitError::Config("`steps` must be at least 1".into()));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(FitError::Config(format!(
+                "the learning rate must be positive and finite, got {}",
+                self.learning_rate
+            )));
+        }
+        Ok(())
+    }
+
     /// How often to evaluate the validation loss.
     pub fn eval_every(mut self, steps: usize) -> Self {
         self.eval_every = steps.max(1);

@@ -138,15 +138,7 @@ impl<'m> ContextTrainer<'m> {
         config: &FitConfig,
         device: &Device,
     ) -> Result<Self, FitError> {
-        if config.steps == 0 {
-            return Err(FitError::Config("`steps` must be at least 1".into()));
-        }
-        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
-            return Err(FitError::Config(format!(
-                "the learning rate must be positive and finite, got {}",
-                config.learning_rate
-            )));
-        }
+        config.check()?;
         if config.checkpoint.is_some() {
             return Err(FitError::Config(
                 "checkpoints are not available for context fits yet; remove `checkpoint` from the settings".into(),

@@ -27,6 +27,7 @@ use burn::backend::{
 };
 use burn::tensor::{DType, Tensor, TensorData};
 
+use crate::scm::neural::read_f32;
 use crate::scm::MechanismKernel;
 
 /// A shared mechanism kernel, as an argument of the custom operation.
@@ -254,16 +255,9 @@ pub fn linearised_on_host(
 
     let device = params.device();
     let [k, n] = parents.dims();
-    let read = |tensor: Tensor<1>| -> Vec<f32> {
-        tensor
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("converted to f32")
-    };
-    let theta = read(params.clone().detach());
+    let theta = read_f32(params.clone().detach());
     let p = theta.len();
-    let flat = read(parents.clone().detach().reshape([k * n]));
+    let flat = read_f32(parents.clone().detach().reshape([k * n]));
     let columns: Vec<&[f32]> = flat.chunks(n.max(1)).take(k).collect();
     let mut mean = vec![0.0f32; n];
     kernel.forward(&theta, &columns, &mut mean);

@@ -91,11 +91,7 @@ fn parameter(id: u64, values: &[f32], device: &Device) -> Param<Tensor<1>> {
 }
 
 pub(super) fn read(tensor: &Tensor<1>) -> Vec<f32> {
-    tensor
-        .clone()
-        .into_data()
-        .try_to_vec::<f32>()
-        .expect("parameters are f32")
+    crate::scm::neural::read_f32(tensor.clone())
 }
 
 /// The data of one step: each variable's column and its parents' columns.
@@ -302,15 +298,7 @@ impl<'m> Trainer<'m> {
         config: &FitConfig,
         device: &Device,
     ) -> Result<Self, FitError> {
-        if config.steps == 0 {
-            return Err(FitError::Config("`steps` must be at least 1".into()));
-        }
-        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
-            return Err(FitError::Config(format!(
-                "the learning rate must be positive and finite, got {}",
-                config.learning_rate
-            )));
-        }
+        config.check()?;
         let (train, valid) = if config.validation_fraction > 0.0 {
             let (train, valid) = data.split(config.validation_fraction, config.seed);
             (train, Some(valid))

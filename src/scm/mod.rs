@@ -26,7 +26,7 @@ mod mechanism;
 #[cfg(feature = "burn")]
 mod mlp;
 #[cfg(feature = "burn")]
-mod neural;
+pub(crate) mod neural;
 mod query;
 mod spec;
 

@@ -165,7 +165,8 @@ fn vector(values: &[f32], device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
 }
 
-fn read(tensor: Tensor<1>) -> Vec<f32> {
+/// A vector tensor's values as `f32` (converting other float types).
+pub(crate) fn read_f32(tensor: Tensor<1>) -> Vec<f32> {
     tensor
         .into_data()
         .convert::<f32>()
@@ -205,7 +206,7 @@ impl<M: NeuralMean> MechanismKernel for NeuralKernel<M> {
         let device = Device::flex();
         let n = out.len();
         let mean = self.tensor_mean(vector(params, &device), columns_tensor(parents, n, &device));
-        out.copy_from_slice(&read(mean));
+        out.copy_from_slice(&read_f32(mean));
     }
 
     fn backward(
@@ -226,13 +227,15 @@ impl<M: NeuralMean> MechanismKernel for NeuralKernel<M> {
         let mean = self.tensor_mean(theta.clone(), x.clone());
         let grads = (mean * vector(seeds, &device)).sum().backward();
         if let Some(grad) = theta.grad(&grads) {
-            for (total, value) in dparams.iter_mut().zip(read(grad)) {
+            for (total, value) in dparams.iter_mut().zip(read_f32(grad)) {
                 *total += value;
             }
         }
         if let Some(dparents) = dparents {
             match x.grad(&grads) {
-                Some(grad) => dparents.copy_from_slice(&read(grad.reshape([parents.len() * n]))),
+                Some(grad) => {
+                    dparents.copy_from_slice(&read_f32(grad.reshape([parents.len() * n])))
+                }
                 None => dparents.fill(0.0),
             }
         }
