@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use causalgrad::context::ContextError;
 use causalgrad::data::DataError;
 use causalgrad::fit::FitError;
 use causalgrad::graph::GraphError;
@@ -79,6 +80,30 @@ pub enum CliError {
     ModelFile {
         /// What the model-file reader said (it names the file).
         source: ModelFileError,
+    },
+    /// A contexts file is malformed, or its data do not fit the graph.
+    #[error("{source}\nSee docs/contexts.md for the contexts file (`[[context]]` tables with `name`, `data`, `do`, `shift`, `shifted`); fix it and run again.")]
+    Contexts {
+        /// What the context-graph loader said (it names the file, line and column).
+        source: ContextError,
+    },
+    /// `--context` names a context the model was not fitted over.
+    #[error("{}: no context `{name}`; the model was fitted over the contexts {}.\nUse one of these names.", .model.display(), .known.join(", "))]
+    UnknownContext {
+        /// The model file.
+        model: PathBuf,
+        /// The unknown name.
+        name: String,
+        /// The contexts there are.
+        known: Vec<String>,
+    },
+    /// `--context` was given for a model fitted on one data set.
+    #[error("{}: --context {context}, but this model was fitted on one data set, not over a context graph, so it has no contexts.\nDrop --context, or fit the model with `causalgrad fit --contexts contexts.toml`.", .model.display())]
+    NoContexts {
+        /// The model file.
+        model: PathBuf,
+        /// The context asked for.
+        context: String,
     },
     /// The fit failed (non-finite loss, bad settings).
     #[error("fitting {} failed: {source}", .data.display())]

@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use causalgrad::scm::Scm;
+use causalgrad::context::{ContextError, FittedContexts};
+use causalgrad::scm::{ModelFileError, Scm};
+use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
@@ -24,11 +26,66 @@ pub fn load(path: &Path) -> Result<Scm, CliError> {
     Scm::load(path).map_err(|source| CliError::ModelFile { source })
 }
 
+/// The model a query runs on: a model file and, for a model fitted over a
+/// context graph, one of its contexts (`--model`, `--context`).
+#[derive(Debug, Args)]
+pub struct ModelChoice {
+    /// A model written by `causalgrad fit`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// For a model fitted with `fit --contexts`: answer in this context
+    /// (its interventions and its own mechanisms); without it the shared
+    /// mechanisms answer.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ModelChoice {
+    /// Loads the model, in the chosen context if there is one.
+    pub fn load(&self) -> Result<Scm, CliError> {
+        let Some(name) = &self.context else {
+            return load(&self.model);
+        };
+        let fitted = FittedContexts::load(&self.model).map_err(|source| match source {
+            ModelFileError::NoContexts { .. } => CliError::NoContexts {
+                model: self.model.clone(),
+                context: name.clone(),
+            },
+            source => CliError::ModelFile { source },
+        })?;
+        fitted.in_context(name).map_err(|error| match error {
+            ContextError::UnknownContext { name, known } => CliError::UnknownContext {
+                model: self.model.clone(),
+                name,
+                known,
+            },
+            source => CliError::Contexts { source },
+        })
+    }
+
+    /// The context's name for JSON output (`null` without one).
+    pub fn context_json(&self) -> serde_json::Value {
+        self.context
+            .clone()
+            .map_or(serde_json::Value::Null, Into::into)
+    }
+
+    /// " in context NAME" for text output, or nothing.
+    pub fn context_text(&self) -> String {
+        self.context
+            .as_ref()
+            .map_or_else(String::new, |name| format!(" in context `{name}`"))
+    }
+}
+
 /// What `fit` did, saved beside the model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FitRecord {
-    /// The training data.
+    /// The training data (for a fit over contexts, the contexts file).
     pub data: PathBuf,
+    /// Whether `data` is a contexts file (`fit --contexts`).
+    #[serde(default)]
+    pub contexts: bool,
     /// The graph.
     pub graph: PathBuf,
     /// The `model.toml`, if one was given.

@@ -757,3 +757,236 @@ fn devices_are_checked() {
     ));
     assert_eq!(out["device"], "flex");
 }
+
+/// The bundled contexts (`data/scm5/contexts.toml`) cut to `rows` rows each,
+/// written with their contexts file to `dir`.
+fn small_contexts(dir: &Path, rows: usize) -> PathBuf {
+    for file in [
+        "train_10k.csv",
+        "do_x2_1.csv",
+        "shift_x3_1.csv",
+        "x5_changed.csv",
+    ] {
+        let text = std::fs::read_to_string(scm5(file)).unwrap();
+        let head: Vec<&str> = text.lines().take(rows + 1).collect();
+        std::fs::write(dir.join(file), head.join("\n") + "\n").unwrap();
+    }
+    let path = dir.join("contexts.toml");
+    std::fs::copy(scm5("contexts.toml"), &path).unwrap();
+    path
+}
+
+/// A model fitted over the bundled contexts (40 steps, 200 rows each).
+fn fitted_contexts() -> &'static Path {
+    static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, model) = MODEL.get_or_init(|| {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let contexts = small_contexts(dir.path(), 200);
+        let model = dir.path().join("contexts.cg");
+        causalgrad()
+            .args(["fit", "--quiet", "--steps", "40", "--lr", "0.05"])
+            .arg("--contexts")
+            .arg(&contexts)
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(&model)
+            .assert()
+            .success();
+        (dir, model)
+    });
+    model
+}
+
+#[test]
+fn fit_over_contexts_reports_every_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let contexts = small_contexts(dir.path(), 100);
+    let model = dir.path().join("c.cg");
+    let out = json(
+        causalgrad()
+            .args(["fit", "--quiet", "--steps", "10", "--eval-every", "5"])
+            .arg("--contexts")
+            .arg(&contexts)
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(&model),
+    );
+    assert_eq!(out["rows"], 400);
+    assert_eq!(out["steps"], 10);
+    let found: Vec<(&str, Vec<&str>, Vec<&str>)> = out["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let strings = |key: &str| -> Vec<&str> {
+                c[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect()
+            };
+            (
+                c["name"].as_str().unwrap(),
+                strings("interventions"),
+                strings("own_mechanisms"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("observational", vec![], vec![]),
+            ("x2-clamped", vec!["do(x2 = 1)"], vec![]),
+            ("x3-shifted", vec!["x3 shifted by 1"], vec![]),
+            ("x5-changed", vec!["x5 changed"], vec!["x5"]),
+        ]
+    );
+    for context in out["contexts"].as_array().unwrap() {
+        assert!(context["loss"].as_f64().unwrap().is_finite(), "{context}");
+    }
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("c.cg.report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["contexts"], true);
+    assert_eq!(record["losses"].as_array().unwrap().len(), 10);
+    assert_eq!(record["validation"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn queries_answer_in_the_context_named() {
+    let model = fitted_contexts();
+    let dir = tempfile::tempdir().unwrap();
+    // x2 is held at 1 in `x2-clamped`: x1 cannot move it there.
+    let clamped = json(
+        causalgrad()
+            .args([
+                "effect",
+                "--context",
+                "x2-clamped",
+                "--treatment",
+                "x1",
+                "--outcome",
+                "x2",
+            ])
+            .args(["--a", "-1", "--b", "1", "-n", "200", "--model"])
+            .arg(model),
+    );
+    assert_eq!(clamped["context"], "x2-clamped");
+    assert_eq!(clamped["ate"], 0.0);
+    assert_eq!(clamped["mean_a"], 1.0);
+    let shared = json(
+        causalgrad()
+            .args(["effect", "--treatment", "x1", "--outcome", "x2"])
+            .args(["--a", "-1", "--b", "1", "-n", "200", "--model"])
+            .arg(model),
+    );
+    assert_eq!(shared["context"], Value::Null);
+    assert!(shared["ate"].as_f64().unwrap() > 0.5, "{shared}");
+
+    let samples = dir.path().join("s.csv");
+    let out = json(
+        causalgrad()
+            .args(["sample", "--context", "x2-clamped", "-n", "50", "--model"])
+            .arg(model)
+            .arg("--out")
+            .arg(&samples),
+    );
+    assert_eq!(out["means"]["x2"], 1.0);
+    assert_eq!(out["context"], "x2-clamped");
+
+    let cf = dir.path().join("cf.csv");
+    let out = json(
+        causalgrad()
+            .args([
+                "counterfactual",
+                "--context",
+                "x5-changed",
+                "--do",
+                "x5=0",
+                "--model",
+            ])
+            .arg(model)
+            .arg("--rows")
+            .arg(scm5("x5_changed.csv"))
+            .arg("--out")
+            .arg(&cf),
+    );
+    assert_eq!(out["context"], "x5-changed");
+    assert_eq!(out["mean_change"]["x4"], 0.0);
+    assert!(cf.is_file());
+}
+
+#[test]
+fn bad_contexts_are_errors_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let contexts = small_contexts(dir.path(), 20);
+    let model = dir.path().join("c.cg");
+    let fit = |contexts: &Path| {
+        let mut command = causalgrad();
+        command
+            .args(["fit", "--quiet", "--steps", "2", "--contexts"])
+            .arg(contexts)
+            .arg("--graph")
+            .arg(scm5("graph.dot"))
+            .arg("--out")
+            .arg(&model);
+        command
+    };
+    let bad = dir.path().join("bad.toml");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[[context]]\nname = \"a\"\ndata = \"train_10k.csv\"\ndo = { x9 = 1.0 }\n",
+            &["bad.toml:", "x9"],
+        ),
+        (
+            "[[context]]\nname = \"a\"\ndata = \"missing.csv\"\n",
+            &["bad.toml:3:", "missing.csv"],
+        ),
+        ("[[context]\nname = \"a\"\n", &["bad.toml:1:"]),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(&bad, text).unwrap();
+        fails(&mut fit(&bad), expected);
+    }
+    // --data and --contexts, or --contexts with early stopping, are usage errors.
+    fails(
+        fit(&contexts).arg("--data").arg(scm5("train_10k.csv")),
+        &["--data", "--contexts"],
+    );
+    fails(fit(&contexts).args(["--patience", "3"]), &["--patience"]);
+    assert!(!model.exists());
+
+    let effect = |model: &Path, context: &str| {
+        let mut command = causalgrad();
+        command
+            .args([
+                "effect",
+                "--treatment",
+                "x1",
+                "--outcome",
+                "x2",
+                "--a",
+                "0",
+                "--b",
+                "1",
+            ])
+            .args(["--context", context, "--model"])
+            .arg(model);
+        command
+    };
+    fails(
+        &mut effect(fitted_contexts(), "x9-clamped"),
+        &[
+            "no context `x9-clamped`",
+            "observational, x2-clamped, x3-shifted, x5-changed",
+        ],
+    );
+    fails(
+        &mut effect(fitted(), "x2-clamped"),
+        &["model.cg", "not over a context graph", "Drop --context"],
+    );
+}

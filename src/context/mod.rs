@@ -65,6 +65,7 @@
 //! to later steps.
 
 mod error;
+mod file;
 mod fitted;
 mod graph;
 mod time;

@@ -507,7 +507,9 @@ impl<'m> ContextTrainer<'m> {
     }
 
     /// Writes the shared parameters into the model and reports the fit.
-    fn finish(mut self, stop: StopReason) -> ContextFitReport {
+    /// Ends the fit: writes the shared parameters into the model and returns
+    /// the report with the fitted contexts.
+    pub fn finish(mut self, stop: StopReason) -> ContextFitReport {
         let sets = snapshot(&self.params);
         self.write_shared(&sets);
         let contexts = self

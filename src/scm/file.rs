@@ -102,6 +102,13 @@ pub enum ModelFileError {
         /// The mechanism's description.
         kind: String,
     },
+    /// A plain model file was given where a model fitted over a context
+    /// graph was expected.
+    #[error("{}: the model was not fitted over a context graph, so it has no contexts; fit it over one (`Scm::fit_contexts`, or `causalgrad fit --contexts`) and save the result", .path.display())]
+    NoContexts {
+        /// The file.
+        path: PathBuf,
+    },
     /// A model with a replaced mechanism cannot be saved.
     #[error("`{variable}` has a replaced mechanism (a soft intervention), which model files do not hold; save the model before intervening")]
     ReplacedMechanism {

@@ -1,12 +1,10 @@
 //! `causalgrad effect`: an average causal effect by Monte Carlo.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use serde_json::json;
 
 use crate::error::CliError;
-use crate::model_file;
+use crate::model_file::ModelChoice;
 use crate::output::Output;
 
 /// The average causal effect of setting TREATMENT from A to B on OUTCOME:
@@ -15,11 +13,15 @@ use crate::output::Output;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   causalgrad effect --model model.cg --treatment x2 --outcome x5 --a -1 --b 1
-  causalgrad effect --model model.cg --treatment x2 --outcome x5 --a 0 --b 1 -n 1000000 --json")]
+  causalgrad effect --model model.cg --treatment x2 --outcome x5 --a 0 --b 1 -n 1000000 --json
+  causalgrad effect --model contexts.cg --context x2-clamped --treatment x3 --outcome x5 --a 0 --b 1
+
+With --context (a model from `fit --contexts`) the effect is computed in
+that context: its interventions are active and its own mechanisms used.")]
 pub struct EffectArgs {
-    /// A model written by `causalgrad fit`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    /// The model (and context) to ask.
+    #[command(flatten)]
+    pub model: ModelChoice,
     /// The variable intervened on.
     #[arg(long, value_name = "VAR")]
     pub treatment: String,
@@ -54,7 +56,7 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
             )));
         }
     }
-    let scm = model_file::load(&args.model)?;
+    let scm = args.model.load()?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
     for (flag, name) in [
         ("--treatment", &args.treatment),
@@ -77,7 +79,7 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
         args.seed,
     )?;
     let text = format!(
-        "E[{o} | do({t} = {b})] - E[{o} | do({t} = {a})] = {ate:.4} ± {se:.4} (Monte-Carlo standard error, {n} samples per arm)\n  E[{o} | do({t} = {a})] = {ma:.4}\n  E[{o} | do({t} = {b})] = {mb:.4}\n",
+        "E[{o} | do({t} = {b})] - E[{o} | do({t} = {a})] = {ate:.4} ± {se:.4}{c} (Monte-Carlo standard error, {n} samples per arm)\n  E[{o} | do({t} = {a})] = {ma:.4}\n  E[{o} | do({t} = {b})] = {mb:.4}\n",
         o = args.outcome,
         t = args.treatment,
         a = args.a,
@@ -87,6 +89,7 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
         n = effect.samples,
         ma = effect.mean_a,
         mb = effect.mean_b,
+        c = args.model.context_text(),
     );
     let json = json!({
         "ate": effect.ate,
@@ -99,6 +102,7 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
         "a": args.a,
         "b": args.b,
         "seed": args.seed,
+        "context": args.model.context_json(),
     });
     Ok(Output { text, json })
 }

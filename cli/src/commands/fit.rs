@@ -4,9 +4,12 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use causalgrad::fit::{FitConfig, FitDevice, StopReason};
+use causalgrad::context::{ContextGraph, ContextIntervention, FittedContexts, Weighting};
+use causalgrad::fit::{ContextEvaluation, FitConfig, FitDevice, StopReason};
+use causalgrad::graph::CausalGraph;
+use causalgrad::scm::Scm;
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::error::CliError;
 use crate::inputs;
@@ -24,6 +27,7 @@ use crate::spec::ModelSpec;
       --steps 2000 --lr 0.005 --batch 1024 --seed 3 --quiet
   causalgrad fit --data train.csv --graph graph.dot --out model.cg --steps 5000 --checkpoint-every 500
   causalgrad fit --data train.csv --graph graph.dot --out model.cg --steps 5000 --checkpoint-every 500 --resume
+  causalgrad fit --contexts data/scm5/contexts.toml --graph data/scm5/graph.dot --out contexts.cg
 
 Without --model every variable with parents gets a tanh MLP of its parents
 (one hidden layer of 16 units) and every root a learned mean; all get
@@ -45,11 +49,31 @@ tenth of the steps with --quiet or when stderr is not a terminal.
 With --checkpoint-every K the fit writes <out>.checkpoint every K steps;
 after an interruption, the same command with --resume goes on from it and
 follows the same loss curve (the settings must be the same; --steps may
-grow)."#)]
+grow).
+
+With --contexts instead of --data, the model is fitted jointly over the
+data sets of a context graph (TOML; see docs/contexts.md): each context
+names its CSV file and the interventions active in it (`do`, `shift`,
+`shifted` for mechanisms changed in an unknown way). The model file then
+also holds every context, and `sample`, `effect` and `counterfactual` take
+--context NAME. Early stopping and checkpoints are for --data fits only."#)]
 pub struct FitArgs {
     /// Training data: a CSV file with a column per graph variable.
-    #[arg(long, value_name = "CSV")]
-    pub data: PathBuf,
+    #[arg(
+        long,
+        value_name = "CSV",
+        required_unless_present = "contexts",
+        conflicts_with = "contexts"
+    )]
+    pub data: Option<PathBuf>,
+    /// A context graph (TOML): data sets from several environments or
+    /// experimental conditions with their interventions, fitted jointly.
+    #[arg(
+        long,
+        value_name = "TOML",
+        conflicts_with_all = ["patience", "checkpoint_every", "resume"]
+    )]
+    pub contexts: Option<PathBuf>,
     /// The causal graph (DOT).
     #[arg(long, value_name = "DOT")]
     pub graph: PathBuf,
@@ -113,15 +137,34 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         None => ModelSpec::default(),
     };
     let mut scm = spec.build(graph.clone(), args.seed)?;
-    let data = inputs::data(&args.data, &args.graph, graph.variables())?;
     let mut config = FitConfig::adam(args.lr)
         .steps(args.steps)
         .seed(args.seed)
         .validation(args.validation)
-        .eval_every(args.eval_every);
+        .eval_every(args.eval_every)
+        .device(args.device);
     if let Some(rows) = args.batch {
         config = config.batch_size(rows);
     }
+    match (&args.data, &args.contexts) {
+        (_, Some(contexts)) => fit_contexts(&args, contexts, &graph, scm, &config),
+        (Some(data), None) => fit_data(&args, data, &graph, &mut scm, config),
+        (None, None) => Err(CliError::Usage(
+            "give the training data with --data CSV, or a context graph with --contexts TOML"
+                .into(),
+        )),
+    }
+}
+
+/// Fits `scm` to one CSV file.
+fn fit_data(
+    args: &FitArgs,
+    data_path: &Path,
+    graph: &CausalGraph,
+    scm: &mut Scm,
+    mut config: FitConfig,
+) -> Result<Output, CliError> {
+    let data = inputs::data(data_path, &args.graph, graph.variables())?;
     if let Some(patience) = args.patience {
         config = config.early_stopping(patience);
     }
@@ -135,11 +178,10 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         }
         config = config.resume();
     }
-    config = config.device(args.device);
 
     let started = Instant::now();
     let fit_error = |source| CliError::Fit {
-        data: args.data.clone(),
+        data: data_path.to_path_buf(),
         source: Box::new(source),
     };
     let mut trainer = scm.trainer(&data, &config).map_err(fit_error)?;
@@ -164,46 +206,23 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         };
     }
     let report = trainer.finish(stop).map_err(fit_error)?;
-    let seconds = started.elapsed().as_secs_f64();
+    let record = args.record(
+        data_path,
+        false,
+        report.losses,
+        report.validation,
+        report.stop,
+        started,
+    );
 
-    model_file::save(&scm, &args.out)?;
-    let record = FitRecord {
-        data: args.data.clone(),
-        graph: args.graph.clone(),
-        spec: args.spec.clone(),
-        steps: report.losses.len(),
-        learning_rate: args.lr,
-        batch_size: args.batch,
-        seed: args.seed,
-        validation_fraction: args.validation,
-        losses: report.losses.clone(),
-        validation: report.validation.clone(),
-        stop: match report.stop {
-            StopReason::Completed => "completed",
-            StopReason::EarlyStopped { .. } => "early_stopped",
-        }
-        .to_string(),
-        seconds,
-    };
+    model_file::save(scm, &args.out)?;
     model_file::save_record(&record, &args.out)?;
 
     let final_loss = scm
         .log_likelihood(&data)
         .map(|ll| -ll)
         .map_err(CliError::from)?;
-    let mut variables = Vec::new();
-    let mut text = format!(
-        "fitted {} variables to {} rows of {} in {} steps ({seconds:.1} s{})\n",
-        graph.len(),
-        data.n_rows(),
-        args.data.display(),
-        record.steps,
-        if record.stop == "early_stopped" {
-            ", stopped early"
-        } else {
-            ""
-        }
-    );
+    let mut text = args.summary(&record, data.n_rows(), graph.len(), data_path);
     writeln!(
         text,
         "loss (mean negative log-likelihood per row) {final_loss:.5}"
@@ -212,25 +231,8 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
     if let Some(valid) = report.final_validation_loss {
         writeln!(text, "validation loss {valid:.5}").expect("to a string");
     }
-    for name in scm.variables() {
-        let mechanism = scm.mechanism(name)?.describe();
-        let scale = scm.noise(name)?.scale();
-        writeln!(text, "  {name}: {mechanism}, noise scale {scale:.4}").expect("to a string");
-        variables.push(json!({
-            "name": name,
-            "parents": graph.parents(name).map_err(|source| CliError::Graph { source })?,
-            "mechanism": mechanism,
-            "noise_scale": scale,
-        }));
-    }
-    let report_path = model_file::record_path(&args.out);
-    writeln!(
-        text,
-        "saved {} (and {})",
-        args.out.display(),
-        report_path.display()
-    )
-    .expect("to a string");
+    let variables = describe_variables(scm, graph, &mut text)?;
+    let report_path = args.saved(&mut text);
     if config.checkpoint.is_some() {
         writeln!(text, "checkpoint {}", checkpoint.display()).expect("to a string");
     }
@@ -245,10 +247,170 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         "stop": record.stop,
         "final_loss": final_loss,
         "final_validation_loss": report.final_validation_loss,
-        "seconds": seconds,
+        "seconds": record.seconds,
         "variables": variables,
     });
     Ok(Output { text, json })
+}
+
+/// Fits `scm` jointly over the contexts of a context-graph TOML file.
+fn fit_contexts(
+    args: &FitArgs,
+    contexts_path: &Path,
+    graph: &CausalGraph,
+    mut scm: Scm,
+    config: &FitConfig,
+) -> Result<Output, CliError> {
+    let contexts = ContextGraph::from_toml_file_for(contexts_path, graph)
+        .map_err(|source| CliError::Contexts { source })?;
+    let weights = context_weights(&contexts);
+    let rows: usize = contexts.contexts().map(|c| c.data.n_rows()).sum();
+    let started = Instant::now();
+    let fit_error = |source| CliError::Fit {
+        data: contexts_path.to_path_buf(),
+        source: Box::new(source),
+    };
+    let mut trainer = scm.context_trainer(&contexts, config).map_err(fit_error)?;
+    let progress = Progress::new(args.steps, 0, args.quiet);
+    let mut validation = Vec::new();
+    let mut last: Option<ContextEvaluation> = None;
+    while trainer.steps_taken() < args.steps {
+        let loss = match trainer.step() {
+            Ok(loss) => loss,
+            Err(error) => {
+                progress.finish();
+                return Err(fit_error(error));
+            }
+        };
+        let step = trainer.steps_taken();
+        if step % args.eval_every.max(1) == 0 || step == args.steps {
+            let evaluation = trainer.evaluate();
+            validation.push((step, weighted(&evaluation, &weights)));
+            last = Some(evaluation);
+        }
+        progress.step(step, loss, validation.last().map(|&(_, v)| v));
+    }
+    progress.finish();
+    let report = trainer.finish(StopReason::Completed);
+    let record = args.record(
+        contexts_path,
+        true,
+        report.losses,
+        validation,
+        report.stop,
+        started,
+    );
+
+    save_contexts(&report.fitted, &args.out)?;
+    model_file::save_record(&record, &args.out)?;
+
+    let mut text = args.summary(&record, rows, graph.len(), contexts_path);
+    let held_out = if args.validation > 0.0 {
+        "validation"
+    } else {
+        "training"
+    };
+    writeln!(
+        text,
+        "loss per context (mean negative log-likelihood per row, {held_out} rows):"
+    )
+    .expect("to a string");
+    let mut context_json = Vec::new();
+    let final_losses = last.map(|e| e.contexts).unwrap_or_default();
+    for (fitted, (name, loss)) in report.fitted.contexts().iter().zip(&final_losses) {
+        let interventions: Vec<String> = fitted
+            .interventions
+            .iter()
+            .map(|(variable, intervention)| match intervention {
+                ContextIntervention::Do(value) => format!("do({variable} = {value})"),
+                ContextIntervention::Shift(delta) => format!("{variable} shifted by {delta}"),
+                ContextIntervention::Changed => format!("{variable} changed"),
+            })
+            .collect();
+        let active = if interventions.is_empty() {
+            "observational".to_string()
+        } else {
+            interventions.join(", ")
+        };
+        writeln!(text, "  {name}: {loss:.5} ({active})").expect("to a string");
+        context_json.push(json!({
+            "name": name,
+            "loss": loss,
+            "interventions": interventions,
+            "own_mechanisms": fitted.own.iter().map(|(v, ..)| v).collect::<Vec<_>>(),
+        }));
+    }
+    writeln!(text, "shared mechanisms:").expect("to a string");
+    let variables = describe_variables(report.fitted.shared(), graph, &mut text)?;
+    let report_path = args.saved(&mut text);
+    let json = json!({
+        "model": args.out,
+        "report": report_path,
+        "contexts_file": contexts_path,
+        "device": args.device_name(),
+        "rows": rows,
+        "steps": record.steps,
+        "stop": record.stop,
+        "final_validation_loss": record.validation.last().map(|&(_, v)| v),
+        "seconds": record.seconds,
+        "contexts": context_json,
+        "variables": variables,
+    });
+    Ok(Output { text, json })
+}
+
+/// Each context's weight in the objective, in declaration order.
+fn context_weights(contexts: &ContextGraph) -> Vec<f64> {
+    let rows: Vec<f64> = contexts
+        .contexts()
+        .map(|c| c.data.n_rows() as f64)
+        .collect();
+    let total: f64 = rows.iter().sum();
+    match contexts.weighting() {
+        Weighting::Proportional => rows.iter().map(|n| n / total).collect(),
+        Weighting::Equal => vec![1.0 / rows.len() as f64; rows.len()],
+    }
+}
+
+/// An evaluation's losses combined with the objective's weights (the tie
+/// penalty included), the fit's validation loss.
+fn weighted(evaluation: &ContextEvaluation, weights: &[f64]) -> f64 {
+    evaluation
+        .contexts
+        .iter()
+        .zip(weights)
+        .map(|((_, loss), w)| loss * w)
+        .sum::<f64>()
+        + evaluation.penalty
+}
+
+/// Saves a model fitted over contexts.
+fn save_contexts(fitted: &FittedContexts, path: &Path) -> Result<(), CliError> {
+    fitted
+        .save(path)
+        .map_err(|source| CliError::ModelFile { source })
+}
+
+/// One line per variable in `text` (mechanism and noise scale), and the
+/// same as JSON.
+fn describe_variables(
+    scm: &Scm,
+    graph: &CausalGraph,
+    text: &mut String,
+) -> Result<Vec<Value>, CliError> {
+    let mut variables = Vec::new();
+    for name in scm.variables() {
+        let mechanism = scm.mechanism(name)?.describe();
+        let scale = scm.noise(name)?.scale();
+        writeln!(text, "  {name}: {mechanism}, noise scale {scale:.4}").expect("to a string");
+        variables.push(json!({
+            "name": name,
+            "parents": graph.parents(name).map_err(|source| CliError::Graph { source })?,
+            "mechanism": mechanism,
+            "noise_scale": scale,
+        }));
+    }
+    Ok(variables)
 }
 
 /// The checkpoint's path beside the model: `model.cg.checkpoint`.
@@ -264,6 +426,65 @@ fn parse_device(text: &str) -> Result<FitDevice, String> {
 }
 
 impl FitArgs {
+    /// The record saved beside the model.
+    fn record(
+        &self,
+        data: &Path,
+        contexts: bool,
+        losses: Vec<f64>,
+        validation: Vec<(usize, f64)>,
+        stop: StopReason,
+        started: Instant,
+    ) -> FitRecord {
+        FitRecord {
+            data: data.to_path_buf(),
+            contexts,
+            graph: self.graph.clone(),
+            spec: self.spec.clone(),
+            steps: losses.len(),
+            learning_rate: self.lr,
+            batch_size: self.batch,
+            seed: self.seed,
+            validation_fraction: self.validation,
+            losses,
+            validation,
+            stop: match stop {
+                StopReason::Completed => "completed",
+                StopReason::EarlyStopped { .. } => "early_stopped",
+            }
+            .to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The first line of the text output.
+    fn summary(&self, record: &FitRecord, rows: usize, variables: usize, data: &Path) -> String {
+        format!(
+            "fitted {variables} variables to {rows} rows of {} in {} steps ({:.1} s{})\n",
+            data.display(),
+            record.steps,
+            record.seconds,
+            if record.stop == "early_stopped" {
+                ", stopped early"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// Notes where the model and report were saved; returns the report's path.
+    fn saved(&self, text: &mut String) -> PathBuf {
+        let report_path = model_file::record_path(&self.out);
+        writeln!(
+            text,
+            "saved {} (and {})",
+            self.out.display(),
+            report_path.display()
+        )
+        .expect("to a string");
+        report_path
+    }
+
     /// The device as given, for the JSON output.
     fn device_name(&self) -> String {
         match self.device {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::error::CliError;
 use crate::inputs::{self, Assignment};
-use crate::model_file;
+use crate::model_file::ModelChoice;
 use crate::output::{self, Output};
 
 /// Draw samples from a fitted model, observationally or under hard
@@ -17,12 +17,14 @@ use crate::output::{self, Output};
 #[command(after_help = "Examples:
   causalgrad sample --model model.cg -n 10000 --out samples.csv
   causalgrad sample --model model.cg -n 10000 --do x2=1.0 --do x3=0 --out samples.csv
+  causalgrad sample --model contexts.cg --context x2-clamped -n 10000 --out samples.csv
 
-Several --do are applied together. The same --seed gives the same samples.")]
+Several --do are applied together (with --context, on top of the context's
+own interventions). The same --seed gives the same samples.")]
 pub struct SampleArgs {
-    /// A model written by `causalgrad fit`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    /// The model (and context) to ask.
+    #[command(flatten)]
+    pub model: ModelChoice,
     /// Number of samples.
     #[arg(short = 'n', long = "samples", default_value_t = 10_000)]
     pub samples: usize,
@@ -44,7 +46,7 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
             "-n 0 asks for no samples; use -n 1 or more".into(),
         ));
     }
-    let scm = model_file::load(&args.model)?;
+    let scm = args.model.load()?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
     let interventions = inputs::check_assignments(&args.interventions, &known)?;
     let samples = scm
@@ -53,9 +55,10 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
     output::write_csv(&args.out, &samples)?;
 
     let mut text = format!(
-        "wrote {} samples under {} to {}\n",
+        "wrote {} samples under {}{} to {}\n",
         args.samples,
         inputs::assignments_text(&args.interventions),
+        args.model.context_text(),
         args.out.display()
     );
     let mut means = serde_json::Map::new();
@@ -74,6 +77,7 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
         "columns": known,
         "interventions": inputs::assignments_json(&args.interventions),
         "seed": args.seed,
+        "context": args.model.context_json(),
         "means": means,
     });
     Ok(Output { text, json })
