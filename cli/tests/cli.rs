@@ -402,6 +402,52 @@ fn plot_draws_every_figure() {
 }
 
 #[test]
+fn plot_writes_png_figures_with_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let out = json(
+        causalgrad()
+            .args([
+                "plot", "--format", "png", "--format", "svg", "-n", "100", "--do", "x2=1",
+            ])
+            .arg("--model")
+            .arg(fitted())
+            .arg("--data")
+            .arg(small_data(dir.path(), 100))
+            .arg("--out")
+            .arg(&report),
+    );
+    let paths: Vec<&str> = out["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 8, "{paths:?}");
+    for name in ["loss", "fit", "graph", "do_x2_1"] {
+        let png = report.join(format!("{name}.png"));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert!(
+            frame.width > 300 && frame.height > 100,
+            "{name}: {}x{}",
+            frame.width,
+            frame.height
+        );
+        // Text is the only black in the figures: the bundled font drew it.
+        let black = pixels
+            .chunks(3)
+            .filter(|p| p.iter().all(|&c| c < 40))
+            .count();
+        assert!(black > 100, "{name}: {black} black pixels");
+        assert!(report.join(format!("{name}.svg")).is_file());
+    }
+}
+
+#[test]
 fn plot_without_a_fit_report_skips_the_loss_curve() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("copy.cg");

@@ -1,4 +1,4 @@
-//! `causalgrad plot`: SVG figures of a fitted model.
+//! `causalgrad plot`: SVG or PNG figures of a fitted model.
 
 use std::path::{Path, PathBuf};
 
@@ -9,19 +9,20 @@ use crate::error::CliError;
 use crate::inputs::{self, Assignment};
 use crate::model_file;
 use crate::output::Output;
-use crate::plot;
+use crate::plot::{self, Format};
 
-/// Draw SVG figures of a fitted model into a directory: the fit's loss
+/// Draw figures (SVG, PNG or both) of a fitted model into a directory: the fit's loss
 /// curves, fitted against observed values per variable, the causal graph,
 /// and for each --do the distributions under that intervention.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   causalgrad plot --model model.cg --data data/scm5/test_10k.csv --out report/
   causalgrad plot --model model.cg --data test.csv --do x2=1 --do x2=-1 --out report/
+  causalgrad plot --model model.cg --data test.csv --format png --format svg --out report/
 
 Writes report/loss.svg (from model.cg.report.json, written by `fit`),
-report/fit.svg, report/graph.svg and report/do_<var>_<value>.svg per --do.
-Each --do is its own figure. Open them in a browser.")]
+report/fit.svg, report/graph.svg and report/do_<var>_<value>.svg per --do,
+and the same as .png with --format png. Each --do is its own figure.")]
 pub struct PlotArgs {
     /// A model written by `causalgrad fit`.
     #[arg(long, value_name = "FILE")]
@@ -41,6 +42,9 @@ pub struct PlotArgs {
     /// Seed of the samples.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// File format of the figures; repeat for several.
+    #[arg(long = "format", value_enum, default_values_t = [Format::Svg])]
+    pub formats: Vec<Format>,
 }
 
 /// Runs `plot`.
@@ -64,25 +68,27 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     let mut skipped = Vec::new();
     match &record {
         Some(record) => {
-            let path = args.out.join("loss.svg");
-            plot::render(&path, (900, 520), |area| plot::loss::draw(area, record))?;
-            figures.push(figure("loss", &path));
+            let paths = plot::render(
+                &args.out.join("loss"),
+                &args.formats,
+                &plot::loss::Loss(record),
+            )?;
+            figures.extend(paths.iter().map(|path| figure("loss", path)));
         }
         None => skipped.push(format!(
             "loss: no {} beside the model (it is written by `causalgrad fit`)",
             model_file::record_path(&args.model).display()
         )),
     }
-    let path = args.out.join("fit.svg");
-    plot::render(&path, plot::fit::size(known.len()), |area| {
-        plot::fit::draw(area, &scm, &data)
-    })?;
-    figures.push(figure("fit", &path));
-    let path = args.out.join("graph.svg");
-    plot::render(&path, plot::graph::size(scm.graph()), |area| {
-        plot::graph::draw(area, scm.graph())
-    })?;
-    figures.push(figure("graph", &path));
+    let fit = plot::fit::Fit {
+        scm: &scm,
+        data: &data,
+    };
+    let paths = plot::render(&args.out.join("fit"), &args.formats, &fit)?;
+    figures.extend(paths.iter().map(|path| figure("fit", path)));
+    let graph = plot::graph::Graph(scm.graph());
+    let paths = plot::render(&args.out.join("graph"), &args.formats, &graph)?;
+    figures.extend(paths.iter().map(|path| figure("graph", path)));
     if !args.interventions.is_empty() {
         let observational = scm.sample(args.samples, args.seed)?;
         for assignment in &args.interventions {
@@ -94,11 +100,18 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
                 .filter(|name| *name != assignment.variable)
                 .collect();
             let label = inputs::assignments_text(std::slice::from_ref(assignment));
-            let path = args.out.join(figure_name(assignment));
-            plot::render(&path, plot::interventions::size(names.len()), |area| {
-                plot::interventions::draw(area, &names, &observational, &intervened, &label)
-            })?;
-            figures.push(figure("intervention", &path));
+            let drawn = plot::interventions::Interventions {
+                names: &names,
+                observational: &observational,
+                intervened: &intervened,
+                label: &label,
+            };
+            let paths = plot::render(
+                &args.out.join(figure_stem(assignment)),
+                &args.formats,
+                &drawn,
+            )?;
+            figures.extend(paths.iter().map(|path| figure("intervention", path)));
         }
     }
 
@@ -125,8 +138,8 @@ fn figure(kind: &str, path: &Path) -> serde_json::Value {
     json!({ "kind": kind, "path": path })
 }
 
-/// `do_x2_1.svg`, `do_x2_-0.5.svg`.
-fn figure_name(assignment: &Assignment) -> PathBuf {
+/// `do_x2_1`, `do_x2_-0.5` (the extension is the format's).
+fn figure_stem(assignment: &Assignment) -> PathBuf {
     let safe: String = assignment
         .variable
         .chars()
@@ -138,5 +151,5 @@ fn figure_name(assignment: &Assignment) -> PathBuf {
             }
         })
         .collect();
-    Path::new(&format!("do_{safe}_{}.svg", assignment.value)).to_path_buf()
+    Path::new(&format!("do_{safe}_{}", assignment.value)).to_path_buf()
 }

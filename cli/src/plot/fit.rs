@@ -7,17 +7,36 @@ use causalgrad::data::Dataset;
 use causalgrad::scm::Scm;
 use plotters::prelude::*;
 
-use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, BLUE, GREY, ORANGE};
+use super::{
+    extent, histogram_outline, padded, quantile, Area, DrawResult, Figure, BLUE, GREY, ORANGE,
+};
 
 /// Points drawn per scatter panel at most.
 const MAX_POINTS: usize = 800;
 /// Histogram bins of a root's panel.
 const BINS: usize = 40;
 
-/// The figure's size for `variables` panels, three to a row.
-pub fn size(variables: usize) -> (u32, u32) {
-    let (rows, cols) = grid(variables);
-    (cols as u32 * 380, rows as u32 * 340)
+/// One panel per variable of a model against data.
+pub struct Fit<'a> {
+    /// The model.
+    pub scm: &'a Scm,
+    /// The data it is compared with.
+    pub data: &'a Dataset,
+}
+
+impl Figure for Fit<'_> {
+    /// Three panels to a row.
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.scm.variables().count());
+        (cols as u32 * 380, rows as u32 * 340)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(area, self.scm, self.data)
+    }
 }
 
 fn grid(variables: usize) -> (usize, usize) {
@@ -26,7 +45,10 @@ fn grid(variables: usize) -> (usize, usize) {
 }
 
 /// Draws one panel per variable of `scm` on `data`.
-pub fn draw(area: &Area, scm: &Scm, data: &Dataset) -> DrawResult {
+fn draw<DB: DrawingBackend>(area: &Area<DB>, scm: &Scm, data: &Dataset) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     let means = scm.conditional_means(data)?;
     let names: Vec<&str> = scm.variables().collect();
     let panels = area.split_evenly(grid(names.len()));
@@ -43,7 +65,16 @@ pub fn draw(area: &Area, scm: &Scm, data: &Dataset) -> DrawResult {
     Ok(())
 }
 
-fn child(area: &Area, name: &str, parents: &[&str], observed: &[f64], mean: &[f64]) -> DrawResult {
+fn child<DB: DrawingBackend>(
+    area: &Area<DB>,
+    name: &str,
+    parents: &[&str],
+    observed: &[f64],
+    mean: &[f64],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     let n = observed.len();
     let rmse = (observed
         .iter()
@@ -88,7 +119,16 @@ fn child(area: &Area, name: &str, parents: &[&str], observed: &[f64], mean: &[f6
     Ok(())
 }
 
-fn root(area: &Area, name: &str, observed: &[f64], mean: f64, scale: f64) -> DrawResult {
+fn root<DB: DrawingBackend>(
+    area: &Area<DB>,
+    name: &str,
+    observed: &[f64],
+    mean: f64,
+    scale: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     let range = padded(
         quantile(observed, 0.001).min(mean - 3.0 * scale),
         quantile(observed, 0.999).max(mean + 3.0 * scale),

@@ -8,7 +8,7 @@ use causalgrad::graph::CausalGraph;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Area, DrawResult, BLUE, GREY};
+use super::{Area, DrawResult, Figure, BLUE, GREY};
 
 /// Node radius in pixels.
 const RADIUS: f64 = 26.0;
@@ -82,7 +82,7 @@ fn layout(graph: &CausalGraph) -> Layout {
 }
 
 /// The figure's size for `graph`.
-pub fn size(graph: &CausalGraph) -> (u32, u32) {
+fn size(graph: &CausalGraph) -> (u32, u32) {
     layout(graph).size
 }
 
@@ -119,8 +119,27 @@ fn path(a: (f64, f64), b: (f64, f64), curved: bool) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A causal graph, drawn in layers.
+pub struct Graph<'a>(pub &'a CausalGraph);
+
+impl Figure for Graph<'_> {
+    fn size(&self) -> (u32, u32) {
+        size(self.0)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(area, self.0)
+    }
+}
+
 /// Draws `graph`.
-pub fn draw(area: &Area, graph: &CausalGraph) -> DrawResult {
+fn draw<DB: DrawingBackend>(area: &Area<DB>, graph: &CausalGraph) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     let Layout {
         centres, layers, ..
     } = layout(graph);

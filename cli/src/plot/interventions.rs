@@ -4,16 +4,44 @@
 use causalgrad::data::Dataset;
 use plotters::prelude::*;
 
-use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, BLUE, ORANGE};
+use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, Figure, BLUE, ORANGE};
 use crate::output::mean;
 
 /// Histogram bins per panel.
 const BINS: usize = 50;
 
-/// The figure's size for `variables` panels, three to a row.
-pub fn size(variables: usize) -> (u32, u32) {
-    let (rows, cols) = grid(variables);
-    (cols as u32 * 380, rows as u32 * 320 + 40)
+/// Samples of a model's variables, observational against under one
+/// intervention: a panel per variable.
+pub struct Interventions<'a> {
+    /// The variables drawn (not the intervened one).
+    pub names: &'a [&'a str],
+    /// Samples without the intervention.
+    pub observational: &'a Dataset,
+    /// Samples under it, with the same noise.
+    pub intervened: &'a Dataset,
+    /// The intervention, as `do(x2 = 1)`.
+    pub label: &'a str,
+}
+
+impl Figure for Interventions<'_> {
+    /// Three panels to a row.
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = grid(self.names.len());
+        (cols as u32 * 380, rows as u32 * 320 + 40)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(
+            area,
+            self.names,
+            self.observational,
+            self.intervened,
+            self.label,
+        )
+    }
 }
 
 fn grid(variables: usize) -> (usize, usize) {
@@ -24,13 +52,16 @@ fn grid(variables: usize) -> (usize, usize) {
 /// Draws a panel per variable in `names` (not the intervened one):
 /// `observational` against `intervened` samples, titled with `label`
 /// (`do(x2 = 1)`).
-pub fn draw(
-    area: &Area,
+fn draw<DB: DrawingBackend>(
+    area: &Area<DB>,
     names: &[&str],
     observational: &Dataset,
     intervened: &Dataset,
     label: &str,
-) -> DrawResult {
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     let area = area.titled(
         &format!("Sampled from the model: observational (blue) and under {label} (orange)"),
         ("sans-serif", 18),

@@ -3,11 +3,29 @@
 
 use plotters::prelude::*;
 
-use super::{extent, padded, Area, DrawResult, BLUE, ORANGE};
+use super::{extent, padded, Area, DrawResult, Figure, BLUE, ORANGE};
 use crate::model_file::FitRecord;
 
-/// Draws `record`'s loss curves.
-pub fn draw(area: &Area, record: &FitRecord) -> DrawResult {
+/// The loss curves of the fit `record` describes.
+pub struct Loss<'a>(pub &'a FitRecord);
+
+impl Figure for Loss<'_> {
+    fn size(&self) -> (u32, u32) {
+        (900, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(area, self.0)
+    }
+}
+
+fn draw<DB: DrawingBackend>(area: &Area<DB>, record: &FitRecord) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     let train: Vec<(f64, f64)> = record
         .losses
         .iter()

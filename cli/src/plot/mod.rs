@@ -1,5 +1,6 @@
-//! SVG figures (plotters' SVG backend, no font or image dependencies):
-//! one module per figure, the shared drawing helpers here.
+//! Figures as SVG or PNG (plotters' SVG and bitmap backends; PNG text is
+//! drawn with the bundled DejaVu Sans font): one module per figure, the
+//! shared drawing helpers here.
 
 pub mod fit;
 pub mod graph;
@@ -7,16 +8,18 @@ pub mod interventions;
 pub mod loss;
 
 use std::error::Error;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
 
+use clap::ValueEnum;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::CliError;
 use crate::output::write_atomically;
 
-/// The drawing area of an SVG figure.
-pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// The drawing area of a figure on backend `DB`.
+pub type Area<DB> = DrawingArea<DB, Shift>;
 
 /// What drawing returns (plotters' errors, boxed).
 pub type DrawResult = Result<(), Box<dyn Error>>;
@@ -28,27 +31,114 @@ pub const ORANGE: RGBColor = RGBColor(230, 110, 10);
 /// Reference lines.
 pub const GREY: RGBColor = RGBColor(120, 120, 120);
 
-/// Draws a `width` x `height` figure with `draw` and writes it to `path`
-/// atomically.
-pub fn render(
-    path: &Path,
-    (width, height): (u32, u32),
-    draw: impl FnOnce(&Area) -> DrawResult,
-) -> Result<(), CliError> {
-    let mut svg = String::new();
-    {
-        let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let drawn = area
-            .fill(&WHITE)
-            .map_err(Into::into)
-            .and_then(|()| draw(&area))
-            .and_then(|()| area.present().map_err(Into::into));
-        drawn.map_err(|error| CliError::Plot {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-        })?;
+/// A file format for figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Scalable vector graphics: small, sharp at any size, opens in a browser.
+    Svg,
+    /// A bitmap, for documents and viewers without SVG.
+    Png,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Svg => "svg",
+            Format::Png => "png",
+        }
     }
-    write_atomically(path, |out| out.write_all(svg.as_bytes()))
+}
+
+/// A figure that can be drawn on any plotters backend.
+pub trait Figure {
+    /// The figure's size in pixels.
+    fn size(&self) -> (u32, u32);
+
+    /// Draws the figure on `area`.
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+/// The font PNG figures draw their text with (plotters' "sans-serif").
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// Registers [`FONT`] with plotters once, before the first figure.
+fn register_font() {
+    static REGISTER: Once = Once::new();
+    // Were the font refused, drawing text would fail with a plot error
+    // naming the figure.
+    REGISTER.call_once(|| {
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Draws `figure` once per format to `stem.<extension>`, each written
+/// atomically; returns the paths written.
+pub fn render(
+    stem: &Path,
+    formats: &[Format],
+    figure: &impl Figure,
+) -> Result<Vec<PathBuf>, CliError> {
+    register_font();
+    let mut written = Vec::with_capacity(formats.len());
+    for &format in formats {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(".");
+        name.push(format.extension());
+        let path = PathBuf::from(name);
+        let failed = |error: Box<dyn Error>| CliError::Plot {
+            path: path.clone(),
+            message: error.to_string(),
+        };
+        let bytes = match format {
+            Format::Svg => svg(figure).map_err(failed)?,
+            Format::Png => png(figure).map_err(failed)?,
+        };
+        write_atomically(&path, |out| out.write_all(&bytes))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Fills the background, draws and presents.
+fn paint<DB: DrawingBackend>(area: &Area<DB>, figure: &impl Figure) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE)?;
+    figure.draw(area)?;
+    area.present()?;
+    Ok(())
+}
+
+/// The figure as SVG text.
+fn svg(figure: &impl Figure) -> Result<Vec<u8>, Box<dyn Error>> {
+    let mut text = String::new();
+    paint(
+        &SVGBackend::with_string(&mut text, figure.size()).into_drawing_area(),
+        figure,
+    )?;
+    Ok(text.into_bytes())
+}
+
+/// The figure as a PNG file's bytes.
+fn png(figure: &impl Figure) -> Result<Vec<u8>, Box<dyn Error>> {
+    let (width, height) = figure.size();
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    paint(
+        &BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area(),
+        figure,
+    )?;
+    let mut bytes = Vec::new();
+    let mut encoder = ::png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(::png::ColorType::Rgb);
+    encoder.set_depth(::png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&pixels)?;
+    writer.finish()?;
+    Ok(bytes)
 }
 
 /// `lo..hi` widened by 5% on each side (and made non-empty).
