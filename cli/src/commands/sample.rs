@@ -55,9 +55,13 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
     output::write_csv(&args.out, &samples)?;
 
     let mut text = format!(
-        "wrote {} samples under {}{} to {}\n",
+        "wrote {} samples{}{} to {}\n",
         args.samples,
-        inputs::assignments_text(&args.interventions),
+        if args.interventions.is_empty() && args.model.context.is_some() {
+            String::new()
+        } else {
+            format!(" under {}", inputs::assignments_text(&args.interventions))
+        },
         args.model.context_text(),
         args.out.display()
     );
