@@ -187,3 +187,82 @@ fn a_diverging_sgd_fit_keeps_its_last_good_parameters() {
 fn a_diverging_adam_fit_keeps_its_last_good_parameters() {
     diverges_and_keeps_the_last_good_step(FitConfig::adam(1e3).steps(500));
 }
+
+/// The peak resident memory of this process so far (VmHWM), in bytes.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// 10 columns by 10 million rows (a 1.3 GB CSV file written to the temp
+/// folder and removed after): read row by row into columns, then fitted
+/// with mini-batches. Ignored: it writes and reads the file for about a
+/// minute in a release build (`cargo test --release --test numerics --
+/// --ignored ten_million`).
+#[test]
+#[ignore]
+fn ten_columns_of_ten_million_rows_read_and_fit() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    use std::io::Write;
+    const ROWS: usize = 10_000_000;
+    const COLUMNS: usize = 10;
+    let names: Vec<String> = (0..COLUMNS).map(|i| format!("x{i}")).collect();
+    let path = std::env::temp_dir().join(format!("causalgrad-10m-{}.csv", std::process::id()));
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(out, "{}", names.join(",")).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut row = [0.0f64; COLUMNS];
+        for _ in 0..ROWS {
+            for i in 0..COLUMNS {
+                let noise: f64 = StandardNormal.sample(&mut rng);
+                row[i] = if i == 0 {
+                    noise
+                } else {
+                    0.5 * row[i - 1] + 0.5 * noise
+                };
+            }
+            let cells: Vec<String> = row.iter().map(|v| format!("{v:.4}")).collect();
+            writeln!(out, "{}", cells.join(",")).unwrap();
+        }
+    }
+    let file_bytes = std::fs::metadata(&path).unwrap().len();
+    let before = peak_memory();
+    let data = Dataset::from_csv(&path);
+    std::fs::remove_file(&path).ok();
+    let data = data.unwrap();
+    assert_eq!(data.n_rows(), ROWS);
+    let column_bytes = (ROWS * COLUMNS * std::mem::size_of::<f64>()) as u64;
+    if let (Some(before), Some(after)) = (before, peak_memory()) {
+        // The file is streamed: reading holds the columns, not the text.
+        assert!(
+            after - before < column_bytes + column_bytes / 2,
+            "reading {file_bytes} bytes of CSV raised the peak by {} bytes for {column_bytes} bytes of columns",
+            after - before
+        );
+    }
+    let edges: Vec<(String, String)> = (1..COLUMNS)
+        .map(|i| (names[i - 1].clone(), names[i].clone()))
+        .collect();
+    let graph = CausalGraph::new(
+        names.iter().map(String::as_str),
+        edges.iter().map(|(a, b)| (a.as_str(), b.as_str())),
+    )
+    .unwrap();
+    let mut scm = Scm::builder(graph).build().unwrap();
+    let report = scm
+        .fit(
+            &data,
+            &FitConfig::adam(0.05)
+                .steps(200)
+                .batch_size(100_000)
+                .validation(0.0),
+        )
+        .unwrap();
+    assert!(report.losses.iter().all(|l| l.is_finite()));
+    let weight = scm.params("x5").unwrap()[1];
+    assert!((weight - 0.5).abs() < 0.05, "x5's weight on x4: {weight}");
+}

@@ -225,10 +225,16 @@ impl Dataset {
                 column: position + 1,
             });
         }
+        // One record buffer for every row: rows are parsed as they stream
+        // in, and only the parsed columns are kept.
         let mut columns = vec![Vec::new(); names.len()];
-        for (index, record) in csv.records().enumerate() {
-            let row = index + 1;
-            let record = record.map_err(|error| csv_error(&source, row, error))?;
+        let mut record = csv::StringRecord::new();
+        for row in 1.. {
+            match csv.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => return Err(csv_error(&source, row, error)),
+            }
             if record.len() != names.len() {
                 return Err(DataError::Ragged {
                     source_name: source,
