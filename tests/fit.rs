@@ -190,7 +190,7 @@ fn lane_and_row_kernels_agree_on_values_and_gradients() {
     let lanes = Mechanism::from_generic_fn(x4_mean::Function, p.clone());
     let rows = Mechanism::from_fn(x4_mean::Function, p);
     assert!(lanes.describe().contains("lanes"), "{}", lanes.describe());
-    let n = 4096 + 21; // a full chunk, then lanes and a remainder
+    let n = 4096 + 21; // full chunks, then lanes and a remainder
     let x2: Vec<f32> = (0..n).map(|i| (i as f32 * 0.013).sin() * 2.0).collect();
     let x3: Vec<f32> = (0..n).map(|i| (i as f32 * 0.007).cos() * 1.5).collect();
     let seeds: Vec<f32> = (0..n).map(|i| ((i % 7) as f32 - 3.0) * 0.1).collect();
