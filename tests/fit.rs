@@ -190,7 +190,7 @@ fn lane_and_row_kernels_agree_on_values_and_gradients() {
     let lanes = Mechanism::from_generic_fn(x4_mean::Function, p.clone());
     let rows = Mechanism::from_fn(x4_mean::Function, p);
     assert!(lanes.describe().contains("lanes"), "{}", lanes.describe());
-    let n = 4096 + 21; // a full chunk, then lanes and a remainder
+    let n = 4096 + 21; // full chunks, then lanes and a remainder
     let x2: Vec<f32> = (0..n).map(|i| (i as f32 * 0.013).sin() * 2.0).collect();
     let x3: Vec<f32> = (0..n).map(|i| (i as f32 * 0.007).cos() * 1.5).collect();
     let seeds: Vec<f32> = (0..n).map(|i| ((i % 7) as f32 - 3.0) * 0.1).collect();
@@ -297,4 +297,60 @@ fn the_fused_likelihood_matches_the_unfused_one() {
         }
         assert!(t1.iter().any(|g| g.abs() > 1e-3), "{what}: {t1:?}");
     }
+}
+
+/// A root's likelihood term as the fused operation with no parents gives
+/// the value and gradients of burn's elementwise formula with the mean
+/// broadcast from its one parameter.
+#[test]
+fn the_fused_root_likelihood_matches_the_broadcast_one() {
+    use burn::tensor::{Device, Tensor, TensorData};
+    use causalgrad::fit::gaussian_nll;
+    let device = Device::flex().autodiff();
+    let n = 9_001;
+    let target: Vec<f32> = (0..n).map(|i| (i as f32 * 0.21).sin() + 0.4).collect();
+    let root = Mechanism::linear(0);
+    let run = |fused: bool| {
+        let theta =
+            Tensor::<1>::from_data(TensorData::new(vec![-0.2f32], [1]), &device).require_grad();
+        let log_scale =
+            Tensor::<1>::from_data(TensorData::new(vec![-0.4f32], [1]), &device).require_grad();
+        let target = Tensor::<1>::from_data(TensorData::new(target.clone(), [n]), &device);
+        let loss = if fused {
+            let none = Tensor::<2>::from_data(TensorData::new(Vec::<f32>::new(), [0, n]), &device);
+            gaussian_nll(
+                theta.clone(),
+                log_scale.clone(),
+                none,
+                target,
+                root.kernel(),
+            )
+        } else {
+            let z =
+                (target - theta.clone().expand([n])) * log_scale.clone().neg().exp().expand([n]);
+            log_scale.clone() + z.square().mean().mul_scalar(0.5).add_scalar(0.918_938_5)
+        };
+        let value = loss.clone().into_scalar::<f32>();
+        let grads = loss.backward();
+        let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap()[0];
+        (
+            value,
+            read(theta.grad(&grads).unwrap()),
+            read(log_scale.grad(&grads).unwrap()),
+        )
+    };
+    let (fused, plain) = (run(true), run(false));
+    assert!(
+        (fused.0 - plain.0).abs() <= 1e-5 * plain.0.abs(),
+        "{fused:?} vs {plain:?}"
+    );
+    assert!(
+        (fused.1 - plain.1).abs() <= 1e-4 * (1.0 + plain.1.abs()),
+        "{fused:?} vs {plain:?}"
+    );
+    assert!(
+        (fused.2 - plain.2).abs() <= 1e-4 * (1.0 + plain.2.abs()),
+        "{fused:?} vs {plain:?}"
+    );
+    assert!(plain.1.abs() > 0.1 && plain.2.abs() > 0.1, "{plain:?}");
 }

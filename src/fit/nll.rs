@@ -12,6 +12,7 @@
 //!
 //! The parents and the target are data: the operation gives them no
 //! gradient. Use [`mechanism_mean`](super::mechanism_mean) where they need one.
+//! A root variable is a mechanism without parents (`parents [0, n]`).
 
 use std::sync::Arc;
 
@@ -78,8 +79,9 @@ impl GaussianNllGradOps for Flex {
         kernel: &KernelRef,
         want_grads: bool,
     ) -> (FlexTensor, Option<(FlexTensor, FlexTensor)>) {
-        let (k, n) = parent_dims(&parents);
+        let (k, _) = parent_dims(&parents);
         let (params, parents, target) = (f32_view(&params), f32_view(&parents), f32_view(&target));
+        let n = target.len();
         let log_scale = f64::from(f32_view(&log_scale)[0]);
         let inverse_variance = (-2.0 * log_scale).exp();
         let rows = n.max(1) as f64;

@@ -18,7 +18,7 @@ use super::config::{FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedu
 use super::nll::gaussian_nll;
 use super::op::{mechanism_mean, on_flex};
 use crate::data::Dataset;
-use crate::scm::{Intervention, MechanismKernel, Noise, Scm};
+use crate::scm::{Intervention, Mechanism, MechanismKernel, Noise, Scm};
 
 pub(super) const HALF_LN_2PI: f32 = 0.918_938_5;
 
@@ -160,6 +160,7 @@ fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
         .log_scales
         .val()
         .clamp_min(super::checks::MIN_LOG_SCALE);
+    let root_mean = Mechanism::linear(0);
     let mut total: Option<Tensor<1>> = None;
     for (index, node) in scm.nodes().iter().enumerate() {
         if matches!(node.intervention, Some(Intervention::Set(_))) {
@@ -182,6 +183,20 @@ fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
                     parents.clone(),
                     batch.columns[index].clone(),
                     kernel,
+                )
+            }
+            // A root's term too: its mean is its one parameter, `b` of a
+            // linear mechanism without parents.
+            (None, None) if on_flex(&theta.device()) => {
+                let device = theta.device();
+                let no_parents =
+                    Tensor::from_data(TensorData::new(Vec::<f32>::new(), [0, batch.rows]), &device);
+                gaussian_nll(
+                    theta,
+                    log_scale,
+                    no_parents,
+                    batch.columns[index].clone(),
+                    root_mean.kernel(),
                 )
             }
             _ => {

@@ -8,8 +8,8 @@
 //!   `fn(p: &P, parents: [T; K]) -> T` with a `#[derive(Differentiable)]`
 //!   parameter struct `P`; its generated pullback gives the gradients;
 //! - [`Mechanism::from_generic_fn`]: the same for a function generic over
-//!   `T: Real`, evaluated eight rows at a time on SIMD lanes
-//!   ([`F32x8`]) when it has no data-dependent branch;
+//!   `T: Real`, evaluated several rows at a time on SIMD lanes
+//!   ([`BatchLanes`]) when it has no data-dependent branch;
 //! - [`Mechanism::linear`]: `b + Σ w_i x_i`;
 //! - [`Mechanism::additive`]: `b + Σ f_i(x_i)`, each `f_i` a small
 //!   one-input tanh network.
@@ -25,12 +25,15 @@ use rayon::prelude::*;
 
 use crate::diff::{DiffFn, Differentiable, Pullback, Rescale, Tangent};
 use crate::differentiable;
-use crate::lanes::F32x8;
+use crate::lanes::BatchLanes;
 
 use super::spec::MechanismSpec;
 
-/// Rows per parallel chunk.
-const CHUNK: usize = 4096;
+/// Rows per parallel chunk: small enough that a batch of 10k rows makes ten
+/// chunks, which two threads share evenly (three chunks of 4096 left one
+/// thread idle a third of the time), large enough that the per-chunk work
+/// (zeroing and flattening the gradient) stays a few percent at 100k rows.
+const CHUNK: usize = 1024;
 
 /// Batched evaluation of a mechanism: what a concrete kind implements.
 pub trait MechanismKernel: Send + Sync {
@@ -178,7 +181,7 @@ impl Mechanism {
 
     /// Like [`Mechanism::from_fn`], for a function generic over `T: Real`
     /// with a parameter struct generic over one `T: Real`: batches are
-    /// evaluated eight rows at a time on SIMD lanes ([`F32x8`]), the
+    /// evaluated several rows at a time on SIMD lanes ([`BatchLanes`]), the
     /// remainder row by row. Falls back to rows alone when the function
     /// branches on its values (`DiffFn::BRANCH_FREE` is false).
     ///
@@ -207,19 +210,22 @@ impl Mechanism {
     pub fn from_generic_fn<F, P, L, const K: usize>(function: F, params: P) -> Self
     where
         F: for<'a> DiffFn<(&'a P, [f32; K]), Output = f32, Grad = (P::Tangent, [f32; K])>
-            + for<'a> DiffFn<(&'a L, [F32x8; K]), Output = F32x8, Grad = (L::Tangent, [F32x8; K])>
-            + Send
+            + for<'a> DiffFn<
+                (&'a L, [BatchLanes; K]),
+                Output = BatchLanes,
+                Grad = (L::Tangent, [BatchLanes; K]),
+            > + Send
             + Sync
             + 'static,
         P: Differentiable
-            + Rescale<F32x8, Scalar = f32, Output = L>
+            + Rescale<BatchLanes, Scalar = f32, Output = L>
             + Clone
             + Send
             + Sync
             + 'static,
         P::Tangent: Tangent<Scalar = f32> + Send,
         L: Differentiable + Send + Sync + 'static,
-        L::Tangent: Tangent<Scalar = F32x8> + Send,
+        L::Tangent: Tangent<Scalar = BatchLanes> + Send,
     {
         if !<F as DiffFn<(&'static P, [f32; K])>>::BRANCH_FREE {
             return Mechanism::from_fn(function, params);
@@ -326,7 +332,7 @@ fn combine_chunks<const K: usize>(
 /// summed, plus the tail rows' tangent.
 fn flatten_totals<L, R>(lane_total: &L, row_total: &R) -> Vec<f32>
 where
-    L: Tangent<Scalar = F32x8>,
+    L: Tangent<Scalar = BatchLanes>,
     R: Tangent<Scalar = f32>,
 {
     let mut flat = Vec::new();
@@ -350,6 +356,48 @@ fn add_partials(partial: Vec<(f64, Vec<f32>)>, dparams: Option<&mut [f32]>) -> f
         }
     }
     partial.iter().map(|(squares, _)| squares).sum()
+}
+
+/// Width of the accumulators of [`lane_sum`] and [`lane_dot`]: sixteen
+/// independent partial sums, which the compiler keeps in vector registers
+/// (a single running `f32` sum cannot be vectorised, as that would
+/// reorder its additions).
+const SUM_LANES: usize = 16;
+
+/// `Σ a_r`, summed in [`SUM_LANES`] partial sums.
+fn lane_sum(a: &[f32]) -> f32 {
+    let mut acc = [0.0f32; SUM_LANES];
+    let mut blocks = a.chunks_exact(SUM_LANES);
+    for block in &mut blocks {
+        for (total, value) in acc.iter_mut().zip(block) {
+            *total += value;
+        }
+    }
+    for (total, value) in acc.iter_mut().zip(blocks.remainder()) {
+        *total += value;
+    }
+    acc.iter().sum()
+}
+
+/// `Σ a_r b_r` over the common length, summed in [`SUM_LANES`] partial sums.
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; SUM_LANES];
+    let (mut blocks_a, mut blocks_b) = (a.chunks_exact(SUM_LANES), b.chunks_exact(SUM_LANES));
+    for (block_a, block_b) in (&mut blocks_a).zip(&mut blocks_b) {
+        for ((total, x), y) in acc.iter_mut().zip(block_a).zip(block_b) {
+            *total += x * y;
+        }
+    }
+    for ((total, x), y) in acc
+        .iter_mut()
+        .zip(blocks_a.remainder())
+        .zip(blocks_b.remainder())
+    {
+        *total += x * y;
+    }
+    acc.iter().sum()
 }
 
 /// A parameter struct's scalars, in visiting order.
@@ -531,42 +579,41 @@ where
     }
 }
 
-/// A generic `#[differentiable]` function evaluated eight rows at a time on
-/// [`F32x8`] lanes; the rows past the last full group of eight go through
+/// A generic `#[differentiable]` function evaluated several rows at a time on
+/// [`BatchLanes`]; the rows past the last full group of lanes go through
 /// the row kernel.
 struct LaneKernel<F, P, const K: usize> {
     rows: FnKernel<F, P, K>,
 }
 
 /// The lanes of rows `start..start + 8` of each parent.
-fn lanes<const K: usize>(parents: &[&[f32]], start: usize) -> [F32x8; K] {
-    core::array::from_fn(|i| {
-        let column = &parents[i][start..start + LANES];
-        F32x8::from_array(core::array::from_fn(|lane| column[lane]))
-    })
+#[inline(always)]
+fn lanes<const K: usize>(parents: &[&[f32]], start: usize) -> [BatchLanes; K] {
+    core::array::from_fn(|i| BatchLanes::from_slice(&parents[i][start..]))
 }
 
-const LANES: usize = 8;
+const LANES: usize = BatchLanes::LANES;
 
 impl<F, P, const K: usize> MechanismKernel for LaneKernel<F, P, K>
 where
     F: for<'a> DiffFn<(&'a P, [f32; K]), Output = f32, Grad = (P::Tangent, [f32; K])>
         + for<'a> DiffFn<
-            (&'a <P as Rescale<F32x8>>::Output, [F32x8; K]),
-            Output = F32x8,
+            (&'a <P as Rescale<BatchLanes>>::Output, [BatchLanes; K]),
+            Output = BatchLanes,
             Grad = (
-                <<P as Rescale<F32x8>>::Output as Differentiable>::Tangent,
-                [F32x8; K],
+                <<P as Rescale<BatchLanes>>::Output as Differentiable>::Tangent,
+                [BatchLanes; K],
             ),
         > + Send
         + Sync,
-    P: Differentiable + Rescale<F32x8, Scalar = f32> + Clone + Send + Sync,
+    P: Differentiable + Rescale<BatchLanes, Scalar = f32> + Clone + Send + Sync,
     P::Tangent: Tangent<Scalar = f32> + Send,
-    <P as Rescale<F32x8>>::Output: Differentiable + Send + Sync,
-    <<P as Rescale<F32x8>>::Output as Differentiable>::Tangent: Tangent<Scalar = F32x8> + Send,
+    <P as Rescale<BatchLanes>>::Output: Differentiable + Send + Sync,
+    <<P as Rescale<BatchLanes>>::Output as Differentiable>::Tangent:
+        Tangent<Scalar = BatchLanes> + Send,
 {
     fn describe(&self) -> String {
-        format!("{} (8 lanes)", self.rows.describe())
+        format!("{} ({LANES} lanes)", self.rows.describe())
     }
 
     fn arity(&self) -> usize {
@@ -579,7 +626,7 @@ where
 
     fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
         let scalar = self.rows.unflatten(params);
-        let lifted = scalar.rescale(&mut F32x8::splat);
+        let lifted = scalar.rescale(&mut BatchLanes::splat);
         out.par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(chunk, out)| {
@@ -609,18 +656,18 @@ where
         dparams: Option<&mut [f32]>,
     ) -> f64 {
         let scalar = self.rows.unflatten(params);
-        let lifted = scalar.rescale(&mut F32x8::splat);
+        let lifted = scalar.rescale(&mut BatchLanes::splat);
         let want = dparams.is_some();
-        let lane_weight = F32x8::splat(weight);
+        let lane_weight = BatchLanes::splat(weight);
         let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
             .map(|range| {
                 let mut lane_total = lifted.zero_tangent();
                 let mut row_total = scalar.zero_tangent();
-                let mut lane_squares = F32x8::splat(0.0);
+                let mut lane_squares = BatchLanes::splat(0.0);
                 let mut squares = 0.0f64;
                 let full = range.start + range.len() / LANES * LANES;
                 for start in (range.start..full).step_by(LANES) {
-                    let goal = F32x8::from_array(core::array::from_fn(|l| target[start + l]));
+                    let goal = BatchLanes::from_slice(&target[start..]);
                     let x = lanes(parents, start);
                     if want {
                         let (mean, pullback) = self.rows.function.pullback((&lifted, x));
@@ -666,7 +713,7 @@ where
         dparents: Option<&mut [f32]>,
     ) {
         let scalar = self.rows.unflatten(params);
-        let lifted = scalar.rescale(&mut F32x8::splat);
+        let lifted = scalar.rescale(&mut BatchLanes::splat);
         let n = seeds.len();
         let want_parents = dparents.is_some();
         let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
@@ -677,7 +724,7 @@ where
                     Vec::with_capacity(if want_parents { range.len() } else { 0 });
                 let full = range.start + range.len() / LANES * LANES;
                 for start in (range.start..full).step_by(LANES) {
-                    let seed = F32x8::from_array(core::array::from_fn(|lane| seeds[start + lane]));
+                    let seed = BatchLanes::from_slice(&seeds[start..]);
                     let (_, pullback) = self
                         .rows
                         .function
@@ -685,7 +732,7 @@ where
                     let (tangent, dx) = pullback.pull(seed);
                     lane_total.accumulate(tangent);
                     if want_parents {
-                        let dx = dx.map(F32x8::to_array);
+                        let dx = dx.map(BatchLanes::to_array);
                         parent_grads
                             .extend((0..LANES).map(|lane| core::array::from_fn(|i| dx[i][lane])));
                     }
@@ -735,6 +782,46 @@ impl MechanismKernel for Linear {
                 *value += weight * x;
             }
         }
+    }
+
+    /// One pass per chunk: the chunk's errors column by column, then
+    /// their squares and their products with each parent summed in lanes.
+    fn squared_error(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        weight: f32,
+        dparams: Option<&mut [f32]>,
+    ) -> f64 {
+        let want = dparams.is_some();
+        let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
+            .map(|range| {
+                let mut error: Vec<f32> = target[range.clone()]
+                    .iter()
+                    .map(|t| params[0] - t)
+                    .collect();
+                for (w, column) in params[1..].iter().zip(parents) {
+                    for (e, x) in error.iter_mut().zip(&column[range.clone()]) {
+                        *e += w * x;
+                    }
+                }
+                let squares = f64::from(lane_dot(&error, &error));
+                let flat = if want {
+                    let mut flat = vec![weight * lane_sum(&error)];
+                    flat.extend(
+                        parents
+                            .iter()
+                            .map(|column| weight * lane_dot(&error, &column[range.clone()])),
+                    );
+                    flat
+                } else {
+                    Vec::new()
+                };
+                (squares, flat)
+            })
+            .collect();
+        add_partials(partial, dparams)
     }
 
     fn backward(
