@@ -7,7 +7,12 @@
 //!   as a single context (the context trainer's own overhead);
 //! - `contexts/50_contexts/<n>`: the same rows split into 50 contexts
 //!   of n / 50 rows, without interventions (the objective is then the
-//!   pooled one, so only the bookkeeping differs).
+//!   pooled one, so only the bookkeeping differs);
+//! - `contexts/50_intervened/<n>`: 50 contexts of n / 50 rows, each
+//!   sampled under its own intervention, cycling through: none,
+//!   `do(x2 = v)`, a shift of x3's mean by `v`, and a changed x5 (its own
+//!   parameters, tied to the first context's), with `v` different in
+//!   every context.
 //!
 //! Run with `cargo bench --bench contexts`; the report example
 //! (`cargo run --profile bench --example scaling_report`) prints the
@@ -20,6 +25,7 @@ use causalgrad::context::{Context, ContextGraph};
 use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::models::scm5::{self, Init, Truth};
+use causalgrad::scm::{Intervention, Scm};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 /// Number of contexts the pooled rows are split into.
@@ -36,6 +42,36 @@ fn contexts(data: &Dataset, parts: usize) -> ContextGraph {
     builder.build().expect("valid contexts")
 }
 
+/// 50 contexts of `rows` rows each under their own interventions, sampled
+/// from `truth`.
+fn intervened(truth: &Scm, rows: usize) -> ContextGraph {
+    let mut builder = ContextGraph::builder();
+    for c in 0..CONTEXTS {
+        let name = format!("c{c}");
+        let value = 0.05 * c as f64 - 1.0;
+        let seed = c as u64 + 10;
+        let context = match c % 4 {
+            0 => Context::new(name, truth.sample(rows, seed).expect("sampling")),
+            1 => {
+                let data = truth.intervene(&[("x2", value)]).expect("x2 exists");
+                Context::new(name, data.sample(rows, seed).expect("sampling")).set("x2", value)
+            }
+            2 => {
+                let data = truth
+                    .intervene_with("x3", Intervention::Shift(value))
+                    .expect("x3 exists");
+                Context::new(name, data.sample(rows, seed).expect("sampling")).shift("x3", value)
+            }
+            _ => Context::new(name, truth.sample(rows, seed).expect("sampling")).changed("x5"),
+        };
+        builder = builder.context(context);
+    }
+    for c in (3..CONTEXTS).step_by(4) {
+        builder = builder.tie("c0", &format!("c{c}"), 1.0);
+    }
+    builder.build().expect("valid contexts")
+}
+
 fn steps(c: &mut Criterion) {
     let dir = scm5::data_dir();
     let init = Init::from_json_file(dir.join("init_seed0.json")).expect("bundled init");
@@ -47,7 +83,8 @@ fn steps(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
     for n in [10_000usize, 100_000] {
-        let data = scm5::model(&truth.params).sample(n, 1).expect("sampling");
+        let sampler = scm5::model(&truth.params);
+        let data = sampler.sample(n, 1).expect("sampling");
         group.throughput(Throughput::Elements(n as u64));
 
         let mut model = scm5::model(&init);
@@ -56,8 +93,12 @@ fn steps(c: &mut Criterion) {
             b.iter(|| black_box(trainer.step().expect("finite loss")));
         });
 
-        for (name, parts) in [("one_context", 1), ("50_contexts", CONTEXTS)] {
-            let graph = contexts(&data, parts);
+        let graphs = [
+            ("one_context", contexts(&data, 1)),
+            ("50_contexts", contexts(&data, CONTEXTS)),
+            ("50_intervened", intervened(&sampler, n / CONTEXTS)),
+        ];
+        for (name, graph) in graphs {
             let mut model = scm5::model(&init);
             let mut trainer = model.context_trainer(&graph, &config).expect("a valid fit");
             group.bench_function(BenchmarkId::new(name, n), |b| {

@@ -33,7 +33,7 @@ pub enum ReportError {
 
 #[derive(serde::Deserialize)]
 struct Estimates {
-    mean: Estimate,
+    median: Estimate,
 }
 
 #[derive(serde::Deserialize)]
@@ -41,7 +41,7 @@ struct Estimate {
     point_estimate: f64,
 }
 
-/// The mean time of one iteration, in milliseconds, of benchmark
+/// The median time of one iteration, in milliseconds, of benchmark
 /// `group/function/parameter` of `bench` under `criterion` (criterion's
 /// output folder).
 pub fn mean_ms(
@@ -72,5 +72,5 @@ pub fn mean_ms(
             path: path.clone(),
             message: error.to_string(),
         })?;
-    Ok(estimates.mean.point_estimate / 1e6)
+    Ok(estimates.median.point_estimate / 1e6)
 }

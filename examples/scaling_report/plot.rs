@@ -10,6 +10,7 @@ use super::slopes::Growth;
 
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const ORANGE: RGBColor = RGBColor(230, 110, 10);
+const GREY: RGBColor = RGBColor(120, 120, 120);
 
 /// One panel: measured points, their fit, and axis labels.
 pub struct Panel<'a> {
@@ -46,23 +47,37 @@ fn draw_panel(
         .configure_mesh()
         .x_desc(panel.x_label)
         .y_desc("ms per full-batch Adam step")
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y}"))
         .light_line_style(WHITE)
         .draw()?;
     let g = panel.growth;
-    let fitted = (0..=60).map(|i| {
-        let x = x_lo * (x_hi / x_lo).powf(f64::from(i) / 60.0);
-        (x, g.intercept + g.slope * x)
-    });
+    let along = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+        (0..=60)
+            .map(|i| x_lo * (x_hi / x_lo).powf(f64::from(i) / 60.0))
+            .map(|x| (x, f(x)))
+            .filter(|p| p.1 > 0.0)
+            .collect()
+    };
     chart
         .draw_series(LineSeries::new(
-            fitted.filter(|p| p.1 > 0.0),
+            along(&|x| g.factor * x.powf(g.exponent)),
             ORANGE.stroke_width(2),
         ))?
-        .label(format!(
-            "least squares: {:.3} + {:.3e}·x ms (R² {:.3}); log-log exponent {:.2}",
-            g.intercept, g.slope, g.r_squared, g.exponent
-        ))
+        .label(format!("power law: t ∝ x^{:.2}", g.exponent))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ORANGE.stroke_width(2)));
+    chart
+        .draw_series(LineSeries::new(
+            along(&|x| g.intercept + g.slope * x),
+            GREY.stroke_width(1),
+        ))?
+        .label(format!(
+            "least squares: {:.2} + {:.3e}·x ms (R² {:.3})",
+            g.intercept, g.slope, g.r_squared
+        ))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(1)));
     chart
         .draw_series(
             panel
@@ -70,7 +85,7 @@ fn draw_panel(
                 .iter()
                 .map(|&p| Circle::new(p, 4, BLUE.filled())),
         )?
-        .label("measured (criterion mean)")
+        .label("measured (criterion median)")
         .legend(|(x, y)| Circle::new((x + 10, y), 4, BLUE.filled()));
     chart
         .configure_series_labels()

@@ -12,6 +12,8 @@ pub struct Growth {
     pub r_squared: f64,
     /// The log-log exponent: 1 for linear growth without fixed cost.
     pub exponent: f64,
+    /// The power law's factor: `t ≈ factor * x^exponent` ms.
+    pub factor: f64,
 }
 
 /// `(slope, intercept)` of the least-squares line through `points`.
@@ -35,10 +37,12 @@ pub fn growth(points: &[(f64, f64)]) -> Growth {
         .map(|p| (p.1 - intercept - slope * p.0).powi(2))
         .sum();
     let logs: Vec<(f64, f64)> = points.iter().map(|p| (p.0.ln(), p.1.ln())).collect();
+    let (exponent, log_factor) = line(&logs);
     Growth {
         intercept,
         slope,
         r_squared: 1.0 - residual / total,
-        exponent: line(&logs).0,
+        exponent,
+        factor: log_factor.exp(),
     }
 }
