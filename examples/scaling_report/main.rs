@@ -19,6 +19,7 @@ mod slopes;
 
 use std::path::{Path, PathBuf};
 
+use causalgrad::models::random::RandomScm;
 use estimates::{mean_ms, ReportError};
 use plot::Panel;
 use slopes::growth;
@@ -70,7 +71,15 @@ fn main() -> Result<(), ReportError> {
     );
     println!("\nrandom sparse DAGs at 10k rows, by variables:");
     for (v, ms) in &variables {
-        println!("  {v:>9}  {ms:>10.3} ms  ({:.3} ms per variable)", ms / v);
+        // The benchmark's models: seed 1, default settings.
+        let edges = RandomScm::new(*v as usize, 1)
+            .generate()
+            .expect("the default settings are valid")
+            .edges();
+        println!(
+            "  {v:>9}  {ms:>10.3} ms  ({:.3} ms per variable, {edges} edges)",
+            ms / v
+        );
     }
     println!(
         "  least squares: {:.3} ms + {:.4} ms per variable (R² {:.4}); log-log exponent {:.3}",
