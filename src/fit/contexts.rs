@@ -148,6 +148,43 @@ fn pooled_terms(
     terms
 }
 
+/// The tied pairs of parameter sets and each value's tie strength.
+struct Ties {
+    /// The sets of each tie, per variable where the two contexts read
+    /// different sets.
+    pairs: Vec<(usize, usize)>,
+    /// The strength of each value of the pairs' sets laid end to end.
+    strengths: Tensor<1>,
+}
+
+impl Ties {
+    /// The pairs of `ties` (context positions and strengths), or `None`
+    /// when no tie has sets that differ.
+    fn new(
+        ties: &[(usize, usize, f64)],
+        contexts: &[Prepared],
+        sizes: &[usize],
+        device: &Device,
+    ) -> Option<Ties> {
+        let mut pairs = Vec::new();
+        let mut strengths = Vec::new();
+        for &(a, b, strength) in ties {
+            let (a, b) = (&contexts[a], &contexts[b]);
+            for (j, (&sa, &sb)) in a.slots.iter().zip(&b.slots).enumerate() {
+                if sa != sb {
+                    pairs.push((sa, sb));
+                    // A set is the mechanism's parameters and `ln sigma`.
+                    strengths.extend(std::iter::repeat_n(strength as f32, sizes[j] + 1));
+                }
+            }
+        }
+        (!pairs.is_empty()).then(|| Ties {
+            pairs,
+            strengths: tensor1(strengths, device),
+        })
+    }
+}
+
 /// Tensors of one context's rows.
 struct ContextBatch {
     columns: Vec<Option<Tensor<1>>>,
@@ -209,7 +246,7 @@ pub struct ContextTrainer<'m> {
     owners: Vec<(usize, usize)>,
     contexts: Vec<Prepared>,
     pooled: Vec<PooledTerm>,
-    ties: Vec<(usize, usize, f64)>,
+    ties: Option<Ties>,
     optim: burn::optim::ModuleOptimizer,
     schedule: burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler,
     rng: rand::rngs::StdRng,
@@ -334,6 +371,7 @@ impl<'m> ContextTrainer<'m> {
                 .collect(),
         };
         let pooled = pooled_terms(scm, &contexts, graph.weighting(), device);
+        let ties = Ties::new(&graph.ties(), &contexts, &sizes, device);
         let last_good = (0, f64::NAN, snapshot(&params));
         Ok(ContextTrainer {
             device: device.clone(),
@@ -342,7 +380,7 @@ impl<'m> ContextTrainer<'m> {
             owners,
             contexts,
             pooled,
-            ties: graph.ties(),
+            ties,
             optim: optimizer(config),
             schedule: scheduler(config)?,
             rng: rand::rngs::StdRng::seed_from_u64(config.seed),
@@ -417,24 +455,21 @@ impl<'m> ContextTrainer<'m> {
     }
 
     /// The tie penalty `Σ strength * ||θ_a − θ_b||²` (a `[1]` tensor), or
-    /// `None` without ties that differ.
+    /// `None` without ties that differ: every tied pair of sets at once,
+    /// as one weighted sum of squares over the sets laid end to end.
     fn penalty(&self) -> Option<Tensor<1>> {
-        let mut total: Option<Tensor<1>> = None;
-        for &(a, b, strength) in &self.ties {
-            let (a, b) = (&self.contexts[a], &self.contexts[b]);
-            for (&sa, &sb) in a.slots.iter().zip(&b.slots) {
-                if sa == sb {
-                    continue;
-                }
-                let diff = self.params.sets[sa].val() - self.params.sets[sb].val();
-                let term = diff.square().sum().mul_scalar(strength as f32);
-                total = Some(match total {
-                    Some(total) => total + term,
-                    None => term,
-                });
-            }
-        }
-        total
+        let ties = self.ties.as_ref()?;
+        let side = |pick: fn(&(usize, usize)) -> usize| {
+            Tensor::cat(
+                ties.pairs
+                    .iter()
+                    .map(|pair| self.params.sets[pick(pair)].val())
+                    .collect(),
+                0,
+            )
+        };
+        let diff = side(|pair| pair.0) - side(|pair| pair.1);
+        Some((diff.square() * ties.strengths.clone()).sum())
     }
 
     /// The objective: the pooled terms, and the terms of the contexts
