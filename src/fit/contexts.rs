@@ -833,3 +833,102 @@ impl Scm {
         ContextTrainer::new(self, graph, config, &device)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::context::{Context, ContextGraph, Weighting};
+    use crate::fit::FitConfig;
+    use crate::graph::CausalGraph;
+    use crate::scm::{Intervention, Scm};
+
+    /// `x -> y <- z`, linear.
+    fn truth() -> Scm {
+        let graph = CausalGraph::new(["x", "z", "y"], [("x", "y"), ("z", "y")]).unwrap();
+        let mut scm = Scm::builder(graph).build().unwrap();
+        scm.set_params("x", &[0.5]).unwrap();
+        scm.set_params("y", &[1.0, 2.0, -1.0]).unwrap();
+        scm
+    }
+
+    /// The first step's objective against each context's likelihood under
+    /// the model with that context's interventions, for contexts whose
+    /// terms are pooled (several observational and shifted contexts) and
+    /// kept apart (a `do` context, a changed variable).
+    #[test]
+    fn pooled_terms_give_the_sum_of_the_contexts_terms() {
+        let truth = truth();
+        let shifted = |delta: f64| {
+            truth
+                .intervene_with("y", Intervention::Shift(delta))
+                .unwrap()
+        };
+        let data = [
+            truth.sample(300, 1).unwrap(),
+            truth.sample(120, 2).unwrap(),
+            shifted(1.5).sample(200, 3).unwrap(),
+            shifted(-0.5).sample(80, 4).unwrap(),
+            truth
+                .intervene(&[("x", 2.0)])
+                .unwrap()
+                .sample(100, 5)
+                .unwrap(),
+            truth.sample(50, 6).unwrap(),
+        ];
+        for weighting in [Weighting::Proportional, Weighting::Equal] {
+            let contexts = ContextGraph::builder()
+                .context(Context::new("a", data[0].clone()))
+                .context(Context::new("b", data[1].clone()))
+                .context(Context::new("c", data[2].clone()).shift("y", 1.5))
+                .context(Context::new("d", data[3].clone()).shift("y", -0.5))
+                .context(Context::new("e", data[4].clone()).set("x", 2.0))
+                .context(Context::new("f", data[5].clone()).changed("y"))
+                .tie("a", "f", 0.5)
+                .weighting(weighting)
+                .build()
+                .unwrap();
+            let graph = truth.graph().clone();
+            let mut model = Scm::builder(graph).build().unwrap();
+            model.set_params("y", &[0.3, 1.0, 0.2]).unwrap();
+            let models = [
+                model.clone(),
+                model.clone(),
+                model.intervene_with("y", Intervention::Shift(1.5)).unwrap(),
+                model
+                    .intervene_with("y", Intervention::Shift(-0.5))
+                    .unwrap(),
+                model.intervene(&[("x", 2.0)]).unwrap(),
+                model.clone(),
+            ];
+            let nll: Vec<f64> = models
+                .iter()
+                .zip(&data)
+                .map(|(m, d)| -m.log_likelihood(d).unwrap())
+                .collect();
+            let rows: Vec<f64> = data.iter().map(|d| d.n_rows() as f64).collect();
+            let total: f64 = rows.iter().sum();
+            let expected: f64 = match weighting {
+                Weighting::Proportional => nll.iter().zip(&rows).map(|(l, n)| l * n / total).sum(),
+                Weighting::Equal => nll.iter().sum::<f64>() / nll.len() as f64,
+            };
+            // The tie starts at zero: "f" starts from the shared parameters.
+            let mut trainer = model
+                .context_trainer(&contexts, &FitConfig::adam(0.05).steps(10))
+                .unwrap();
+            let evaluated = trainer.evaluate();
+            for ((name, loss), want) in evaluated.contexts.iter().zip(&nll) {
+                assert!(
+                    (loss - want).abs() < 1e-4 * want.abs(),
+                    "{name}: {loss} vs {want}"
+                );
+            }
+            let objective = trainer.step().unwrap();
+            assert!(
+                (objective - expected).abs() < 1e-4 * expected.abs(),
+                "{weighting:?}: {objective} vs {expected}"
+            );
+            // After a step the own set has moved away and the penalty counts.
+            trainer.step().unwrap();
+            assert!(trainer.evaluate().penalty > 0.0);
+        }
+    }
+}
