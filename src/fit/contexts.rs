@@ -761,16 +761,6 @@ fn batch(
     }
 }
 
-impl Clone for ContextBatch {
-    fn clone(&self) -> Self {
-        ContextBatch {
-            columns: self.columns.clone(),
-            parents: self.parents.clone(),
-            rows: self.rows,
-        }
-    }
-}
-
 impl Scm {
     /// Fits the model jointly over the contexts of `graph`: one burn
     /// training loop minimising the weighted sum over contexts of each
