@@ -1,6 +1,18 @@
 //! The joint trainer over a context graph: one burn training loop over the
 //! sum of every context's negative log-likelihood, under that context's
 //! parameters and interventions, plus the tie penalties.
+//!
+//! The full-batch terms are pooled across contexts ([`PooledTerm`]): a
+//! variable's terms in every context where it reads the same parameter set
+//! become one term over those contexts' rows (a shifted mean is folded
+//! into the target), weighted by the contexts' summed weights. With
+//! weights proportional to the rows, that is exactly the sum of the
+//! contexts' weighted terms, and one mechanism call over many rows runs
+//! in parallel chunks where one call per context would run each on one
+//! core and pay autodiff's cost per operation 50 times. Contexts drawing
+//! mini-batches keep their own terms; evaluation and per-context gradients
+//! build each context's own batch when they run, so the training rows are
+//! held once on the device.
 
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
@@ -32,7 +44,11 @@ enum Role {
     /// No likelihood term: under hard `do`, a lagged value, or an initial
     /// time step.
     Skip,
-    /// A Gaussian likelihood term, the mechanism's mean shifted by `shift`.
+    /// A Gaussian likelihood term, the mechanism's mean shifted by `shift`:
+    /// the batch holds the variable's column minus `shift` as the target
+    /// (the same density), so the term is an unshifted one and contexts
+    /// that differ only in their shifts share a batch. Children read the
+    /// column as observed.
     Term { shift: f32 },
 }
 
@@ -52,6 +68,121 @@ struct Prepared {
     batch_rows: Option<usize>,
     order: Vec<usize>,
     cursor: usize,
+}
+
+/// One variable's likelihood term over the training rows of every
+/// full-batch context where it has a term and reads parameter set `slot`,
+/// pooled (contexts whose weights are proportional to their rows).
+struct PooledTerm {
+    variable: usize,
+    slot: usize,
+    /// The sum of the contexts' weights.
+    weight: f64,
+    /// The variable's target (its column minus the context's shift).
+    x: Tensor<1>,
+    /// Its parents' columns, `[k, rows]`.
+    parents: Option<Tensor<2>>,
+    rows: usize,
+}
+
+/// The pooled terms of the full-batch contexts with a positive weight,
+/// by variable and then by first context. Terms pool when they agree on
+/// the variable, the parameter set and, under [`Weighting::Equal`], the
+/// number of rows (so that the weights are proportional to the rows).
+fn pooled_terms(
+    scm: &Scm,
+    contexts: &[Prepared],
+    weighting: Weighting,
+    device: &Device,
+) -> Vec<PooledTerm> {
+    let mut terms = Vec::new();
+    for (j, node) in scm.nodes().iter().enumerate() {
+        let mut keys: Vec<(usize, Option<usize>)> = Vec::new();
+        // Each member: the context and its shift of the variable's mean.
+        let mut members: Vec<Vec<(usize, f32)>> = Vec::new();
+        for (c, prepared) in contexts.iter().enumerate() {
+            let rows = prepared.order.len();
+            let Role::Term { shift } = prepared.roles[j] else {
+                continue;
+            };
+            if prepared.weight == 0.0 || prepared.batch_rows.is_some() || rows == 0 {
+                continue;
+            }
+            let key = (
+                prepared.slots[j],
+                matches!(weighting, Weighting::Equal).then_some(rows),
+            );
+            match keys.iter().position(|k| *k == key) {
+                Some(t) => members[t].push((c, shift)),
+                None => {
+                    keys.push(key);
+                    members.push(vec![(c, shift)]);
+                }
+            }
+        }
+        for ((slot, _), members) in keys.into_iter().zip(members) {
+            let rows: usize = members.iter().map(|&(c, _)| contexts[c].order.len()).sum();
+            let mut x = Vec::with_capacity(rows);
+            for &(c, shift) in &members {
+                x.extend(contexts[c].columns[j].iter().map(|&v| v - shift));
+            }
+            let parents = (!node.parents.is_empty()).then(|| {
+                let mut flat = Vec::with_capacity(node.parents.len() * rows);
+                for &p in &node.parents {
+                    for &(c, _) in &members {
+                        flat.extend_from_slice(&contexts[c].columns[p]);
+                    }
+                }
+                Tensor::from_data(TensorData::new(flat, [node.parents.len(), rows]), device)
+            });
+            terms.push(PooledTerm {
+                variable: j,
+                slot,
+                weight: members.iter().map(|&(c, _)| contexts[c].weight).sum(),
+                x: tensor1(x, device),
+                parents,
+                rows,
+            });
+        }
+    }
+    terms
+}
+
+/// The tied pairs of parameter sets and each value's tie strength.
+struct Ties {
+    /// The sets of each tie, per variable where the two contexts read
+    /// different sets.
+    pairs: Vec<(usize, usize)>,
+    /// The strength of each value of the pairs' sets laid end to end.
+    strengths: Tensor<1>,
+}
+
+impl Ties {
+    /// The pairs of `ties` (context positions and strengths), or `None`
+    /// when no tie has sets that differ.
+    fn new(
+        ties: &[(usize, usize, f64)],
+        contexts: &[Prepared],
+        sizes: &[usize],
+        device: &Device,
+    ) -> Option<Ties> {
+        let mut pairs = Vec::new();
+        let mut strengths = Vec::new();
+        for &(a, b, strength) in ties {
+            let (a, b) = (&contexts[a], &contexts[b]);
+            for (j, (&sa, &sb)) in a.slots.iter().zip(&b.slots).enumerate() {
+                if sa != sb {
+                    pairs.push((sa, sb));
+                    // A set is the mechanism's parameters and `ln sigma`.
+                    strengths.extend(std::iter::repeat_n(strength as f32, sizes[j] + 1));
+                }
+            }
+        }
+        (!pairs.is_empty()).then(|| Ties {
+            pairs,
+            strengths: tensor1(strengths, device),
+        })
+    }
 }
 
 /// Tensors of one context's rows.
@@ -114,8 +245,8 @@ pub struct ContextTrainer<'m> {
     /// Own sets: (context, variable) of sets `sizes.len()..`.
     owners: Vec<(usize, usize)>,
     contexts: Vec<Prepared>,
-    full: Vec<ContextBatch>,
-    ties: Vec<(usize, usize, f64)>,
+    pooled: Vec<PooledTerm>,
+    ties: Option<Ties>,
     optim: burn::optim::ModuleOptimizer,
     schedule: burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler,
     rng: rand::rngs::StdRng,
@@ -239,10 +370,8 @@ impl<'m> ContextTrainer<'m> {
                 .map(|s| Param::from_tensor(tensor1(s, device)))
                 .collect(),
         };
-        let full = contexts
-            .iter()
-            .map(|p| batch(scm, p, &p.columns, None, device))
-            .collect();
+        let pooled = pooled_terms(scm, &contexts, graph.weighting(), device);
+        let ties = Ties::new(&graph.ties(), &contexts, &sizes, device);
         let last_good = (0, f64::NAN, snapshot(&params));
         Ok(ContextTrainer {
             device: device.clone(),
@@ -250,8 +379,8 @@ impl<'m> ContextTrainer<'m> {
             sizes,
             owners,
             contexts,
-            full,
-            ties: graph.ties(),
+            pooled,
+            ties,
             optim: optimizer(config),
             schedule: scheduler(config)?,
             rng: rand::rngs::StdRng::seed_from_u64(config.seed),
@@ -269,41 +398,54 @@ impl<'m> ContextTrainer<'m> {
         self.step
     }
 
+    /// Variable `j`'s mean negative log-likelihood per row (a `[1]`
+    /// tensor) under parameter set `slot`, of targets `x` given its parents'
+    /// columns.
+    fn term_nll(
+        &self,
+        j: usize,
+        slot: usize,
+        x: Tensor<1>,
+        parents: Option<&Tensor<2>>,
+        rows: usize,
+    ) -> Tensor<1> {
+        let set = self.params.sets[slot].val();
+        let size = self.sizes[j];
+        let theta = set.clone().narrow(0, 0, size);
+        let log_scale = set.narrow(0, size, 1);
+        let kernel = self.scm.nodes()[j].mechanism.kernel();
+        match parents {
+            // The whole term as one fused operation, where the kernel runs on this device.
+            Some(parents) if kernel.tensor_mechanism().is_none() && on_flex(&theta.device()) => {
+                gaussian_nll(theta, log_scale, parents.clone(), x, kernel)
+            }
+            parents => {
+                let mean = node_mean(kernel, theta, parents, rows);
+                let z = (x - mean) * log_scale.clone().neg().exp().expand([rows]);
+                log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
+            }
+        }
+    }
+
     /// The mean negative log-likelihood per row of one context's batch, or
     /// `None` when no variable has a term there.
     fn context_nll(&self, c: usize, batch: &ContextBatch) -> Option<Tensor<1>> {
         let prepared = &self.contexts[c];
         let mut total: Option<Tensor<1>> = None;
-        for (j, node) in self.scm.nodes().iter().enumerate() {
-            let Role::Term { shift } = prepared.roles[j] else {
+        for (j, role) in prepared.roles.iter().enumerate() {
+            let Role::Term { .. } = role else {
                 continue;
             };
-            let set = self.params.sets[prepared.slots[j]].val();
-            let size = self.sizes[j];
-            let theta = set.clone().narrow(0, 0, size);
-            let log_scale = set.narrow(0, size, 1);
             let x = batch.columns[j]
                 .clone()
                 .expect("a term's column is in the batch");
-            let kernel = node.mechanism.kernel();
-            let nll = match &batch.parents[j] {
-                // The whole term as one fused operation, where the kernel runs on this device.
-                Some(parents)
-                    if shift == 0.0
-                        && kernel.tensor_mechanism().is_none()
-                        && on_flex(&theta.device()) =>
-                {
-                    gaussian_nll(theta, log_scale, parents.clone(), x, kernel)
-                }
-                parents => {
-                    let mut mean = node_mean(kernel, theta, parents.as_ref(), batch.rows);
-                    if shift != 0.0 {
-                        mean = mean.add_scalar(shift);
-                    }
-                    let z = (x - mean) * log_scale.clone().neg().exp().expand([batch.rows]);
-                    log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
-                }
-            };
+            let nll = self.term_nll(
+                j,
+                prepared.slots[j],
+                x,
+                batch.parents[j].as_ref(),
+                batch.rows,
+            );
             total = Some(match total {
                 Some(total) => total + nll,
                 None => nll,
@@ -313,40 +455,47 @@ impl<'m> ContextTrainer<'m> {
     }
 
     /// The tie penalty `Σ strength * ||θ_a − θ_b||²` (a `[1]` tensor), or
-    /// `None` without ties that differ.
+    /// `None` without ties that differ: every tied pair of sets at once,
+    /// as one weighted sum of squares over the sets laid end to end.
     fn penalty(&self) -> Option<Tensor<1>> {
-        let mut total: Option<Tensor<1>> = None;
-        for &(a, b, strength) in &self.ties {
-            let (a, b) = (&self.contexts[a], &self.contexts[b]);
-            for (&sa, &sb) in a.slots.iter().zip(&b.slots) {
-                if sa == sb {
-                    continue;
-                }
-                let diff = self.params.sets[sa].val() - self.params.sets[sb].val();
-                let term = diff.square().sum().mul_scalar(strength as f32);
-                total = Some(match total {
-                    Some(total) => total + term,
-                    None => term,
-                });
-            }
-        }
-        total
+        let ties = self.ties.as_ref()?;
+        let side = |pick: fn(&(usize, usize)) -> usize| {
+            Tensor::cat(
+                ties.pairs
+                    .iter()
+                    .map(|pair| self.params.sets[pick(pair)].val())
+                    .collect(),
+                0,
+            )
+        };
+        let diff = side(|pair| pair.0) - side(|pair| pair.1);
+        Some((diff.square() * ties.strengths.clone()).sum())
     }
 
-    /// The objective on `batches` (one per context).
-    fn objective(&self, batches: &[Option<ContextBatch>]) -> Tensor<1> {
+    /// The objective: the pooled terms, and the terms of the contexts
+    /// drawing mini-batches on `batches` (context, its batch).
+    fn objective(&self, batches: &[(usize, ContextBatch)]) -> Tensor<1> {
         let mut total = self.penalty();
-        for (c, batch) in batches.iter().enumerate() {
-            let weight = self.contexts[c].weight;
-            let Some(batch) = batch.as_ref().filter(|_| weight > 0.0) else {
-                continue;
-            };
-            if let Some(nll) = self.context_nll(c, batch) {
-                let term = nll.mul_scalar(weight as f32);
-                total = Some(match total {
-                    Some(total) => total + term,
-                    None => term,
-                });
+        let mut add = |term: Tensor<1>, weight: f64| {
+            let term = term.mul_scalar(weight as f32);
+            total = Some(match total.take() {
+                Some(total) => total + term,
+                None => term,
+            });
+        };
+        for term in &self.pooled {
+            let nll = self.term_nll(
+                term.variable,
+                term.slot,
+                term.x.clone(),
+                term.parents.as_ref(),
+                term.rows,
+            );
+            add(nll, term.weight);
+        }
+        for (c, batch) in batches {
+            if let Some(nll) = self.context_nll(*c, batch) {
+                add(nll, self.contexts[*c].weight);
             }
         }
         total.unwrap_or_else(|| Tensor::zeros([1], &self.device))
@@ -358,15 +507,10 @@ impl<'m> ContextTrainer<'m> {
     /// [`FitError::NonFinite`].
     pub fn step(&mut self) -> Result<f64, FitError> {
         self.step += 1;
-        let mut batches = Vec::with_capacity(self.contexts.len());
+        let mut batches = Vec::new();
         for c in 0..self.contexts.len() {
             let prepared = &mut self.contexts[c];
-            if prepared.weight == 0.0 {
-                batches.push(None);
-                continue;
-            }
-            let Some(size) = prepared.batch_rows else {
-                batches.push(None);
+            let Some(size) = prepared.batch_rows.filter(|_| prepared.weight > 0.0) else {
                 continue;
             };
             let n = prepared.order.len();
@@ -377,28 +521,18 @@ impl<'m> ContextTrainer<'m> {
             let rows = prepared.order[prepared.cursor..prepared.cursor + size].to_vec();
             prepared.cursor += size;
             let prepared = &self.contexts[c];
-            batches.push(Some(batch(
-                self.scm,
-                prepared,
-                &prepared.columns,
-                Some(&rows),
-                &self.device,
-            )));
+            batches.push((
+                c,
+                batch(
+                    self.scm,
+                    prepared,
+                    &prepared.columns,
+                    Some(&rows),
+                    &self.device,
+                ),
+            ));
         }
-        let loss = {
-            let chosen: Vec<Option<ContextBatch>> = batches
-                .into_iter()
-                .enumerate()
-                .map(|(c, b)| {
-                    if self.contexts[c].weight == 0.0 {
-                        None
-                    } else {
-                        Some(b.unwrap_or_else(|| self.full[c].clone()))
-                    }
-                })
-                .collect();
-            self.objective(&chosen)
-        };
+        let loss = self.objective(&batches);
         let value = f64::from(loss.clone().into_scalar::<f32>());
         if !value.is_finite() {
             let (step, good, sets) = self.last_good.clone();
@@ -428,7 +562,7 @@ impl<'m> ContextTrainer<'m> {
                 let prepared = &self.contexts[c];
                 let batch = match &prepared.valid {
                     Some(valid) => batch(self.scm, prepared, valid, None, &self.device),
-                    None => self.full[c].clone(),
+                    None => batch(self.scm, prepared, &prepared.columns, None, &self.device),
                 };
                 let has_terms = prepared
                     .roles
@@ -471,7 +605,16 @@ impl<'m> ContextTrainer<'m> {
                 known: self.contexts.iter().map(|p| p.name.clone()).collect(),
             })?;
         let grads = self
-            .context_nll(c, &self.full[c])
+            .context_nll(
+                c,
+                &batch(
+                    self.scm,
+                    &self.contexts[c],
+                    &self.contexts[c].columns,
+                    None,
+                    &self.device,
+                ),
+            )
             .map(|loss| GradientsParams::from_grads(loss.backward(), &self.params));
         Ok(self
             .scm
@@ -575,7 +718,9 @@ fn split(
     (pick(train), Some(pick(valid)))
 }
 
-/// The tensors of `rows` (all rows for `None`) of one context's columns.
+/// The tensors of `rows` (all rows for `None`) of one context's columns:
+/// each term's target (the column minus the context's shift) and its
+/// parents' columns.
 fn batch(
     scm: &Scm,
     prepared: &Prepared,
@@ -594,8 +739,15 @@ fn batch(
     let mut tensors = Vec::with_capacity(picked.len());
     let mut parents = Vec::with_capacity(picked.len());
     for (j, node) in scm.nodes().iter().enumerate() {
-        let term = matches!(prepared.roles[j], Role::Term { .. }) && n > 0;
-        tensors.push(term.then(|| tensor1(picked[j].clone(), device)));
+        let shift = match prepared.roles[j] {
+            Role::Term { shift } if n > 0 => Some(shift),
+            _ => None,
+        };
+        let term = shift.is_some();
+        tensors.push(shift.map(|shift| {
+            let target = picked[j].iter().map(|&x| x - shift).collect();
+            tensor1(target, device)
+        }));
         parents.push((term && !node.parents.is_empty()).then(|| {
             let mut flat = Vec::with_capacity(node.parents.len() * n);
             for &p in &node.parents {
@@ -608,16 +760,6 @@ fn batch(
         columns: tensors,
         parents,
         rows: n,
-    }
-}
-
-impl Clone for ContextBatch {
-    fn clone(&self) -> Self {
-        ContextBatch {
-            columns: self.columns.clone(),
-            parents: self.parents.clone(),
-            rows: self.rows,
-        }
     }
 }
 
@@ -681,5 +823,104 @@ impl Scm {
     ) -> Result<ContextTrainer<'_>, FitError> {
         let device = autodiff_device(config.device)?;
         ContextTrainer::new(self, graph, config, &device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::context::{Context, ContextGraph, Weighting};
+    use crate::fit::FitConfig;
+    use crate::graph::CausalGraph;
+    use crate::scm::{Intervention, Scm};
+
+    /// `x -> y <- z`, linear.
+    fn truth() -> Scm {
+        let graph = CausalGraph::new(["x", "z", "y"], [("x", "y"), ("z", "y")]).unwrap();
+        let mut scm = Scm::builder(graph).build().unwrap();
+        scm.set_params("x", &[0.5]).unwrap();
+        scm.set_params("y", &[1.0, 2.0, -1.0]).unwrap();
+        scm
+    }
+
+    /// The first step's objective against each context's likelihood under
+    /// the model with that context's interventions, for contexts whose
+    /// terms are pooled (several observational and shifted contexts) and
+    /// kept apart (a `do` context, a changed variable).
+    #[test]
+    fn pooled_terms_give_the_sum_of_the_contexts_terms() {
+        let truth = truth();
+        let shifted = |delta: f64| {
+            truth
+                .intervene_with("y", Intervention::Shift(delta))
+                .unwrap()
+        };
+        let data = [
+            truth.sample(300, 1).unwrap(),
+            truth.sample(120, 2).unwrap(),
+            shifted(1.5).sample(200, 3).unwrap(),
+            shifted(-0.5).sample(80, 4).unwrap(),
+            truth
+                .intervene(&[("x", 2.0)])
+                .unwrap()
+                .sample(100, 5)
+                .unwrap(),
+            truth.sample(50, 6).unwrap(),
+        ];
+        for weighting in [Weighting::Proportional, Weighting::Equal] {
+            let contexts = ContextGraph::builder()
+                .context(Context::new("a", data[0].clone()))
+                .context(Context::new("b", data[1].clone()))
+                .context(Context::new("c", data[2].clone()).shift("y", 1.5))
+                .context(Context::new("d", data[3].clone()).shift("y", -0.5))
+                .context(Context::new("e", data[4].clone()).set("x", 2.0))
+                .context(Context::new("f", data[5].clone()).changed("y"))
+                .tie("a", "f", 0.5)
+                .weighting(weighting)
+                .build()
+                .unwrap();
+            let graph = truth.graph().clone();
+            let mut model = Scm::builder(graph).build().unwrap();
+            model.set_params("y", &[0.3, 1.0, 0.2]).unwrap();
+            let models = [
+                model.clone(),
+                model.clone(),
+                model.intervene_with("y", Intervention::Shift(1.5)).unwrap(),
+                model
+                    .intervene_with("y", Intervention::Shift(-0.5))
+                    .unwrap(),
+                model.intervene(&[("x", 2.0)]).unwrap(),
+                model.clone(),
+            ];
+            let nll: Vec<f64> = models
+                .iter()
+                .zip(&data)
+                .map(|(m, d)| -m.log_likelihood(d).unwrap())
+                .collect();
+            let rows: Vec<f64> = data.iter().map(|d| d.n_rows() as f64).collect();
+            let total: f64 = rows.iter().sum();
+            let expected: f64 = match weighting {
+                Weighting::Proportional => nll.iter().zip(&rows).map(|(l, n)| l * n / total).sum(),
+                Weighting::Equal => nll.iter().sum::<f64>() / nll.len() as f64,
+            };
+            // The tie starts at zero: "f" starts from the shared parameters.
+            let mut trainer = model
+                .context_trainer(&contexts, &FitConfig::adam(0.05).steps(10))
+                .unwrap();
+            let evaluated = trainer.evaluate();
+            for ((name, loss), want) in evaluated.contexts.iter().zip(&nll) {
+                assert!(
+                    (loss - want).abs() < 1e-4 * want.abs(),
+                    "{name}: {loss} vs {want}"
+                );
+            }
+            let objective = trainer.step().unwrap();
+            assert!(
+                (objective - expected).abs() < 1e-4 * expected.abs(),
+                "{weighting:?}: {objective} vs {expected}"
+            );
+            // After a step the own set has moved away and the penalty counts.
+            trainer.step().unwrap();
+            assert!(trainer.evaluate().penalty > 0.0);
+        }
     }
 }

@@ -1,3 +1,6 @@
-//! Reference models for the bundled data sets.
+//! Reference models: the bundled benchmark model and seeded random models
+//! for scaling studies.
 
+#[cfg(feature = "burn")]
+pub mod random;
 pub mod scm5;
