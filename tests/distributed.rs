@@ -1,5 +1,6 @@
-//! Data-parallel fitting gives the parameters of a single-device fit, and
-//! refuses device lists it cannot run.
+//! Data-parallel fitting gives the parameters of a single-device fit,
+//! resumes from its checkpoints like one, and refuses device lists it
+//! cannot run.
 //!
 //! The parameters agree to 1e-5 absolute, not bit for bit: each device sums
 //! its shard's rows in `f32`, and the shards' sums are weighted by their
@@ -9,7 +10,7 @@
 //! ulps of a parameter near 1); the bound leaves a factor of forty.
 
 use causalgrad::data::Dataset;
-use causalgrad::fit::{FitConfig, FitDevice, FitError};
+use causalgrad::fit::{FitConfig, FitDevice, FitError, StopReason};
 use causalgrad::models::scm5::{self, Init};
 use causalgrad::scm::{Noise, Scm};
 
@@ -172,4 +173,50 @@ fn fewer_rows_than_devices_is_refused() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_resumed_data_parallel_fit_continues_bit_for_bit() {
+    let dir = std::env::temp_dir().join(format!("causalgrad-distributed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (whole_path, split_path) = (dir.join("whole.ckpt"), dir.join("split.ckpt"));
+    for path in [&whole_path, &split_path] {
+        std::fs::remove_file(path).ok();
+    }
+    let (data, devices) = (data(600), [FitDevice::Flex, FitDevice::Flex]);
+    let config = FitConfig::adam(1e-2).batch_size(128).seed(3);
+
+    let mut whole = model();
+    let whole_report = whole
+        .fit_data_parallel(
+            &data,
+            &config.clone().steps(20).checkpoint(&whole_path, 10),
+            &devices,
+        )
+        .unwrap();
+    let mut first = model();
+    first
+        .fit_data_parallel(
+            &data,
+            &config.clone().steps(10).checkpoint(&split_path, 10),
+            &devices,
+        )
+        .unwrap();
+    let mut resumed = model();
+    let resume = config.steps(20).checkpoint(&split_path, 10).resume();
+    let mut trainer = resumed
+        .trainer_data_parallel(&data, &resume, &devices)
+        .unwrap();
+    assert_eq!(
+        trainer.steps_taken(),
+        10,
+        "the trainer starts at the checkpoint"
+    );
+    while trainer.steps_taken() < 20 {
+        trainer.step().unwrap();
+    }
+    let resumed_report = trainer.finish(StopReason::Completed).unwrap();
+    assert_eq!(whole_report.losses, resumed_report.losses);
+    assert_eq!(parameters(&whole), parameters(&resumed));
+    std::fs::remove_dir_all(&dir).ok();
 }
