@@ -15,8 +15,8 @@
 //! checkpoints and early stopping run on the first device, as in a
 //! single-device fit.
 //!
-//! This is burn-train's multi-device strategy with the optimiser on the
-//! main device, built from the same burn parts. burn 0.22's collective
+//! These are burn-optim's parts for combining gradients from several
+//! devices, with the optimiser on the first device. burn 0.22's collective
 //! gradient synchronisation (`DistributedContext`, parameters marked with
 //! `set_distributed`, an all-reduce during the backward pass) needs a
 //! backend with collective operations, which is CUDA through NCCL only;
