@@ -317,6 +317,17 @@ pub enum FitError {
         /// Its only value (as the fit sees it, in f32).
         value: f32,
     },
+    /// A data-parallel fit with an empty device list.
+    #[error("a data-parallel fit needs at least one device; the device list is empty")]
+    NoDevices,
+    /// A data-parallel fit whose batches cannot give every device a row.
+    #[error("each step's batch has {rows} row(s), fewer than the {devices} devices of the data-parallel fit; every device needs at least one row: use fewer devices or larger batches")]
+    FewerRowsThanDevices {
+        /// Rows per step (the batch size, or all training rows).
+        rows: usize,
+        /// Devices in the fit.
+        devices: usize,
+    },
     /// The data do not fit the model.
     #[error(transparent)]
     Scm(#[from] crate::scm::ScmError),

@@ -13,6 +13,10 @@
 //! variable settles instead of overflowing; a non-finite loss stops the fit
 //! with the parameters of the last finite one ([`FitError::NonFinite`]).
 //!
+//! [`Scm::fit_data_parallel`](crate::scm::Scm::fit_data_parallel) shares
+//! every step's batch out over several devices and combines their
+//! gradients with burn's gradient accumulation (`docs/distributed.md`).
+//!
 //! ```no_run
 //! use causalgrad::data::Dataset;
 //! use causalgrad::fit::FitConfig;
@@ -34,6 +38,8 @@ mod checks;
 mod config;
 #[cfg(feature = "burn")]
 mod contexts;
+#[cfg(feature = "burn")]
+mod distributed;
 #[cfg(feature = "burn")]
 mod nll;
 #[cfg(feature = "burn")]

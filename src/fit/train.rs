@@ -15,6 +15,7 @@ use rand::SeedableRng;
 
 use super::checkpoint;
 use super::config::{FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason};
+use super::distributed::Replicas;
 use super::nll::gaussian_nll;
 use super::op::{mechanism_mean, on_flex};
 use crate::data::Dataset;
@@ -96,14 +97,19 @@ pub(super) fn read(tensor: &Tensor<1>) -> Vec<f32> {
 
 /// The data of one step: each variable's column and its parents' columns.
 #[derive(Clone)]
-struct Batch {
+pub(super) struct Batch {
     columns: Vec<Tensor<1>>,
     parents: Vec<Option<Tensor<2>>>,
-    rows: usize,
+    pub(super) rows: usize,
 }
 
 impl Batch {
-    fn new(scm: &Scm, columns: &[Vec<f32>], rows: Option<&[usize]>, device: &Device) -> Batch {
+    pub(super) fn new(
+        scm: &Scm,
+        columns: &[Vec<f32>],
+        rows: Option<&[usize]>,
+        device: &Device,
+    ) -> Batch {
         let pick = |column: &[f32]| -> Vec<f32> {
             match rows {
                 Some(rows) => rows.iter().map(|&r| column[r]).collect(),
@@ -155,7 +161,7 @@ pub(crate) fn node_mean(
 }
 
 /// The mean negative log-likelihood per row of `batch` (a `[1]` tensor).
-fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
+pub(super) fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
     let log_scales = params
         .log_scales
         .val()
@@ -302,12 +308,13 @@ pub struct Trainer<'m> {
     best: Option<(f64, Snapshot)>,
     since_best: usize,
     last_good: (usize, f64, Snapshot),
+    replicas: Option<Replicas>,
 }
 
 type Snapshot = (Vec<Vec<f32>>, Vec<f32>);
 
 impl<'m> Trainer<'m> {
-    fn new(
+    pub(super) fn new(
         scm: &'m mut Scm,
         data: &Dataset,
         config: &FitConfig,
@@ -368,6 +375,7 @@ impl<'m> Trainer<'m> {
             best: None,
             since_best: 0,
             last_good,
+            replicas: None,
         };
         if let (Some(path), Some(saved)) = (resume_from, saved) {
             trainer.resume(&path, saved)?;
@@ -455,6 +463,15 @@ impl<'m> Trainer<'m> {
         )
     }
 
+    /// Spreads every step's batch over `devices`, the first of which is
+    /// this trainer's own (see [`super::distributed`]).
+    pub(super) fn spread_over(mut self, devices: &[Device]) -> Result<Self, FitError> {
+        let n = self.order.len();
+        let batch_rows = self.config.batch_size.map_or(n, |size| size.min(n));
+        self.replicas = Some(Replicas::new(self.scm, &self.columns, devices, batch_rows)?);
+        Ok(self)
+    }
+
     /// The number of steps taken.
     pub fn steps_taken(&self) -> usize {
         self.step
@@ -471,21 +488,33 @@ impl<'m> Trainer<'m> {
     pub fn step(&mut self) -> Result<f64, FitError> {
         self.step += 1;
         let n = self.order.len();
-        let batch = match self.config.batch_size {
+        let rows = match self.config.batch_size {
             Some(size) if size < n => {
                 if self.cursor + size > n {
                     self.order.shuffle(&mut self.rng);
                     self.shuffles += 1;
                     self.cursor = 0;
                 }
-                let rows = &self.order[self.cursor..self.cursor + size];
                 self.cursor += size;
-                Batch::new(self.scm, &self.columns, Some(rows), &self.device)
+                Some(&self.order[self.cursor - size..self.cursor])
             }
-            _ => self.full.clone(),
+            _ => None,
         };
-        let loss = batch_loss(&self.params, self.scm, &batch);
-        let value = f64::from(loss.clone().into_scalar::<f32>());
+        let (value, grads) = match &self.replicas {
+            Some(replicas) => replicas.loss_and_grads(self.scm, &self.params, &self.columns, rows),
+            None => {
+                let batch = match rows {
+                    Some(rows) => Batch::new(self.scm, &self.columns, Some(rows), &self.device),
+                    None => self.full.clone(),
+                };
+                let loss = batch_loss(&self.params, self.scm, &batch);
+                let value = f64::from(loss.clone().into_scalar::<f32>());
+                (
+                    value,
+                    GradientsParams::from_grads(loss.backward(), &self.params),
+                )
+            }
+        };
         if !value.is_finite() {
             restore(self.scm, &self.last_good.2);
             return Err(FitError::NonFinite {
@@ -497,7 +526,6 @@ impl<'m> Trainer<'m> {
         }
         self.last_good = (self.step - 1, value, snapshot(&self.params));
         self.losses.push(value);
-        let grads = GradientsParams::from_grads(loss.backward(), &self.params);
         let params = std::mem::replace(&mut self.params, ScmParams::empty(&self.device));
         let rate = self.schedule.step();
         self.params = self.optim.step(rate, params, grads);
@@ -510,6 +538,27 @@ impl<'m> Trainer<'m> {
             }
         }
         Ok(value)
+    }
+
+    /// Steps to [`FitConfig::steps`] or until early stopping asks to stop,
+    /// then [`Trainer::finish`]es.
+    pub(super) fn run(mut self) -> Result<FitReport, FitError> {
+        let mut stop = StopReason::Completed;
+        while self.steps_taken() < self.config.steps {
+            if self.early_stop_requested() {
+                stop = StopReason::EarlyStopped {
+                    step: self.steps_taken(),
+                };
+                break;
+            }
+            self.step()?;
+        }
+        if self.early_stop_requested() {
+            stop = StopReason::EarlyStopped {
+                step: self.steps_taken(),
+            };
+        }
+        self.finish(stop)
     }
 
     /// Whether early stopping asks to stop: the validation loss has not
@@ -602,23 +651,7 @@ impl Scm {
         config: &FitConfig,
         device: &Device,
     ) -> Result<FitReport, FitError> {
-        let mut trainer = Trainer::new(self, data, config, device)?;
-        let mut stop = StopReason::Completed;
-        while trainer.steps_taken() < config.steps {
-            if trainer.early_stop_requested() {
-                stop = StopReason::EarlyStopped {
-                    step: trainer.steps_taken(),
-                };
-                break;
-            }
-            trainer.step()?;
-        }
-        if trainer.early_stop_requested() {
-            stop = StopReason::EarlyStopped {
-                step: trainer.steps_taken(),
-            };
-        }
-        trainer.finish(stop)
+        Trainer::new(self, data, config, device)?.run()
     }
 
     /// A trainer for `data` under `config`, to advance step by step.

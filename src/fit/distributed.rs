@@ -1,0 +1,185 @@
+//! Data-parallel fitting: every step's batch shared out over several
+//! devices.
+//!
+//! Each step splits its batch (all training rows, or the mini-batch) into
+//! one contiguous shard per device, balanced to within one row. Every
+//! device gets a fork of the parameters (`Module::fork`), builds its
+//! shard's loss weighted by its share of the rows, `n_k / n`, and runs
+//! burn's backward pass on its own thread. burn's optimiser stack combines
+//! the gradients: `GradientsParams::to_device` brings each device's
+//! gradients to the first device and `GradientsAccumulator` sums them, so
+//! the combined gradient is the full batch's (a sum of shard means weighted
+//! by their shares is the batch mean). One optimiser step on the first
+//! device updates the parameters, and the next step forks them again, so
+//! every device always computes with the same parameters. Validation,
+//! checkpoints and early stopping run on the first device, as in a
+//! single-device fit.
+//!
+//! These are burn-optim's parts for combining gradients from several
+//! devices, with the optimiser on the first device. burn 0.22's collective
+//! gradient synchronisation (`DistributedContext`, parameters marked with
+//! `set_distributed`, an all-reduce during the backward pass) needs a
+//! backend with collective operations, which is CUDA through NCCL only;
+//! `docs/distributed.md` says why, with the places in burn's sources.
+
+use burn::module::Module;
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::tensor::Device;
+
+use super::config::{FitConfig, FitDevice, FitError, FitReport};
+use super::train::{autodiff_device, batch_loss, Batch, ScmParams, Trainer};
+use crate::data::Dataset;
+use crate::scm::Scm;
+
+/// The devices of a data-parallel fit and each one's shard of the full
+/// training batch.
+pub(super) struct Replicas {
+    devices: Vec<Device>,
+    full: Vec<Batch>,
+}
+
+/// `rows` in `parts` contiguous runs whose lengths differ by at most one.
+fn shards(rows: &[usize], parts: usize) -> impl Iterator<Item = &[usize]> {
+    let n = rows.len();
+    (0..parts).map(move |i| &rows[i * n / parts..(i + 1) * n / parts])
+}
+
+impl Replicas {
+    /// Shares `columns` out over `devices`, refusing an empty device list
+    /// and batches of `batch_rows` rows that leave a device without one.
+    pub(super) fn new(
+        scm: &Scm,
+        columns: &[Vec<f32>],
+        devices: &[Device],
+        batch_rows: usize,
+    ) -> Result<Self, FitError> {
+        if devices.is_empty() {
+            return Err(FitError::NoDevices);
+        }
+        if batch_rows < devices.len() {
+            return Err(FitError::FewerRowsThanDevices {
+                rows: batch_rows,
+                devices: devices.len(),
+            });
+        }
+        let all: Vec<usize> = (0..columns.first().map_or(0, Vec::len)).collect();
+        let full = shards(&all, devices.len())
+            .zip(devices)
+            .map(|(rows, device)| Batch::new(scm, columns, Some(rows), device))
+            .collect();
+        Ok(Replicas {
+            devices: devices.to_vec(),
+            full,
+        })
+    }
+
+    /// The loss over `rows` of `columns` (all rows when `None`) and its
+    /// gradient with respect to `params`, on the first device: each device
+    /// computes its shard's share on its own thread.
+    pub(super) fn loss_and_grads(
+        &self,
+        scm: &Scm,
+        params: &ScmParams,
+        columns: &[Vec<f32>],
+        rows: Option<&[usize]>,
+    ) -> (f64, GradientsParams) {
+        let batches: Vec<Batch> = match rows {
+            Some(rows) => shards(rows, self.devices.len())
+                .zip(&self.devices)
+                .map(|(rows, device)| Batch::new(scm, columns, Some(rows), device))
+                .collect(),
+            None => self.full.clone(),
+        };
+        let total = batches.iter().map(|batch| batch.rows).sum::<usize>() as f32;
+        let main = &self.devices[0];
+        let parts: Vec<(f64, GradientsParams)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = batches
+                .into_iter()
+                .zip(&self.devices)
+                .map(|(batch, device)| {
+                    let replica = params.clone();
+                    scope.spawn(move || {
+                        let replica = replica.fork(device);
+                        let share = batch.rows as f32 / total;
+                        let loss = batch_loss(&replica, scm, &batch).mul_scalar(share);
+                        let value = f64::from(loss.clone().into_scalar::<f32>());
+                        let grads = GradientsParams::from_grads(loss.backward(), &replica)
+                            .to_device(main, &replica);
+                        (value, grads)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut accumulator = GradientsAccumulator::new();
+        let mut value = 0.0;
+        for (loss, grads) in parts {
+            value += loss;
+            accumulator.accumulate(params, grads);
+        }
+        (value, accumulator.grads())
+    }
+}
+
+impl Scm {
+    /// [`Scm::fit`] with every step's batch shared out over `devices`:
+    /// each device computes the gradient of its shard on its own thread,
+    /// burn's `GradientsAccumulator` sums them (weighted by each shard's
+    /// share of the rows) on the first device, and one optimiser step
+    /// there updates the parameters every device forks at the next step.
+    /// Validation, checkpoints and early stopping run on the first device;
+    /// the result equals a single-device fit's up to `f32` rounding (see
+    /// `docs/distributed.md`). The devices replace [`FitConfig::device`];
+    /// one device may be listed more than once (two `Flex` workers share
+    /// the CPU's cores).
+    ///
+    /// An empty list is [`FitError::NoDevices`], a batch with fewer rows
+    /// than devices [`FitError::FewerRowsThanDevices`], and a device whose
+    /// cargo feature is not built a [`FitError::Config`] naming the feature.
+    ///
+    /// ```
+    /// use causalgrad::data::Dataset;
+    /// use causalgrad::fit::{FitConfig, FitDevice};
+    /// use causalgrad::models::scm5::{self, Init};
+    ///
+    /// let dir = scm5::data_dir();
+    /// let init = Init::from_json_file(dir.join("init_seed0.json"))?;
+    /// let data = Dataset::from_csv(dir.join("train_10k.csv"))?.head(1000);
+    /// let config = FitConfig::adam(1e-2).steps(5);
+    /// let mut scm = scm5::model(&init);
+    /// let report = scm.fit_data_parallel(&data, &config, &[FitDevice::Flex, FitDevice::Flex])?;
+    /// assert_eq!(report.losses.len(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_data_parallel(
+        &mut self,
+        data: &Dataset,
+        config: &FitConfig,
+        devices: &[FitDevice],
+    ) -> Result<FitReport, FitError> {
+        self.trainer_data_parallel(data, config, devices)?.run()
+    }
+
+    /// A data-parallel trainer ([`Scm::fit_data_parallel`]) to advance step
+    /// by step.
+    pub fn trainer_data_parallel(
+        &mut self,
+        data: &Dataset,
+        config: &FitConfig,
+        devices: &[FitDevice],
+    ) -> Result<Trainer<'_>, FitError> {
+        let devices = devices
+            .iter()
+            .map(|&device| autodiff_device(device))
+            .collect::<Result<Vec<_>, _>>()?;
+        let main = devices.first().ok_or(FitError::NoDevices)?.clone();
+        Trainer::new(self, data, config, &main)?.spread_over(&devices)
+    }
+}
