@@ -45,11 +45,10 @@ fn shards(rows: &[usize], parts: usize) -> impl Iterator<Item = &[usize]> {
 }
 
 impl Replicas {
-    /// Shares `columns` out over `devices`, refusing an empty device list
+    /// Shares the rows of `full` out over `devices`, refusing an empty device list
     /// and batches of `batch_rows` rows that leave a device without one.
     pub(super) fn new(
-        scm: &Scm,
-        columns: &[Vec<f32>],
+        full: &Batch,
         devices: &[Device],
         batch_rows: usize,
     ) -> Result<Self, FitError> {
@@ -62,10 +61,15 @@ impl Replicas {
                 devices: devices.len(),
             });
         }
-        let all: Vec<usize> = (0..columns.first().map_or(0, Vec::len)).collect();
-        let full = shards(&all, devices.len())
-            .zip(devices)
-            .map(|(rows, device)| Batch::new(scm, columns, Some(rows), device))
+        let n = full.rows;
+        let parts = devices.len();
+        let full = devices
+            .iter()
+            .enumerate()
+            .map(|(i, device)| {
+                let (start, end) = (i * n / parts, (i + 1) * n / parts);
+                full.slice(start, end - start, device)
+            })
             .collect();
         Ok(Replicas {
             devices: devices.to_vec(),

@@ -104,21 +104,27 @@ pub(super) struct Batch {
 }
 
 impl Batch {
+    /// The batch of `rows` of the host `columns` (all of them when `None`).
     pub(super) fn new(
         scm: &Scm,
         columns: &[Vec<f32>],
         rows: Option<&[usize]>,
         device: &Device,
     ) -> Batch {
-        let pick = |column: &[f32]| -> Vec<f32> {
-            match rows {
+        let picked = columns
+            .iter()
+            .map(|column| match rows {
                 Some(rows) => rows.iter().map(|&r| column[r]).collect(),
                 None => column.to_vec(),
-            }
-        };
-        let n = rows.map_or(columns.first().map_or(0, Vec::len), <[usize]>::len);
+            })
+            .collect();
+        Batch::from_columns(scm, picked, device)
+    }
+
+    /// The batch of whole columns, moved into tensors.
+    pub(super) fn from_columns(scm: &Scm, picked: Vec<Vec<f32>>, device: &Device) -> Batch {
+        let n = picked.first().map_or(0, Vec::len);
         let tensor1 = |values: Vec<f32>| Tensor::from_data(TensorData::new(values, [n]), device);
-        let picked: Vec<Vec<f32>> = columns.iter().map(|c| pick(c)).collect();
         let parents = scm
             .nodes()
             .iter()
@@ -140,6 +146,26 @@ impl Batch {
             columns: picked.into_iter().map(tensor1).collect(),
             parents,
             rows: n,
+        }
+    }
+
+    /// Rows `start..start + len` of this batch, on `device`.
+    pub(super) fn slice(&self, start: usize, len: usize, device: &Device) -> Batch {
+        Batch {
+            columns: self
+                .columns
+                .iter()
+                .map(|c| c.clone().narrow(0, start, len).to_device(device))
+                .collect(),
+            parents: self
+                .parents
+                .iter()
+                .map(|p| {
+                    p.as_ref()
+                        .map(|p| p.clone().narrow(1, start, len).to_device(device))
+                })
+                .collect(),
+            rows: len,
         }
     }
 }
@@ -295,10 +321,15 @@ pub struct Trainer<'m> {
     params: ScmParams,
     optim: burn::optim::ModuleOptimizer,
     schedule: burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler,
+    /// The training rows.
+    rows: usize,
+    /// The host columns mini-batches are picked from (empty for full-batch
+    /// fits, whose columns live only in `full`).
     columns: Vec<Vec<f32>>,
     full: Batch,
     valid: Option<Batch>,
     rng: rand::rngs::StdRng,
+    /// The row order mini-batches walk through (empty for full-batch fits).
     order: Vec<usize>,
     cursor: usize,
     shuffles: usize,
@@ -321,16 +352,27 @@ impl<'m> Trainer<'m> {
         device: &Device,
     ) -> Result<Self, FitError> {
         config.check()?;
-        let (train, valid) = if config.validation_fraction > 0.0 {
+        // Only f32 columns are kept: the training rows are read straight
+        // from `data` when nothing is held out.
+        let (columns, valid) = if config.validation_fraction > 0.0 {
             let (train, valid) = data.split(config.validation_fraction, config.seed);
-            (train, Some(valid))
+            (scm.columns_of(&train)?, Some(valid))
         } else {
-            (data.clone(), None)
+            (scm.columns_of(data)?, None)
         };
-        let columns = scm.columns_of(&train)?;
         super::checks::check_columns(scm, &columns)?;
-        let n = train.n_rows();
-        let full = Batch::new(scm, &columns, None, device);
+        let n = columns.first().map_or(0, Vec::len);
+        let minibatches = config.batch_size.is_some_and(|size| size < n);
+        let (full, columns, order) = if minibatches {
+            let full = Batch::new(scm, &columns, None, device);
+            (full, columns, (0..n).collect())
+        } else {
+            (
+                Batch::from_columns(scm, columns, device),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
         let valid = match &valid {
             Some(valid) if valid.n_rows() > 0 => {
                 Some(Batch::new(scm, &scm.columns_of(valid)?, None, device))
@@ -362,11 +404,12 @@ impl<'m> Trainer<'m> {
             params,
             optim: optimizer(config),
             schedule: scheduler(config)?,
+            rows: n,
             columns,
             full,
             valid,
             rng: rand::rngs::StdRng::seed_from_u64(config.seed),
-            order: (0..n).collect(),
+            order,
             cursor: n,
             shuffles: 0,
             step: 0,
@@ -447,7 +490,7 @@ impl<'m> Trainer<'m> {
             since_best: self.since_best,
             shuffles: self.shuffles,
             cursor: self.cursor,
-            rows: self.order.len(),
+            rows: self.rows,
             settings: checkpoint::settings_fingerprint(&self.config),
         };
         let optimizer = self
@@ -466,9 +509,9 @@ impl<'m> Trainer<'m> {
     /// Spreads every step's batch over `devices`, the first of which is
     /// this trainer's own (see [`super::distributed`]).
     pub(super) fn spread_over(mut self, devices: &[Device]) -> Result<Self, FitError> {
-        let n = self.order.len();
+        let n = self.rows;
         let batch_rows = self.config.batch_size.map_or(n, |size| size.min(n));
-        self.replicas = Some(Replicas::new(self.scm, &self.columns, devices, batch_rows)?);
+        self.replicas = Some(Replicas::new(&self.full, devices, batch_rows)?);
         Ok(self)
     }
 
@@ -487,7 +530,7 @@ impl<'m> Trainer<'m> {
     /// into the model and returns [`FitError::NonFinite`].
     pub fn step(&mut self) -> Result<f64, FitError> {
         self.step += 1;
-        let n = self.order.len();
+        let n = self.rows;
         let rows = match self.config.batch_size {
             Some(size) if size < n => {
                 if self.cursor + size > n {
