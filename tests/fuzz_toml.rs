@@ -173,3 +173,45 @@ fn the_unmutated_file_loads() {
     let contexts = ContextGraph::from_toml_file_for(&path, &graph()).unwrap();
     assert_eq!(contexts.contexts().count(), 3);
 }
+
+/// The nastiest context files found, kept in `tests/corpus/toml/`, with
+/// the error each must give (after `file:`).
+const CORPUS: &[(&str, &str)] = &[
+    ("deep_array.toml", "1:85: cannot recurse further"),
+    ("deep_table.toml", "1:405: cannot recurse further"),
+    (
+        "nan_do.toml",
+        "1:1: the context `a` sets `x2` with the value NaN",
+    ),
+    (
+        "duplicate_context.toml",
+        "4:1: the context `a` is declared twice",
+    ),
+    ("tie_unknown.toml", "5:18: unknown context `b`"),
+    (
+        "duplicate_intervention.toml",
+        "1:1: the context `a` intervenes on `x3` twice",
+    ),
+    ("invalid_utf8.toml", "2:9: the byte 0xff is not UTF-8"),
+];
+
+#[test]
+fn corpus_regressions() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/toml");
+    let mut files: Vec<String> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed: Vec<&str> = CORPUS.iter().map(|(file, _)| *file).collect();
+    listed.sort();
+    assert_eq!(files, listed, "the corpus and its table differ");
+    for (file, expected) in CORPUS {
+        let bytes = std::fs::read(corpus.join(file)).unwrap();
+        check(file, &bytes);
+        let path = dir().join(file);
+        let error = ContextGraph::from_toml_file_for(&path, &graph()).unwrap_err();
+        let want = format!("{}:{expected}", path.display());
+        assert!(error.to_string().starts_with(&want), "{file}: {error}");
+    }
+}

@@ -105,9 +105,24 @@ impl ContextGraph {
 }
 
 fn load(path: &Path, graph: Option<&CausalGraph>) -> Result<ContextGraph, ContextError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ContextError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ContextError::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let bytes = error.as_bytes();
+        let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        let (line, column) = line_column(prefix, valid);
+        ContextError::Toml {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: format!(
+                "the byte 0x{:02x} is not UTF-8; save the file as UTF-8",
+                bytes[valid]
+            ),
+        }
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse(&text, base, path, graph)
