@@ -163,3 +163,52 @@ fn a_fit_killed_while_checkpointing_leaves_a_loadable_checkpoint() {
         assert_eq!(data.n_rows(), 10);
     }
 }
+
+/// The nastiest model files, kept in `tests/corpus/model/`, with the error
+/// each must give (after `file: `).
+const CORPUS: &[(&str, &str)] = &[
+    (
+        "empty.cg",
+        "not a complete causalgrad model file (Invalid header",
+    ),
+    (
+        "header_only.cg",
+        "not a complete causalgrad model file (Invalid header",
+    ),
+    (
+        "truncated_half.cg",
+        "not a complete causalgrad model file (Validation error: File truncated",
+    ),
+    (
+        "csv_text.cg",
+        "not a complete causalgrad model file (Invalid magic number",
+    ),
+    (
+        "broken_description.cg",
+        "corrupt model file: the model description is not valid",
+    ),
+    (
+        "version_9.cg",
+        "model file format version 9, but this build reads version 1",
+    ),
+];
+
+#[test]
+fn corpus_regressions() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/model");
+    let mut files: Vec<String> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed: Vec<&str> = CORPUS.iter().map(|(file, _)| *file).collect();
+    listed.sort();
+    assert_eq!(files, listed, "the corpus and its table differ");
+    for (file, expected) in CORPUS {
+        let path = corpus.join(file);
+        let error = Scm::load(&path).unwrap_err();
+        let want = format!("{}: {expected}", path.display());
+        assert!(error.to_string().starts_with(&want), "{file}: {error}");
+        check(&temp_dir().join(file), &std::fs::read(&path).unwrap());
+    }
+}
