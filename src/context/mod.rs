@@ -65,6 +65,7 @@
 //! to later steps.
 
 mod error;
+#[cfg(feature = "burn")]
 mod file;
 mod fitted;
 mod graph;
@@ -78,5 +79,6 @@ pub use graph::{
     Context, ContextEdge, ContextGraph, ContextGraphBuilder, ContextIntervention, ContextNode,
     DataNode, ParamNode, ParamScope, TimeNode, Weighting,
 };
+#[cfg(feature = "burn")]
 pub(crate) use time::context_columns;
 pub use time::{lag_name, parse_lag, Lagged};
