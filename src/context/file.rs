@@ -13,8 +13,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{ContextIntervention, FittedContext, FittedContexts};
-use crate::pack::{Pack, PackError};
-use crate::scm::file::pack_error;
+use crate::pack::Pack;
+use crate::scm::file::{finite_vector, pack_error, read_pack};
 use crate::scm::{ModelFileError, Scm};
 
 const CONTEXTS_KEY: &str = "causalgrad.contexts";
@@ -107,7 +107,7 @@ impl FittedContexts {
     /// contexts) is [`ModelFileError::NoContexts`].
     pub fn load(path: impl AsRef<Path>) -> Result<FittedContexts, ModelFileError> {
         let path = path.as_ref();
-        let pack = read(path)?;
+        let pack = read_pack(path)?;
         let shared = Scm::from_pack(path, &pack)?;
         read_contexts(path, &pack, shared)
     }
@@ -117,15 +117,11 @@ impl FittedContexts {
     /// as [`Scm::load_parameters`] does for one model).
     pub fn load_into(model: Scm, path: impl AsRef<Path>) -> Result<FittedContexts, ModelFileError> {
         let path = path.as_ref();
-        let pack = read(path)?;
+        let pack = read_pack(path)?;
         let mut shared = model;
         shared.load_pack(path, &pack)?;
         read_contexts(path, &pack, shared)
     }
-}
-
-fn read(path: &Path) -> Result<Pack, ModelFileError> {
-    Pack::read(path).map_err(|e: PackError| pack_error(path, e))
 }
 
 /// The contexts described in `pack`, checked against the shared model.
@@ -192,36 +188,6 @@ fn read_contexts(path: &Path, pack: &Pack, shared: Scm) -> Result<FittedContexts
 
 fn unknown(context: &str, variable: &str) -> String {
     format!("context `{context}` names `{variable}`, which is not a variable of the model")
-}
-
-/// The tensor `key` of `pack`, checked to hold `len` finite values.
-fn finite_vector<'p>(
-    path: &Path,
-    pack: &'p Pack,
-    key: &str,
-    len: usize,
-) -> Result<&'p [f32], ModelFileError> {
-    let corrupt = |reason: String| ModelFileError::Corrupt {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let values = pack
-        .vectors
-        .get(key)
-        .ok_or_else(|| corrupt(format!("`{key}` is missing")))?;
-    if values.len() != len {
-        return Err(corrupt(format!(
-            "`{key}` holds {} values, expected {len}",
-            values.len()
-        )));
-    }
-    if let Some(at) = values.iter().position(|v| !v.is_finite()) {
-        return Err(corrupt(format!(
-            "`{key}` holds {} at position {at}",
-            values[at]
-        )));
-    }
-    Ok(values)
 }
 
 #[cfg(test)]

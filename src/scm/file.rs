@@ -214,8 +214,7 @@ impl Scm {
     /// models with mechanisms from user code.
     pub fn load(path: impl AsRef<Path>) -> Result<Scm, ModelFileError> {
         let path = path.as_ref();
-        let pack = Pack::read(path).map_err(|e| pack_error(path, e))?;
-        Scm::from_pack(path, &pack)
+        Scm::from_pack(path, &read_pack(path)?)
     }
 
     /// The model held in `pack` (read from `path`).
@@ -261,8 +260,7 @@ impl Scm {
     /// saved it).
     pub fn load_parameters(&mut self, path: impl AsRef<Path>) -> Result<(), ModelFileError> {
         let path = path.as_ref();
-        let pack = Pack::read(path).map_err(|e| pack_error(path, e))?;
-        self.load_pack(path, &pack)
+        self.load_pack(path, &read_pack(path)?)
     }
 
     /// [`Scm::load_parameters`] from a container already read.
@@ -316,35 +314,19 @@ impl Scm {
                     found_params: entry.params,
                 });
             }
-            let vector = |key: String, len: usize| -> Result<&Vec<f32>, ModelFileError> {
-                match pack.vectors.get(&key) {
-                    Some(values) if values.len() == len => {
-                        match values.iter().position(|v| !v.is_finite()) {
-                            None => Ok(values),
-                            Some(at) => Err(ModelFileError::Corrupt {
-                                path: path.to_path_buf(),
-                                reason: format!("`{key}` holds {} at position {at}", values[at]),
-                            }),
-                        }
-                    }
-                    Some(values) => Err(ModelFileError::Corrupt {
-                        path: path.to_path_buf(),
-                        reason: format!("`{key}` holds {} values, expected {len}", values.len()),
-                    }),
-                    None => Err(ModelFileError::Corrupt {
-                        path: path.to_path_buf(),
-                        reason: format!("`{key}` is missing"),
-                    }),
-                }
-            };
-            let params = vector(format!("params.{}", node.name), expected_params)?;
-            let log_scale = vector(format!("log_scale.{}", node.name), 1)?[0];
+            let params = finite_vector(
+                path,
+                pack,
+                &format!("params.{}", node.name),
+                expected_params,
+            )?;
+            let log_scale = finite_vector(path, pack, &format!("log_scale.{}", node.name), 1)?[0];
             let intervention = match entry.intervention {
                 None => None,
                 Some(InterventionEntry::Set(value)) => Some(Intervention::Set(value)),
                 Some(InterventionEntry::Shift(value)) => Some(Intervention::Shift(value)),
             };
-            updates.push((params.clone(), log_scale, intervention));
+            updates.push((params.to_vec(), log_scale, intervention));
         }
         for (node, (params, log_scale, intervention)) in self.nodes.iter_mut().zip(updates) {
             node.mechanism
@@ -400,6 +382,42 @@ fn read_header(path: &Path, pack: &Pack) -> Result<ModelEntry, ModelFileError> {
         path: path.to_path_buf(),
         reason: format!("the model description is not valid: {e}"),
     })
+}
+
+/// Reads the container at `path`.
+pub(crate) fn read_pack(path: &Path) -> Result<Pack, ModelFileError> {
+    Pack::read(path).map_err(|e| pack_error(path, e))
+}
+
+/// The tensor `key` of `pack`, checked to hold `len` finite values; a
+/// missing, mis-sized or non-finite tensor is [`ModelFileError::Corrupt`].
+pub(crate) fn finite_vector<'p>(
+    path: &Path,
+    pack: &'p Pack,
+    key: &str,
+    len: usize,
+) -> Result<&'p [f32], ModelFileError> {
+    let corrupt = |reason: String| ModelFileError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let values = pack
+        .vectors
+        .get(key)
+        .ok_or_else(|| corrupt(format!("`{key}` is missing")))?;
+    if values.len() != len {
+        return Err(corrupt(format!(
+            "`{key}` holds {} values, expected {len}",
+            values.len()
+        )));
+    }
+    if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+        return Err(corrupt(format!(
+            "`{key}` holds {} at position {at}",
+            values[at]
+        )));
+    }
+    Ok(values)
 }
 
 /// The model-file error for a container error.
