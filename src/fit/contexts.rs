@@ -204,6 +204,9 @@ pub struct ContextEvaluation {
     pub contexts: Vec<(String, f64)>,
     /// The tie penalty.
     pub penalty: f64,
+    /// The contexts' losses weighted as in the objective (contexts without
+    /// likelihood terms weigh 0), plus the tie penalty.
+    pub objective: f64,
 }
 
 /// What a fit over a context graph did, and the fitted contexts.
@@ -557,7 +560,7 @@ impl<'m> ContextTrainer<'m> {
     /// validation rows (or its training rows without a split) and the tie
     /// penalty, recorded in the report.
     pub fn evaluate(&mut self) -> ContextEvaluation {
-        let contexts = (0..self.contexts.len())
+        let contexts: Vec<(String, f64)> = (0..self.contexts.len())
             .map(|c| {
                 let prepared = &self.contexts[c];
                 let batch = match &prepared.valid {
@@ -582,10 +585,19 @@ impl<'m> ContextTrainer<'m> {
         let penalty = self
             .penalty()
             .map_or(0.0, |p| f64::from(p.into_scalar::<f32>()));
+        let objective = self
+            .contexts
+            .iter()
+            .zip(&contexts)
+            .filter(|(prepared, _)| prepared.weight > 0.0)
+            .map(|(prepared, (_, loss))| prepared.weight * loss)
+            .sum::<f64>()
+            + penalty;
         let evaluation = ContextEvaluation {
             step: self.step,
             contexts,
             penalty,
+            objective,
         };
         self.evaluations.push(evaluation.clone());
         evaluation

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use causalgrad::context::{ContextGraph, ContextIntervention, FittedContexts, Weighting};
+use causalgrad::context::{ContextGraph, ContextIntervention, FittedContexts};
 use causalgrad::fit::{ContextEvaluation, FitConfig, FitDevice, StopReason};
 use causalgrad::graph::CausalGraph;
 use causalgrad::scm::Scm;
@@ -263,7 +263,6 @@ fn fit_contexts(
 ) -> Result<Output, CliError> {
     let contexts = ContextGraph::from_toml_file_for(contexts_path, graph)
         .map_err(|source| CliError::Contexts { source })?;
-    let weights = context_weights(&contexts);
     let rows: usize = contexts.contexts().map(|c| c.data.n_rows()).sum();
     let started = Instant::now();
     let fit_error = |source| CliError::Fit {
@@ -285,7 +284,7 @@ fn fit_contexts(
         let step = trainer.steps_taken();
         if step % args.eval_every.max(1) == 0 || step == args.steps {
             let evaluation = trainer.evaluate();
-            validation.push((step, weighted(&evaluation, &weights)));
+            validation.push((step, evaluation.objective));
             last = Some(evaluation);
         }
         progress.step(step, loss, validation.last().map(|&(_, v)| v));
@@ -357,31 +356,6 @@ fn fit_contexts(
         "variables": variables,
     });
     Ok(Output { text, json })
-}
-
-/// Each context's weight in the objective, in declaration order.
-fn context_weights(contexts: &ContextGraph) -> Vec<f64> {
-    let rows: Vec<f64> = contexts
-        .contexts()
-        .map(|c| c.data.n_rows() as f64)
-        .collect();
-    let total: f64 = rows.iter().sum();
-    match contexts.weighting() {
-        Weighting::Proportional => rows.iter().map(|n| n / total).collect(),
-        Weighting::Equal => vec![1.0 / rows.len() as f64; rows.len()],
-    }
-}
-
-/// An evaluation's losses combined with the objective's weights (the tie
-/// penalty included), the fit's validation loss.
-fn weighted(evaluation: &ContextEvaluation, weights: &[f64]) -> f64 {
-    evaluation
-        .contexts
-        .iter()
-        .zip(weights)
-        .map(|((_, loss), w)| loss * w)
-        .sum::<f64>()
-        + evaluation.penalty
 }
 
 /// Saves a model fitted over contexts.
