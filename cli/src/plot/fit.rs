@@ -8,7 +8,8 @@ use causalgrad::scm::Scm;
 use plotters::prelude::*;
 
 use super::{
-    extent, histogram_outline, padded, quantile, Area, DrawResult, Figure, BLUE, GREY, ORANGE,
+    density_chart, extent, histogram_outline, padded, quantile, Area, DrawResult, Figure, BLUE,
+    GREY, ORANGE,
 };
 
 /// Points drawn per scatter panel at most.
@@ -145,21 +146,13 @@ where
         })
         .collect();
     let (_, top) = extent(outline.iter().chain(&density).map(|p| p.1));
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("{name} (root): N({mean:.3}, {scale:.3}²)"),
-            ("sans-serif", 15),
-        )
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(range, 0.0..top * 1.1)?;
-    chart
-        .configure_mesh()
-        .x_desc(name.to_string())
-        .y_desc("density")
-        .light_line_style(WHITE)
-        .draw()?;
+    let mut chart = density_chart(
+        area,
+        format!("{name} (root): N({mean:.3}, {scale:.3}²)"),
+        name,
+        range,
+        top,
+    )?;
     chart
         .draw_series(LineSeries::new(outline, BLUE.stroke_width(2)))?
         .label("observed")

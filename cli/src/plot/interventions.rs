@@ -4,7 +4,10 @@
 use causalgrad::data::Dataset;
 use plotters::prelude::*;
 
-use super::{extent, histogram_outline, padded, quantile, Area, DrawResult, Figure, BLUE, ORANGE};
+use super::{
+    density_chart, extent, histogram_outline, padded, quantile, Area, DrawResult, Figure, BLUE,
+    ORANGE,
+};
 use crate::output::mean;
 
 /// Histogram bins per panel.
@@ -81,26 +84,13 @@ where
             histogram_outline(after, &range, BINS),
         );
         let (_, top) = extent(a.iter().chain(&b).map(|p| p.1));
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                if before == after {
-                    // The same noise draws: only descendants change.
-                    format!("{name}: unchanged, mean {:.3}", mean(before))
-                } else {
-                    format!("{name}: mean {:.3} → {:.3}", mean(before), mean(after))
-                },
-                ("sans-serif", 15),
-            )
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
-            .build_cartesian_2d(range, 0.0..top * 1.1)?;
-        chart
-            .configure_mesh()
-            .x_desc(name.to_string())
-            .y_desc("density")
-            .light_line_style(WHITE)
-            .draw()?;
+        let caption = if before == after {
+            // The same noise draws: only descendants change.
+            format!("{name}: unchanged, mean {:.3}", mean(before))
+        } else {
+            format!("{name}: mean {:.3} → {:.3}", mean(before), mean(after))
+        };
+        let mut chart = density_chart(panel, caption, name, range, top)?;
         chart.draw_series(LineSeries::new(a, BLUE.stroke_width(2)))?;
         chart.draw_series(LineSeries::new(b, ORANGE.stroke_width(2)))?;
     }

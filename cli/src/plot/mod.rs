@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use clap::ValueEnum;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -139,6 +140,33 @@ fn png(figure: &impl Figure) -> Result<Vec<u8>, Box<dyn Error>> {
     writer.write_image_data(&pixels)?;
     writer.finish()?;
     Ok(bytes)
+}
+
+/// A density panel: `name` over `range` on x, densities up to `top` (plus
+/// 10%) on y, with its caption and mesh drawn.
+pub fn density_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    caption: String,
+    name: &str,
+    range: std::ops::Range<f64>,
+    top: f64,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 15))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(range, 0.0..top * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(name.to_string())
+        .y_desc("density")
+        .light_line_style(WHITE)
+        .draw()?;
+    Ok(chart)
 }
 
 /// `lo..hi` widened by 5% on each side (and made non-empty).
