@@ -147,32 +147,25 @@ fn a_device_without_its_feature_is_refused_naming_the_feature() {
 #[test]
 fn fewer_rows_than_devices_is_refused() {
     let four = [FitDevice::Flex; 4];
-    let err = model()
-        .fit_data_parallel(&data(3), &FitConfig::adam(1e-2), &four)
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            FitError::FewerRowsThanDevices {
-                rows: 3,
-                devices: 4
-            }
-        ),
-        "{err}"
-    );
-    let err = model()
-        .fit_data_parallel(&data(100), &FitConfig::adam(1e-2).batch_size(3), &four)
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            FitError::FewerRowsThanDevices {
-                rows: 3,
-                devices: 4
-            }
-        ),
-        "{err}"
-    );
+    // Three rows in all, or batches of three rows.
+    for (rows, config) in [
+        (3, FitConfig::adam(1e-2)),
+        (100, FitConfig::adam(1e-2).batch_size(3)),
+    ] {
+        let err = model()
+            .fit_data_parallel(&data(rows), &config, &four)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FitError::FewerRowsThanDevices {
+                    rows: 3,
+                    devices: 4
+                }
+            ),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Model files and checkpoints under attack: mutated files never panic the
 //! reader, and a fit killed while writing a checkpoint leaves a loadable one.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -8,6 +11,7 @@ use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::graph::CausalGraph;
 use causalgrad::scm::{Activation, Mechanism, ModelFileError, Scm};
+use corpus::corpus_dir;
 use proptest::prelude::*;
 
 fn temp_dir() -> PathBuf {
@@ -195,15 +199,7 @@ const CORPUS: &[(&str, &str)] = &[
 
 #[test]
 fn corpus_regressions() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/model");
-    let mut files: Vec<String> = std::fs::read_dir(&corpus)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let mut listed: Vec<&str> = CORPUS.iter().map(|(file, _)| *file).collect();
-    listed.sort();
-    assert_eq!(files, listed, "the corpus and its table differ");
+    let corpus = corpus_dir("model", CORPUS.iter().map(|(file, _)| *file));
     for (file, expected) in CORPUS {
         let path = corpus.join(file);
         let error = Scm::load(&path).unwrap_err();

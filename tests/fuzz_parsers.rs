@@ -12,11 +12,15 @@
 //! The inputs that broke the parsers are kept in `tests/corpus/` and
 //! replayed by `corpus_regressions`.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::cell::Cell;
 use std::path::Path;
 
 use causalgrad::data::{DataError, Dataset};
 use causalgrad::graph::{CausalGraph, GraphError};
+use corpus::corpus_dir;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -529,28 +533,9 @@ const DOT_CORPUS: &[(&str, Option<&str>)] = &[
     ),
 ];
 
-fn corpus(kind: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/corpus")
-        .join(kind)
-}
-
-/// Every file of `dir` is in `table`, and every entry of `table` is a file.
-fn same_files(dir: &Path, table: &[(&str, Option<&str>)]) {
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let mut listed: Vec<String> = table.iter().map(|(f, _)| f.to_string()).collect();
-    listed.sort();
-    assert_eq!(files, listed, "the corpus and its table differ");
-}
-
 #[test]
 fn corpus_regressions() {
-    let dir = corpus("csv");
-    same_files(&dir, CSV_CORPUS);
+    let dir = corpus_dir("csv", CSV_CORPUS.iter().map(|(file, _)| *file));
     for (file, expected) in CSV_CORPUS {
         let path = dir.join(file);
         let bytes = std::fs::read(&path).unwrap();
@@ -564,8 +549,7 @@ fn corpus_regressions() {
             (result, _) => panic!("{file}: unexpected {result:?}"),
         }
     }
-    let dir = corpus("dot");
-    same_files(&dir, DOT_CORPUS);
+    let dir = corpus_dir("dot", DOT_CORPUS.iter().map(|(file, _)| *file));
     let path = scratch("corpus");
     for (file, expected) in DOT_CORPUS {
         let full = dir.join(file);

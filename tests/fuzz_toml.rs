@@ -2,10 +2,14 @@
 //! mutations of a valid file are loaded or refused with an error that names
 //! the file, never a panic (500 cases each; 10,000 with `--ignored`).
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use causalgrad::context::ContextGraph;
 use causalgrad::graph::CausalGraph;
+use corpus::corpus_dir;
 use proptest::prelude::*;
 
 const EXAMPLE: &str = r#"[[context]]
@@ -197,15 +201,7 @@ const CORPUS: &[(&str, &str)] = &[
 
 #[test]
 fn corpus_regressions() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/toml");
-    let mut files: Vec<String> = std::fs::read_dir(&corpus)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let mut listed: Vec<&str> = CORPUS.iter().map(|(file, _)| *file).collect();
-    listed.sort();
-    assert_eq!(files, listed, "the corpus and its table differ");
+    let corpus = corpus_dir("toml", CORPUS.iter().map(|(file, _)| *file));
     for (file, expected) in CORPUS {
         let bytes = std::fs::read(corpus.join(file)).unwrap();
         check(file, &bytes);

@@ -22,12 +22,18 @@ fn causalgrad() -> Command {
     cargo_bin_cmd!("causalgrad")
 }
 
+/// The header and first `rows` rows of the bundled scm5 CSV `file`,
+/// written to `to`.
+fn write_head(file: &str, rows: usize, to: &Path) {
+    let text = std::fs::read_to_string(scm5(file)).unwrap();
+    let head: Vec<&str> = text.lines().take(rows + 1).collect();
+    std::fs::write(to, head.join("\n") + "\n").unwrap();
+}
+
 /// The first `rows` rows of the scm5 training data, written to `dir`.
 fn small_data(dir: &Path, rows: usize) -> PathBuf {
-    let text = std::fs::read_to_string(scm5("train_10k.csv")).unwrap();
-    let head: Vec<&str> = text.lines().take(rows + 1).collect();
     let path = dir.join("train.csv");
-    std::fs::write(&path, head.join("\n") + "\n").unwrap();
+    write_head("train_10k.csv", rows, &path);
     path
 }
 
@@ -60,24 +66,33 @@ fn fails(command: &mut Command, expected: &[&str]) {
 /// directory that lives as long as the test process.
 fn fitted() -> &'static Path {
     static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, model) = MODEL.get_or_init(|| {
-        // Statics are never dropped: keep the directory under target/.
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let data = small_data(dir.path(), 400);
-        let model = dir.path().join("model.cg");
-        causalgrad()
-            .args(["fit", "--quiet", "--steps", "40", "--lr", "0.05"])
-            .arg("--data")
-            .arg(&data)
-            .arg("--graph")
-            .arg(scm5("graph.dot"))
-            .arg("--out")
-            .arg(&model)
-            .assert()
-            .success();
-        (dir, model)
-    });
-    model
+    &MODEL
+        .get_or_init(|| fit_once("--data", |dir| small_data(dir, 400), "model.cg"))
+        .1
+}
+
+/// Fits 40 steps on what `input` writes to a new directory under
+/// `target/` (a static holds it and is never dropped, so the directory
+/// stays) and returns the directory and the model's path `out` in it.
+fn fit_once(
+    input_flag: &str,
+    input: impl FnOnce(&Path) -> PathBuf,
+    out: &str,
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let input = input(dir.path());
+    let model = dir.path().join(out);
+    causalgrad()
+        .args(["fit", "--quiet", "--steps", "40", "--lr", "0.05"])
+        .arg(input_flag)
+        .arg(&input)
+        .arg("--graph")
+        .arg(scm5("graph.dot"))
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    (dir, model)
 }
 
 #[test]
@@ -813,9 +828,7 @@ fn small_contexts(dir: &Path, rows: usize) -> PathBuf {
         "shift_x3_1.csv",
         "x5_changed.csv",
     ] {
-        let text = std::fs::read_to_string(scm5(file)).unwrap();
-        let head: Vec<&str> = text.lines().take(rows + 1).collect();
-        std::fs::write(dir.join(file), head.join("\n") + "\n").unwrap();
+        write_head(file, rows, &dir.join(file));
     }
     let path = dir.join("contexts.toml");
     std::fs::copy(scm5("contexts.toml"), &path).unwrap();
@@ -825,23 +838,9 @@ fn small_contexts(dir: &Path, rows: usize) -> PathBuf {
 /// A model fitted over the bundled contexts (40 steps, 200 rows each).
 fn fitted_contexts() -> &'static Path {
     static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, model) = MODEL.get_or_init(|| {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let contexts = small_contexts(dir.path(), 200);
-        let model = dir.path().join("contexts.cg");
-        causalgrad()
-            .args(["fit", "--quiet", "--steps", "40", "--lr", "0.05"])
-            .arg("--contexts")
-            .arg(&contexts)
-            .arg("--graph")
-            .arg(scm5("graph.dot"))
-            .arg("--out")
-            .arg(&model)
-            .assert()
-            .success();
-        (dir, model)
-    });
-    model
+    &MODEL
+        .get_or_init(|| fit_once("--contexts", |dir| small_contexts(dir, 200), "contexts.cg"))
+        .1
 }
 
 #[test]
