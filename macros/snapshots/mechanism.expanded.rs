@@ -9,6 +9,63 @@ struct mechanism {}
 impl mechanism {
     /// The function as a value implementing `causalgrad::DiffFn`.
     const Function: mechanism = mechanism {};
+    ///The forward sweep of [`mechanism`], a maker of the zero gradient at its arguments, and its reverse sweep as a closure adding the cotangents of an output cotangent into a gradient (the active arguments' cotangents).
+    #[doc(hidden)]
+    #[inline]
+    #[allow(
+        unused_variables,
+        unused_mut,
+        unused_parens,
+        unused_labels,
+        unused_braces,
+        unreachable_code,
+        non_snake_case,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery
+    )]
+    fn __vjp_into(
+        f: f64,
+        g: f64,
+        h: f64,
+        x3: f64,
+        x4: f64,
+    ) -> (
+        f64,
+        impl Fn() -> (f64, f64, f64) + ::core::clone::Clone + use<>,
+        impl Fn(f64, &mut (f64, f64, f64)) + ::core::clone::Clone + use<>,
+    ) {
+        let __v1 = -g;
+        let __v2 = __v1 * x3;
+        let __v3 = __v2 * x3;
+        let __v4 = <f64 as ::causalgrad::Real>::exp(__v3);
+        let __v5 = f * __v4;
+        let __v6 = h * x4;
+        let __v7 = __v5 + __v6;
+        let __zero = move || -> (f64, f64, f64) {
+            (
+                <f64 as ::causalgrad::Real>::from_f64(0.0),
+                <f64 as ::causalgrad::Real>::from_f64(0.0),
+                <f64 as ::causalgrad::Real>::from_f64(0.0),
+            )
+        };
+        let __pullback = move |__seed: f64, __grads: &mut (f64, f64, f64)| {
+            let __d___v7 = __seed;
+            let __d___v5 = __d___v7;
+            let __d___v6 = __d___v7;
+            let __d_h = __d___v6 * x4;
+            let __d_f = __d___v5 * __v4;
+            let __d___v4 = __d___v5 * f;
+            let __d___v3 = __d___v4 * __v4;
+            let __d___v2 = __d___v3 * x3;
+            let __d___v1 = __d___v2 * x3;
+            let __d_g = -__d___v1;
+            __grads.0 += __d_f;
+            __grads.1 += __d_g;
+            __grads.2 += __d_h;
+        };
+        (__v7, __zero, __pullback)
+    }
     ///The forward sweep of [`mechanism`] and its reverse sweep as a closure mapping the output cotangent to one entry per argument (`()` for constant ones). Used by other `#[differentiable]` functions that call `mechanism`.
     #[doc(hidden)]
     #[inline]
@@ -31,27 +88,15 @@ impl mechanism {
         x3: f64,
         x4: f64,
     ) -> (f64, impl Fn(f64) -> (f64, f64, f64, (), ()) + ::core::clone::Clone + use<>) {
-        let __v1 = -g;
-        let __v2 = __v1 * x3;
-        let __v3 = __v2 * x3;
-        let __v4 = <f64 as ::causalgrad::Real>::exp(__v3);
-        let __v5 = f * __v4;
-        let __v6 = h * x4;
-        let __v7 = __v5 + __v6;
-        let __pullback = move |__seed: f64| -> (f64, f64, f64, (), ()) {
-            let __d___v7 = __seed;
-            let __d___v5 = __d___v7;
-            let __d___v6 = __d___v7;
-            let __d_h = __d___v6 * x4;
-            let __d_f = __d___v5 * __v4;
-            let __d___v4 = __d___v5 * f;
-            let __d___v3 = __d___v4 * __v4;
-            let __d___v2 = __d___v3 * x3;
-            let __d___v1 = __d___v2 * x3;
-            let __d_g = -__d___v1;
-            (__d_f, __d_g, __d_h, (), ())
-        };
-        (__v7, __pullback)
+        let (__value, __zero, __pullback) = Self::__vjp_into(f, g, h, x3, x4);
+        (
+            __value,
+            move |__seed: f64| -> (f64, f64, f64, (), ()) {
+                let mut __grad = __zero();
+                __pullback(__seed, &mut __grad);
+                (__grad.0, __grad.1, __grad.2, (), ())
+            },
+        )
     }
     ///Evaluates [`mechanism`] and its gradient with respect to the active arguments (`f`, `g`, `h`).
     #[inline]
@@ -62,9 +107,10 @@ impl mechanism {
         x3: f64,
         x4: f64,
     ) -> (f64, (f64, f64, f64)) {
-        let (__value, __pullback) = Self::__vjp(f, g, h, x3, x4);
-        let __entries = __pullback(<f64 as ::causalgrad::Real>::from_f64(1.0));
-        (__value, (__entries.0, __entries.1, __entries.2))
+        let (__value, __zero, __pullback) = Self::__vjp_into(f, g, h, x3, x4);
+        let mut __grad = __zero();
+        __pullback(<f64 as ::causalgrad::Real>::from_f64(1.0), &mut __grad);
+        (__value, __grad)
     }
     ///Evaluates [`mechanism`] and returns its pullback: `.pull(seed)` maps an output cotangent to the cotangents of the active arguments.
     #[inline]
@@ -79,17 +125,12 @@ impl mechanism {
         ::causalgrad::PullbackFn<
             f64,
             (f64, f64, f64),
-            impl Fn(f64) -> (f64, f64, f64) + ::core::clone::Clone + use<>,
+            impl Fn() -> (f64, f64, f64) + ::core::clone::Clone + use<>,
+            impl Fn(f64, &mut (f64, f64, f64)) + ::core::clone::Clone + use<>,
         >,
     ) {
-        let (__value, __pullback) = Self::__vjp(f, g, h, x3, x4);
-        (
-            __value,
-            ::causalgrad::PullbackFn::new(move |__seed: f64| {
-                let __entries = __pullback(__seed);
-                (__entries.0, __entries.1, __entries.2)
-            }),
-        )
+        let (__value, __zero, __pullback) = Self::__vjp_into(f, g, h, x3, x4);
+        (__value, ::causalgrad::PullbackFn::new(__zero, __pullback))
     }
 }
 impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {

@@ -31,32 +31,61 @@ use crate::rules::{Derivative, RuleCtx, Term};
 
 /// The emitted reverse sweep.
 pub(crate) struct Reverse {
-    /// Statements computing the argument cotangents from the seeds.
+    /// Statements adding the argument cotangents of the seeds into
+    /// `grads`: the active arguments' gradient (one value for one active
+    /// argument, a tuple in argument order for several), a `&mut` binding.
     pub body: TokenStream,
-    /// One entry per argument: its cotangent, or `()` for a constant one.
-    pub entries: Vec<TokenStream>,
     /// Names the forward sweep must save, with where.
     pub saved: HashMap<String, Storage>,
 }
 
-/// Builds the reverse sweep of `lowered`, seeded by `seeds` (one per output).
+/// Builds the reverse sweep of `lowered`, seeded by `seeds` (one per
+/// output), adding into the gradient bound to `grads`.
+///
+/// An aggregate argument's tangent is a reborrow of its entry of `grads`,
+/// so the sweep adds into the caller's gradient in place; a scalar
+/// argument's cotangent is a local, added to its entry at the end.
 pub(crate) fn reverse_sweep(
     lowered: &Lowered,
     seeds: &[TokenStream],
     real: &TokenStream,
+    grads: &Ident,
 ) -> Reverse {
     let analysis = Analysis::new(lowered);
+    let arguments = lowered
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::Aggregate { tangent, .. } => Some(tangent.clone()),
+            _ => None,
+        })
+        .collect();
     let mut sweep = Sweep {
         lowered,
         analysis: &analysis,
         real,
         seeds,
+        arguments,
         cotangents: HashMap::new(),
         saved: HashMap::new(),
     };
     let zero = quote!(#real::from_f64(0.0));
     let top = &lowered.body;
+    let active = lowered
+        .inputs
+        .iter()
+        .filter(|input| !matches!(input, Input::Passive))
+        .count();
+    let entry = |position: usize| {
+        if active == 1 {
+            quote!((*#grads))
+        } else {
+            let index = syn::Index::from(position);
+            quote!(#grads.#index)
+        }
+    };
     let mut prologue = TokenStream::new();
+    let mut position = 0;
     for input in &lowered.inputs {
         match input {
             Input::Scalar(var) if analysis.is_live(*var) && !analysis.is_ssa(*var) => {
@@ -64,26 +93,30 @@ pub(crate) fn reverse_sweep(
                 prologue.extend(quote!(let mut #name = #zero;));
                 sweep.cotangents.insert(*var, name.to_token_stream());
             }
-            Input::Aggregate { tangent, zero, .. } => {
-                prologue.extend(quote!(let mut #tangent = ::core::clone::Clone::clone(&#zero);));
+            Input::Aggregate { tangent, .. } => {
+                let entry = entry(position);
+                prologue.extend(quote!(let #tangent = &mut #entry;));
             }
             _ => {}
         }
+        if !matches!(input, Input::Passive) {
+            position += 1;
+        }
     }
     let body = sweep.block(top, true);
-    let entries = lowered
-        .inputs
-        .iter()
-        .map(|input| match input {
-            Input::Scalar(var) => sweep
-                .cotangents
-                .get(var)
-                .cloned()
-                .unwrap_or_else(|| zero.clone()),
-            Input::Aggregate { tangent, .. } => tangent.to_token_stream(),
-            Input::Passive => quote!(()),
-        })
-        .collect();
+    let mut epilogue = TokenStream::new();
+    let mut position = 0;
+    for input in &lowered.inputs {
+        if let Input::Scalar(var) = input {
+            if let Some(cotangent) = sweep.cotangents.get(var) {
+                let entry = entry(position);
+                epilogue.extend(quote!(#entry += #cotangent;));
+            }
+        }
+        if !matches!(input, Input::Passive) {
+            position += 1;
+        }
+    }
     // Tape cursors: one per taped name, read from the end.
     let mut cursors = TokenStream::new();
     let mut taped: Vec<&String> = sweep
@@ -104,8 +137,7 @@ pub(crate) fn reverse_sweep(
         }
     }
     Reverse {
-        body: quote!(#cursors #prologue #body),
-        entries,
+        body: quote!(#cursors #prologue #body #epilogue),
         saved: sweep.saved,
     }
 }
@@ -351,6 +383,9 @@ struct Sweep<'a> {
     analysis: &'a Analysis,
     real: &'a TokenStream,
     seeds: &'a [TokenStream],
+    /// The tangents of the aggregate arguments: `&mut` reborrows of the
+    /// caller's gradient.
+    arguments: HashSet<Ident>,
     /// The current name of each SSA value's cotangent, or its accumulator.
     cotangents: HashMap<VarId, TokenStream>,
     saved: HashMap<String, Storage>,
@@ -725,9 +760,15 @@ impl Sweep<'_> {
         self.lowered.operand_tokens(operand)
     }
 
-    /// The tangent accumulator of a place: `__d_p.w[j]`.
+    /// The tangent accumulator of a place: `__d_arr[j]` for a local array,
+    /// `(*__d_p).w[j]` for an argument (whose tangent is a reborrow).
     fn place_tangent(&self, place: &Place) -> TokenStream {
         let tangent = &place.tangent;
+        let tangent = if self.arguments.contains(tangent) {
+            quote!((*#tangent))
+        } else {
+            tangent.to_token_stream()
+        };
         let path = place.path.iter().map(|segment| match segment {
             PathSeg::Field(member) => quote!(.#member),
             PathSeg::Index(index) => {

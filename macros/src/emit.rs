@@ -25,7 +25,8 @@ use syn::{GenericParam, Generics};
 
 use crate::adjoint::{defined_names, reverse_sweep, slot_name, tape_name};
 use crate::ir::{
-    Block, CallArg, ExitKind, ExitRecord, Leave, LoopHead, Lowered, Op, Operand, Step, Storage,
+    Block, CallArg, ExitKind, ExitRecord, Input, Leave, LoopHead, Lowered, Op, Operand, Step,
+    Storage,
 };
 use crate::lower::place_forward_tokens;
 use crate::parse::{ArgKind, FnSpec};
@@ -48,22 +49,34 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
             (names, pattern)
         }
     };
-    let reverse = reverse_sweep(lowered, &seeds, &real);
+    let grads = Ident::new("__grads", Span::call_site());
+    let reverse = reverse_sweep(lowered, &seeds, &real, &grads);
+    let mut bounds = HashMap::new();
+    tape_bounds(lowered, &lowered.body, Some(1), &mut bounds);
+    let fixed: HashMap<Ident, usize> = bounds
+        .into_iter()
+        .filter(|(_, bound)| *bound <= MAX_FIXED_TAPE)
+        .map(|(name, bound)| (tape_name(&name), bound))
+        .collect();
     let forward = Forward {
         lowered,
         saved: &reverse.saved,
+        fixed: &fixed,
         real: &real,
     };
     let forward_body = forward.block(&lowered.body);
+    let new_tape = |tape: &Ident, element: TokenStream| match fixed.get(tape) {
+        Some(bound) => {
+            quote!(let mut #tape = ::causalgrad::__private::ArrayVec::<#element, #bound>::new();)
+        }
+        None => quote!(let mut #tape: ::std::vec::Vec<#element> = ::std::vec::Vec::new();),
+    };
     let mut storage_decls = TokenStream::new();
     let mut saved: Vec<(&String, &Storage)> = reverse.saved.iter().collect();
     saved.sort();
     for (name, storage) in saved {
         storage_decls.extend(match storage {
-            Storage::Tape => {
-                let tape = tape_name(name);
-                quote!(let mut #tape = ::std::vec::Vec::new();)
-            }
+            Storage::Tape => new_tape(&tape_name(name), quote!(_)),
             Storage::Slot => {
                 let slot = slot_name(name);
                 quote!(let mut #slot = ::core::option::Option::None;)
@@ -73,9 +86,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     }
     for info in &lowered.loops {
         if let ExitRecord::PerIteration(name) = &info.exits {
-            let tape = tape_name(&name.to_string());
-            storage_decls
-                .extend(quote!(let mut #tape: ::std::vec::Vec<u32> = ::std::vec::Vec::new();));
+            storage_decls.extend(new_tape(&tape_name(&name.to_string()), quote!(u32)));
         }
     }
     let outputs: Vec<TokenStream> = lowered
@@ -88,19 +99,106 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
         None => tuple_or_single(&outputs),
     };
     let reverse_body = &reverse.body;
-    let entries = &reverse.entries;
-    let entry_types = entry_types(spec);
     let seed_ty = seed_type(spec);
-    let vjp_body = quote! {
+    let grad_ty = grad_type(spec);
+    // The zero gradient `pull` starts from, made on demand: a borrowed
+    // aggregate's zero tangent from the borrow, a copy of the one the
+    // forward sweep made for an aggregate passed by value, a zero per scalar.
+    let zeros: Vec<TokenStream> = lowered
+        .inputs
+        .iter()
+        .zip(&spec.args)
+        .filter_map(|(input, arg)| match input {
+            Input::Scalar(_) => Some(quote!(#real::from_f64(0.0))),
+            Input::Aggregate { .. } if arg.is_reference() => {
+                let ident = &arg.ident;
+                Some(quote!(::causalgrad::Differentiable::zero_tangent(#ident)))
+            }
+            Input::Aggregate { zero, .. } => Some(quote!(::core::clone::Clone::clone(&#zero))),
+            Input::Passive => None,
+        })
+        .collect();
+    let zero = tuple_or_single(&zeros);
+    let vjp_into_body = quote! {
         #storage_decls
         #forward_body
-        let __pullback = move |#seed_pattern: #seed_ty| -> (#(#entry_types,)*) {
+        let __zero = move || -> #grad_ty { #zero };
+        let __pullback = move |#seed_pattern: #seed_ty, #grads: &mut #grad_ty| {
             #reverse_body
-            (#(#entries,)*)
         };
-        (#output_value, __pullback)
+        (#output_value, __zero, __pullback)
     };
-    items(spec, vjp_body, branch_free(&lowered.body))
+    items(spec, vjp_into_body, branch_free(&lowered.body))
+}
+
+/// The most entries a tape may hold to live on the stack
+/// (`causalgrad::__private::ArrayVec`) instead of the heap: 64 values of
+/// sixteen `f32` lanes are 4 KiB.
+const MAX_FIXED_TAPE: usize = 64;
+
+/// The most entries each tape written in `block` can receive, for the
+/// tapes whose every enclosing loop has a constant trip count (`for i in
+/// 0..16`); `runs` is how often `block` itself can run (`None`: unknown).
+fn tape_bounds(
+    lowered: &Lowered,
+    block: &Block,
+    runs: Option<usize>,
+    out: &mut HashMap<String, usize>,
+) {
+    for (_, step) in &block.steps {
+        if let Some(runs) = runs {
+            for name in defined_names(lowered, step) {
+                out.insert(name.to_string(), runs);
+            }
+        }
+        match step {
+            Step::If { then, els, .. } => {
+                tape_bounds(lowered, then, runs, out);
+                tape_bounds(lowered, els, runs, out);
+            }
+            Step::Match { arms, .. } => {
+                for (_, arm) in arms {
+                    tape_bounds(lowered, arm, runs, out);
+                }
+            }
+            Step::Body(body) => tape_bounds(lowered, body, runs, out),
+            Step::Loop { id, head, body } => {
+                let runs = runs
+                    .zip(trip_count(head))
+                    .and_then(|(outer, inner)| outer.checked_mul(inner));
+                if let (Some(runs), ExitRecord::PerIteration(name)) =
+                    (runs, &lowered.loops[*id].exits)
+                {
+                    out.insert(name.to_string(), runs);
+                }
+                tape_bounds(lowered, body, runs, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The number of iterations of `for _ in a..b` or `a..=b` with integer
+/// literal bounds.
+fn trip_count(head: &LoopHead) -> Option<usize> {
+    let LoopHead::For { iter, .. } = head else {
+        return None;
+    };
+    let syn::Expr::Range(range) = syn::parse2::<syn::Expr>(iter.clone()).ok()? else {
+        return None;
+    };
+    let literal = |bound: &Option<Box<syn::Expr>>| match bound.as_deref() {
+        Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        })) => int.base10_parse::<usize>().ok(),
+        _ => None,
+    };
+    let (start, end) = (literal(&range.start)?, literal(&range.end)?);
+    match range.limits {
+        syn::RangeLimits::HalfOpen(_) => Some(end.saturating_sub(start)),
+        syn::RangeLimits::Closed(_) => (end >= start).then(|| end - start + 1),
+    }
 }
 
 /// Whether no control flow in `block` can depend on a value: no branch, no
@@ -131,36 +229,57 @@ fn has_comparison(tokens: TokenStream) -> bool {
 /// cotangents (one value for one active argument, a tuple for several).
 pub(crate) fn custom_items(spec: &FnSpec, vjp: &syn::Path) -> TokenStream {
     let output_ty = &spec.output;
-    let entry_types = entry_types(spec);
     let args: Vec<&Ident> = spec.args.iter().map(|arg| &arg.ident).collect();
     let active = spec.active_args().count();
-    let mut position = 0usize;
-    let entries: Vec<TokenStream> = spec
-        .args
-        .iter()
+    let turbofish = turbofish(&spec.generics, None);
+    let grad_ty = grad_type(spec);
+    let real = spec.real();
+    // Zero tangents of arguments passed by value are made before the
+    // user's function may move them; borrowed ones when `pull` needs them.
+    let mut eager = TokenStream::new();
+    let zeros: Vec<TokenStream> = spec
+        .active_args()
         .map(|arg| {
-            if !arg.active {
-                return quote!(());
-            }
-            let index = syn::Index::from(position);
-            position += 1;
-            if active == 1 {
-                quote!(__grads)
-            } else {
-                quote!(__grads.#index)
+            let ident = &arg.ident;
+            match arg.kind {
+                ArgKind::Scalar => quote!(#real::from_f64(0.0)),
+                _ if arg.is_reference() => {
+                    quote!(::causalgrad::Differentiable::zero_tangent(#ident))
+                }
+                _ => {
+                    let zero = format_ident!("__z_{}", ident);
+                    eager.extend(quote!(
+                        let #zero = ::causalgrad::Differentiable::zero_tangent(&#ident);
+                    ));
+                    quote!(::core::clone::Clone::clone(&#zero))
+                }
             }
         })
         .collect();
-    let turbofish = turbofish(&spec.generics, None);
-    let vjp_body = quote! {
-        let (__value, __user) = #vjp #turbofish (#(#args),*);
-        let __pullback = move |__seed: #output_ty| -> (#(#entry_types,)*) {
-            let __grads = __user(__seed);
-            (#(#entries,)*)
+    let zero = tuple_or_single(&zeros);
+    let adds = spec.active_args().enumerate().map(|(position, arg)| {
+        let (target, source) = if active == 1 {
+            (quote!((*__grads)), quote!(__user_grads))
+        } else {
+            let index = syn::Index::from(position);
+            (quote!(__grads.#index), quote!(__user_grads.#index))
         };
-        (__value, __pullback)
+        match arg.kind {
+            ArgKind::Scalar => quote!(#target += #source;),
+            _ => quote!(::causalgrad::Tangent::accumulate(&mut #target, #source);),
+        }
+    });
+    let vjp_into_body = quote! {
+        #eager
+        let __zero = move || -> #grad_ty { #zero };
+        let (__value, __user) = #vjp #turbofish (#(#args),*);
+        let __pullback = move |__seed: #output_ty, __grads: &mut #grad_ty| {
+            let __user_grads = __user(__seed);
+            #(#adds)*
+        };
+        (__value, __zero, __pullback)
     };
-    items(spec, vjp_body, false)
+    items(spec, vjp_into_body, false)
 }
 
 /// The output cotangent: the output type, or a struct's tangent.
@@ -188,39 +307,48 @@ fn entry_types(spec: &FnSpec) -> Vec<TokenStream> {
         .collect()
 }
 
-/// `__vjp` with the given body, and the wrappers built on it.
-fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream {
+/// The gradient with respect to the active arguments: one cotangent for
+/// one active argument, a tuple in argument order for several.
+fn grad_type(spec: &FnSpec) -> TokenStream {
+    let entry_types = entry_types(spec);
+    let active: Vec<TokenStream> = spec
+        .args
+        .iter()
+        .zip(entry_types)
+        .filter(|(arg, _)| arg.active)
+        .map(|(_, ty)| ty)
+        .collect();
+    tuple_or_single(&active)
+}
+
+/// `__vjp_into` with the given body, and the wrappers built on it.
+fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenStream {
     let output_ty = &spec.output;
     let seed_ty = seed_type(spec);
     let real = spec.real();
     let vis = &spec.vis;
     let entry_types = entry_types(spec);
-    let active_positions: Vec<usize> = spec
+    let grad_ty = grad_type(spec);
+    // `__vjp`'s entries from the gradient `__grad`: one per argument, `()`
+    // for a constant one.
+    let active = spec.active_args().count();
+    let mut position = 0usize;
+    let spread: Vec<TokenStream> = spec
         .args
         .iter()
-        .enumerate()
-        .filter(|(_, arg)| arg.active)
-        .map(|(index, _)| index)
+        .map(|arg| {
+            if !arg.active {
+                return quote!(());
+            }
+            let index = syn::Index::from(position);
+            position += 1;
+            if active == 1 {
+                quote!(__grad)
+            } else {
+                quote!(__grad.#index)
+            }
+        })
         .collect();
-    let grad_ty = tuple_or_single(
-        &active_positions
-            .iter()
-            .map(|index| entry_types[*index].clone())
-            .collect::<Vec<_>>(),
-    );
-    let pick = |entries: &Ident| {
-        tuple_or_single(
-            &active_positions
-                .iter()
-                .map(|index| {
-                    let index = syn::Index::from(*index);
-                    quote!(#entries.#index)
-                })
-                .collect::<Vec<_>>(),
-        )
-    };
-    let entries_name = Ident::new("__entries", Span::call_site());
-    let picked = pick(&entries_name);
 
     // Borrowed arguments get a named lifetime that the pullback may
     // capture: its reverse sweep re-reads their elements instead of saving
@@ -267,29 +395,36 @@ fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream
         unreachable_code, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery
     )]);
 
-    let (vjp, value_and_grad, pullback) = if spec.method {
+    let (vjp, vjp_into, value_and_grad, pullback) = if spec.method {
         (
             format_ident!("{}__vjp", name),
+            format_ident!("{}__vjp_into", name),
             format_ident!("{}_value_and_grad", name),
             format_ident!("{}_pullback", name),
         )
     } else {
         (
             format_ident!("__vjp"),
+            format_ident!("__vjp_into"),
             format_ident!("value_and_grad"),
             format_ident!("pullback"),
         )
     };
-    let call_vjp = if spec.method {
-        quote!(self.#vjp #turbofish (#(#call_args),*))
+    let call_vjp_into = if spec.method {
+        quote!(self.#vjp_into #turbofish (#(#call_args),*))
     } else {
-        quote!(Self::#vjp #turbofish (#(#call_args),*))
+        quote!(Self::#vjp_into #turbofish (#(#call_args),*))
     };
 
     let doc_vjp = format!(
         "The forward sweep of [`{name}`] and its reverse sweep as a closure mapping the \
          output cotangent to one entry per argument (`()` for constant ones). Used by \
          other `#[differentiable]` functions that call `{name}`."
+    );
+    let doc_vjp_into = format!(
+        "The forward sweep of [`{name}`], a maker of the zero gradient at its arguments, and its \
+         reverse sweep as a closure adding the cotangents of an output cotangent into a \
+         gradient (the active arguments' cotangents)."
     );
     let doc_vg = format!(
         "Evaluates [`{name}`] and its gradient with respect to the active arguments ({}).",
@@ -303,6 +438,22 @@ fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream
          cotangent to the cotangents of the active arguments."
     );
 
+    let vjp_into_item = quote! {
+        #[doc = #doc_vjp_into]
+        #[doc(hidden)]
+        #[inline]
+        #lints
+        #vis fn #vjp_into #impl_generics (#receiver #(#params),*)
+            -> (
+                #output_ty,
+                impl Fn() -> #grad_ty + ::core::clone::Clone #captures,
+                impl Fn(#seed_ty, &mut #grad_ty) + ::core::clone::Clone #captures,
+            )
+            #where_clause
+        {
+            #vjp_into_body
+        }
+    };
     let vjp_item = quote! {
         #[doc = #doc_vjp]
         #[doc(hidden)]
@@ -312,7 +463,12 @@ fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream
             -> (#output_ty, impl Fn(#seed_ty) -> (#(#entry_types,)*) + ::core::clone::Clone #captures)
             #where_clause
         {
-            #vjp_body
+            let (__value, __zero, __pullback) = #call_vjp_into;
+            (__value, move |__seed: #seed_ty| -> (#(#entry_types,)*) {
+                let mut __grad = __zero();
+                __pullback(__seed, &mut __grad);
+                (#(#spread,)*)
+            })
         }
     };
     let scalar = spec.outputs == 1;
@@ -321,9 +477,10 @@ fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream
             #[doc = #doc_vg]
             #[inline]
             #vis fn #value_and_grad #impl_generics (#receiver #(#params),*) -> (#output_ty, #grad_ty) #where_clause {
-                let (__value, __pullback) = #call_vjp;
-                let #entries_name = __pullback(#real::from_f64(1.0));
-                (__value, #picked)
+                let (__value, __zero, __pullback) = #call_vjp_into;
+                let mut __grad = __zero();
+                __pullback(#real::from_f64(1.0), &mut __grad);
+                (__value, __grad)
             }
         }
     });
@@ -331,25 +488,38 @@ fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream
         #[doc = #doc_pb]
         #[inline]
         #vis fn #pullback #impl_generics (#receiver #(#params),*)
-            -> (#output_ty, ::causalgrad::PullbackFn<#seed_ty, #grad_ty, impl Fn(#seed_ty) -> #grad_ty + ::core::clone::Clone #captures>)
+            -> (
+                #output_ty,
+                ::causalgrad::PullbackFn<
+                    #seed_ty,
+                    #grad_ty,
+                    impl Fn() -> #grad_ty + ::core::clone::Clone #captures,
+                    impl Fn(#seed_ty, &mut #grad_ty) + ::core::clone::Clone #captures,
+                >,
+            )
             #where_clause
         {
-            let (__value, __pullback) = #call_vjp;
-            (__value, ::causalgrad::PullbackFn::new(move |__seed: #seed_ty| {
-                let #entries_name = __pullback(__seed);
-                #picked
-            }))
+            let (__value, __zero, __pullback) = #call_vjp_into;
+            (__value, ::causalgrad::PullbackFn::new(__zero, __pullback))
         }
     };
 
     if spec.method {
         return quote! {
+            #vjp_into_item
             #vjp_item
             #value_and_grad_item
             #pullback_item
         };
     }
 
+    let active_positions: Vec<usize> = spec
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(_, arg)| arg.active)
+        .map(|(index, _)| index)
+        .collect();
     let hvp_item = hvp(spec, &grad_ty, &active_positions);
     let doc_namespace = format!(
         "Reverse-mode derivatives of [`{name}`](fn@{name}), generated by `#[differentiable]`: \
@@ -409,6 +579,7 @@ fn items(spec: &FnSpec, vjp_body: TokenStream, branch_free: bool) -> TokenStream
             /// The function as a value implementing `causalgrad::DiffFn`.
             #vis const Function: #name = #name {};
 
+            #vjp_into_item
             #vjp_item
             #value_and_grad_item
             #pullback_item
@@ -502,6 +673,8 @@ fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenSt
 struct Forward<'a> {
     lowered: &'a Lowered,
     saved: &'a HashMap<String, Storage>,
+    /// The tapes on the stack, with their capacities (they need no `reserve`).
+    fixed: &'a HashMap<Ident, usize>,
     real: &'a TokenStream,
 }
 
@@ -693,6 +866,7 @@ impl Forward<'_> {
                         if let ExitRecord::PerIteration(name) = &info.exits {
                             tapes.push(tape_name(&name.to_string()));
                         }
+                        tapes.retain(|tape| !self.fixed.contains_key(tape));
                         if tapes.is_empty() {
                             quote!(for #pat in #iter)
                         } else {

@@ -74,6 +74,27 @@ pub trait DiffFn<Args> {
 ///
 /// Generated pullbacks hold only the intermediate values the reverse sweep
 /// reads and can be applied any number of times.
+///
+/// [`pull_into`](Pullback::pull_into) adds the cotangents into a gradient
+/// the caller already holds, without building a zeroed one first: a loop
+/// that sums the gradients of many evaluations (a loss over a batch) calls
+/// it on one running total.
+///
+/// ```
+/// use causalgrad::{differentiable, DiffFn, Pullback};
+///
+/// #[differentiable]
+/// fn scale(a: f64, x: f64) -> f64 {
+///     a * x
+/// }
+///
+/// let mut total = (0.0, 0.0);
+/// for x in [1.0, 2.0, 3.0] {
+///     let (_, pullback) = scale::Function.pullback((2.0, x));
+///     pullback.pull_into(1.0, &mut total);
+/// }
+/// assert_eq!(total, (6.0, 6.0));
+/// ```
 pub trait Pullback {
     /// The output cotangent type (the function's output type).
     type Seed;
@@ -82,21 +103,32 @@ pub trait Pullback {
 
     /// Applies the vector-Jacobian product to `seed`.
     fn pull(&self, seed: Self::Seed) -> Self::Grad;
+
+    /// Adds the vector-Jacobian product of `seed` to `grad`: the same as
+    /// adding `self.pull(seed)` to it, without the intermediate gradient.
+    fn pull_into(&self, seed: Self::Seed, grad: &mut Self::Grad);
 }
 
-/// A pullback made from a closure: what `f::pullback` returns.
+/// A pullback made from a reverse sweep that adds into a gradient: what
+/// `f::pullback` returns.
 ///
-/// `pull` is an inherent method too, so calling it needs no import.
+/// It holds a maker of the zero gradient at the point it was made at, from
+/// which [`pull`](PullbackFn::pull) starts; `pull_into` never makes one.
+/// `pull` and `pull_into` are inherent methods too, so calling them needs
+/// no import.
 #[derive(Clone, Copy)]
-pub struct PullbackFn<S, G, F> {
+pub struct PullbackFn<S, G, Z, F> {
+    zero: Z,
     function: F,
     marker: PhantomData<fn(S) -> G>,
 }
 
-impl<S, G, F: Fn(S) -> G> PullbackFn<S, G, F> {
-    /// Wraps a closure mapping an output cotangent to input cotangents.
-    pub fn new(function: F) -> Self {
+impl<S, G, Z: Fn() -> G, F: Fn(S, &mut G)> PullbackFn<S, G, Z, F> {
+    /// Wraps a reverse sweep that adds the cotangents of a seed into a
+    /// gradient, and the maker of the zero gradient `pull` starts from.
+    pub fn new(zero: Z, function: F) -> Self {
         PullbackFn {
+            zero,
             function,
             marker: PhantomData,
         }
@@ -105,21 +137,34 @@ impl<S, G, F: Fn(S) -> G> PullbackFn<S, G, F> {
     /// Applies the vector-Jacobian product to `seed`.
     #[inline]
     pub fn pull(&self, seed: S) -> G {
-        (self.function)(seed)
+        let mut grad = (self.zero)();
+        (self.function)(seed, &mut grad);
+        grad
+    }
+
+    /// Adds the vector-Jacobian product of `seed` to `grad`.
+    #[inline]
+    pub fn pull_into(&self, seed: S, grad: &mut G) {
+        (self.function)(seed, grad);
     }
 }
 
-impl<S, G, F: Fn(S) -> G> Pullback for PullbackFn<S, G, F> {
+impl<S, G, Z: Fn() -> G, F: Fn(S, &mut G)> Pullback for PullbackFn<S, G, Z, F> {
     type Seed = S;
     type Grad = G;
 
     #[inline]
     fn pull(&self, seed: S) -> G {
-        (self.function)(seed)
+        PullbackFn::pull(self, seed)
+    }
+
+    #[inline]
+    fn pull_into(&self, seed: S, grad: &mut G) {
+        PullbackFn::pull_into(self, seed, grad);
     }
 }
 
-impl<S, G, F> fmt::Debug for PullbackFn<S, G, F> {
+impl<S, G, Z, F> fmt::Debug for PullbackFn<S, G, Z, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PullbackFn")
     }

@@ -519,7 +519,9 @@ where
         let want = dparams.is_some();
         let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
             .map(|range| {
-                let mut total = structured.zero_tangent();
+                // The pullbacks add into one running gradient; its parent
+                // entries are not read.
+                let mut total = (structured.zero_tangent(), [0.0f32; K]);
                 let mut squares = 0.0f64;
                 for row in range {
                     let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
@@ -527,7 +529,7 @@ where
                         let (mean, pullback) = self.function.pullback((&structured, x));
                         let error = mean - target[row];
                         squares += f64::from(error * error);
-                        total.accumulate(pullback.pull(weight * error).0);
+                        pullback.pull_into(weight * error, &mut total);
                     } else {
                         let error = self.function.call((&structured, x)) - target[row];
                         squares += f64::from(error * error);
@@ -535,7 +537,7 @@ where
                 }
                 let mut flat = Vec::new();
                 if want {
-                    total.for_each_scalar(&mut |value| flat.push(value));
+                    total.0.for_each_scalar(&mut |value| flat.push(value));
                 }
                 (squares, flat)
             })
@@ -558,20 +560,22 @@ where
         let want_parents = dparents.is_some();
         let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
             .map(|range| {
-                let mut total = structured.zero_tangent();
+                // Parameter cotangents add up over the rows; the parents'
+                // are each row's own, so they restart at zero.
+                let mut total = (structured.zero_tangent(), [0.0f32; K]);
                 let mut parent_grads =
                     Vec::with_capacity(if want_parents { range.len() } else { 0 });
                 for row in range {
                     let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
                     let (_, pullback) = self.function.pullback((&structured, x));
-                    let (tangent, dx) = pullback.pull(seeds[row]);
-                    total.accumulate(tangent);
+                    total.1 = [0.0; K];
+                    pullback.pull_into(seeds[row], &mut total);
                     if want_parents {
-                        parent_grads.push(dx);
+                        parent_grads.push(total.1);
                     }
                 }
                 let mut flat = Vec::with_capacity(dparams.len());
-                total.for_each_scalar(&mut |value| flat.push(value));
+                total.0.for_each_scalar(&mut |value| flat.push(value));
                 (flat, parent_grads)
             })
             .collect();
@@ -661,8 +665,10 @@ where
         let lane_weight = BatchLanes::splat(weight);
         let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
             .map(|range| {
-                let mut lane_total = lifted.zero_tangent();
-                let mut row_total = scalar.zero_tangent();
+                // The pullbacks add into running gradients; their parent
+                // entries are not read.
+                let mut lane_total = (lifted.zero_tangent(), [BatchLanes::splat(0.0); K]);
+                let mut row_total = (scalar.zero_tangent(), [0.0f32; K]);
                 let mut lane_squares = BatchLanes::splat(0.0);
                 let mut squares = 0.0f64;
                 let full = range.start + range.len() / LANES * LANES;
@@ -673,7 +679,7 @@ where
                         let (mean, pullback) = self.rows.function.pullback((&lifted, x));
                         let error = mean - goal;
                         lane_squares += error * error;
-                        lane_total.accumulate(pullback.pull(lane_weight * error).0);
+                        pullback.pull_into(lane_weight * error, &mut lane_total);
                     } else {
                         let error = self.rows.function.call((&lifted, x)) - goal;
                         lane_squares += error * error;
@@ -685,7 +691,7 @@ where
                     let error = mean - target[row];
                     squares += f64::from(error * error);
                     if want {
-                        row_total.accumulate(pullback.pull(weight * error).0);
+                        pullback.pull_into(weight * error, &mut row_total);
                     }
                 }
                 squares += lane_squares
@@ -694,7 +700,7 @@ where
                     .map(|&v| f64::from(v))
                     .sum::<f64>();
                 let flat = if want {
-                    flatten_totals(&lane_total, &row_total)
+                    flatten_totals(&lane_total.0, &row_total.0)
                 } else {
                     Vec::new()
                 };
@@ -718,8 +724,10 @@ where
         let want_parents = dparents.is_some();
         let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
             .map(|range| {
-                let mut lane_total = lifted.zero_tangent();
-                let mut row_total = scalar.zero_tangent();
+                // Parameter cotangents add up over the rows; the parents'
+                // are each group's own, so they restart at zero.
+                let mut lane_total = (lifted.zero_tangent(), [BatchLanes::splat(0.0); K]);
+                let mut row_total = (scalar.zero_tangent(), [0.0f32; K]);
                 let mut parent_grads =
                     Vec::with_capacity(if want_parents { range.len() } else { 0 });
                 let full = range.start + range.len() / LANES * LANES;
@@ -729,10 +737,10 @@ where
                         .rows
                         .function
                         .pullback((&lifted, lanes(parents, start)));
-                    let (tangent, dx) = pullback.pull(seed);
-                    lane_total.accumulate(tangent);
+                    lane_total.1 = [BatchLanes::splat(0.0); K];
+                    pullback.pull_into(seed, &mut lane_total);
                     if want_parents {
-                        let dx = dx.map(BatchLanes::to_array);
+                        let dx = lane_total.1.map(BatchLanes::to_array);
                         parent_grads
                             .extend((0..LANES).map(|lane| core::array::from_fn(|i| dx[i][lane])));
                     }
@@ -740,13 +748,13 @@ where
                 for row in full..range.end {
                     let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
                     let (_, pullback) = self.rows.function.pullback((&scalar, x));
-                    let (tangent, dx) = pullback.pull(seeds[row]);
-                    row_total.accumulate(tangent);
+                    row_total.1 = [0.0; K];
+                    pullback.pull_into(seeds[row], &mut row_total);
                     if want_parents {
-                        parent_grads.push(dx);
+                        parent_grads.push(row_total.1);
                     }
                 }
-                (flatten_totals(&lane_total, &row_total), parent_grads)
+                (flatten_totals(&lane_total.0, &row_total.0), parent_grads)
             })
             .collect();
         combine_chunks(&chunk_results, n, dparams, dparents);
