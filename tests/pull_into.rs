@@ -5,7 +5,7 @@
 //! differences (f64: rel 1e-6, abs 1e-8). The functions cover the shapes the
 //! generated code distinguishes: borrowed and by-value aggregates, scalars,
 //! loops whose tapes live on the stack (constant trip counts, nested,
-//! inclusive, with an early exit) or on the heap (more than 64 entries, a
+//! inclusive, with an early exit) or on the heap (more than 128 entries, a
 //! trip count known only at run time), methods and custom derivatives.
 
 // Index loops are the construct under test.
@@ -84,11 +84,11 @@ fn grid<T: Real>(a: [T; 4], b: [T; 4], s: T) -> T {
     total
 }
 
-/// 100 iterations: more than a stack tape holds, so the tapes are on the heap.
+/// 200 iterations: more than a stack tape holds, so the tapes are on the heap.
 #[differentiable]
 fn long_run<T: Real>(k: T, x0: T) -> T {
     let mut x = x0;
-    for _ in 0..100 {
+    for _ in 0..200 {
         x = x - T::from_f64(0.01) * k * x.sin();
     }
     x

@@ -132,9 +132,9 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
 }
 
 /// The most entries a tape may hold to live on the stack
-/// (`causalgrad::__private::ArrayVec`) instead of the heap: 64 values of
-/// sixteen `f32` lanes are 4 KiB.
-const MAX_FIXED_TAPE: usize = 64;
+/// (`causalgrad::__private::ArrayVec`) instead of the heap: 128 values of
+/// sixteen `f32` lanes are 8 KiB.
+const MAX_FIXED_TAPE: usize = 128;
 
 /// The most entries each tape written in `block` can receive, for the
 /// tapes whose every enclosing loop has a constant trip count (`for i in
