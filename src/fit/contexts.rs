@@ -23,7 +23,7 @@ use rand::SeedableRng;
 use super::config::{FitConfig, FitError, StopReason};
 use super::nll::gaussian_nll;
 use super::op::on_flex;
-use super::train::{autodiff_device, node_mean, optimizer, read, scheduler, HALF_LN_2PI};
+use super::train::{autodiff_device, node_mean, optimizer, read, root_nll, scheduler, HALF_LN_2PI};
 use crate::context::{
     context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
     Weighting,
@@ -422,6 +422,8 @@ impl<'m> ContextTrainer<'m> {
             Some(parents) if kernel.tensor_mechanism().is_none() && on_flex(&theta.device()) => {
                 gaussian_nll(theta, log_scale, parents.clone(), x, kernel)
             }
+            // A root (any shift is already in `x`).
+            None if on_flex(&theta.device()) => root_nll(theta, log_scale, x, rows),
             parents => {
                 let mean = node_mean(kernel, theta, parents, rows);
                 let z = (x - mean) * log_scale.clone().neg().exp().expand([rows]);

@@ -186,13 +186,34 @@ pub(crate) fn node_mean(
     }
 }
 
+/// A root's mean negative log-likelihood per row of `x` (a `[1]` tensor)
+/// as one fused operation on Flex: its mean is its one parameter, `b` of
+/// a linear mechanism without parents.
+pub(crate) fn root_nll(
+    theta: Tensor<1>,
+    log_scale: Tensor<1>,
+    x: Tensor<1>,
+    rows: usize,
+) -> Tensor<1> {
+    let no_parents = Tensor::from_data(
+        TensorData::new(Vec::<f32>::new(), [0, rows]),
+        &theta.device(),
+    );
+    gaussian_nll(
+        theta,
+        log_scale,
+        no_parents,
+        x,
+        Mechanism::linear(0).kernel(),
+    )
+}
+
 /// The mean negative log-likelihood per row of `batch` (a `[1]` tensor).
 pub(super) fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
     let log_scales = params
         .log_scales
         .val()
         .clamp_min(super::checks::MIN_LOG_SCALE);
-    let root_mean = Mechanism::linear(0);
     let mut total: Option<Tensor<1>> = None;
     for (index, node) in scm.nodes().iter().enumerate() {
         if matches!(node.intervention, Some(Intervention::Set(_))) {
@@ -217,19 +238,8 @@ pub(super) fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor
                     kernel,
                 )
             }
-            // A root's term too: its mean is its one parameter, `b` of a
-            // linear mechanism without parents.
             (None, None) if on_flex(&theta.device()) => {
-                let device = theta.device();
-                let no_parents =
-                    Tensor::from_data(TensorData::new(Vec::<f32>::new(), [0, batch.rows]), &device);
-                gaussian_nll(
-                    theta,
-                    log_scale,
-                    no_parents,
-                    batch.columns[index].clone(),
-                    root_mean.kernel(),
-                )
+                root_nll(theta, log_scale, batch.columns[index].clone(), batch.rows)
             }
             _ => {
                 let mut mean = node_mean(kernel, theta, batch.parents[index].as_ref(), batch.rows);
