@@ -33,7 +33,7 @@
 //! | item | meaning |
 //! |---|---|
 //! | `f::value_and_grad(args..) -> (out, grad)` | the value and the gradient with respect to the active arguments: the argument's type for one, a tuple in argument order for several |
-//! | `f::pullback(args..) -> (out, PullbackFn<..>)` | the value and the pullback; `pullback.pull(seed)` maps an output cotangent (of the output's shape) to the same `grad`. It is a [`PullbackFn`] around a closure that captures only what the reverse sweep reads (borrowing the arguments), and can be applied any number of times |
+//! | `f::pullback(args..) -> (out, PullbackFn<..>)` | the value and the pullback; `pullback.pull(seed)` maps an output cotangent (of the output's shape) to the same `grad`, and `pullback.pull_into(seed, &mut grad)` adds it into a gradient the caller holds. It is a [`PullbackFn`] around a reverse sweep that captures only what it reads (borrowing the arguments), and can be applied any number of times |
 //! | `f::hvp(args.., direction)` | for functions generic over `T: Real` with scalar arguments: the Hessian-vector product, forward over reverse with [`Dual`] numbers |
 //! | `f::Function` | the function as a value; its type `f` implements [`DiffFn`], so code can store and call it generically |
 //!
