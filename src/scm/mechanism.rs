@@ -74,13 +74,11 @@ pub trait MechanismKernel: Send + Sync {
         let n = target.len();
         let mut mean = vec![0.0f32; n];
         self.forward(params, parents, &mut mean);
-        let partial: Vec<f64> = chunks(n)
-            .map(|range| {
-                range
-                    .map(|r| f64::from(mean[r] - target[r]).powi(2))
-                    .sum::<f64>()
-            })
-            .collect();
+        let partial: Vec<f64> = map_chunks(n, |range| {
+            range
+                .map(|r| f64::from(mean[r] - target[r]).powi(2))
+                .sum::<f64>()
+        });
         if let Some(dparams) = dparams {
             let seeds: Vec<f32> = mean
                 .iter()
@@ -420,11 +418,33 @@ fn short_name<F>() -> String {
         .to_string()
 }
 
-/// Splits `0..n` into the fixed chunks every kernel uses.
-fn chunks(n: usize) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
-    (0..n.div_ceil(CHUNK))
+/// `f` on each of the fixed chunks of `0..n` every kernel uses, results in
+/// chunk order: in parallel on rayon's pool, or on the calling thread when
+/// there is one chunk. Handing a single small job to the pool costs a
+/// worker's wake-up, more than the job itself for a few hundred rows (a
+/// context's term, a short mini-batch).
+fn map_chunks<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync + Send) -> Vec<T> {
+    let count = n.div_ceil(CHUNK);
+    let range = move |chunk: usize| chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+    if count <= 1 {
+        return (0..count).map(|chunk| f(range(chunk))).collect();
+    }
+    (0..count)
         .into_par_iter()
-        .map(move |chunk| chunk * CHUNK..((chunk + 1) * CHUNK).min(n))
+        .map(|chunk| f(range(chunk)))
+        .collect()
+}
+
+/// `f(chunk index, chunk)` on each chunk of `out`, like [`map_chunks`]:
+/// on the calling thread when there is one chunk.
+fn for_each_chunk_mut(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    if out.len() <= CHUNK {
+        f(0, out);
+    } else {
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(chunk, out)| f(chunk, out));
+    }
 }
 
 /// Runs `row_grads` on every chunk and sums the chunks' parameter
@@ -435,13 +455,11 @@ fn sum_chunks(
     dparams: &mut [f32],
     chunk_grads: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
 ) {
-    let partial: Vec<Vec<f32>> = chunks(n)
-        .map(|range| {
-            let mut local = vec![0.0f32; num_params];
-            chunk_grads(range, &mut local);
-            local
-        })
-        .collect();
+    let partial: Vec<Vec<f32>> = map_chunks(n, |range| {
+        let mut local = vec![0.0f32; num_params];
+        chunk_grads(range, &mut local);
+        local
+    });
     for local in partial {
         for (total, value) in dparams.iter_mut().zip(local) {
             *total += value;
@@ -495,16 +513,14 @@ where
 
     fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
         let params = self.unflatten(params);
-        out.par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(chunk, out)| {
-                let start = chunk * CHUNK;
-                for (offset, value) in out.iter_mut().enumerate() {
-                    let row = start + offset;
-                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                    *value = self.function.call((&params, x));
-                }
-            });
+        for_each_chunk_mut(out, |chunk, out| {
+            let start = chunk * CHUNK;
+            for (offset, value) in out.iter_mut().enumerate() {
+                let row = start + offset;
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                *value = self.function.call((&params, x));
+            }
+        });
     }
 
     fn squared_error(
@@ -517,31 +533,29 @@ where
     ) -> f64 {
         let structured = self.unflatten(params);
         let want = dparams.is_some();
-        let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
-            .map(|range| {
-                // The pullbacks add into one running gradient; its parent
-                // entries are not read.
-                let mut total = (structured.zero_tangent(), [0.0f32; K]);
-                let mut squares = 0.0f64;
-                for row in range {
-                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                    if want {
-                        let (mean, pullback) = self.function.pullback((&structured, x));
-                        let error = mean - target[row];
-                        squares += f64::from(error * error);
-                        pullback.pull_into(weight * error, &mut total);
-                    } else {
-                        let error = self.function.call((&structured, x)) - target[row];
-                        squares += f64::from(error * error);
-                    }
-                }
-                let mut flat = Vec::new();
+        let partial: Vec<(f64, Vec<f32>)> = map_chunks(target.len(), |range| {
+            // The pullbacks add into one running gradient; its parent
+            // entries are not read.
+            let mut total = (structured.zero_tangent(), [0.0f32; K]);
+            let mut squares = 0.0f64;
+            for row in range {
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
                 if want {
-                    total.0.for_each_scalar(&mut |value| flat.push(value));
+                    let (mean, pullback) = self.function.pullback((&structured, x));
+                    let error = mean - target[row];
+                    squares += f64::from(error * error);
+                    pullback.pull_into(weight * error, &mut total);
+                } else {
+                    let error = self.function.call((&structured, x)) - target[row];
+                    squares += f64::from(error * error);
                 }
-                (squares, flat)
-            })
-            .collect();
+            }
+            let mut flat = Vec::new();
+            if want {
+                total.0.for_each_scalar(&mut |value| flat.push(value));
+            }
+            (squares, flat)
+        });
         add_partials(partial, dparams)
     }
 
@@ -558,27 +572,24 @@ where
         // One pullback per row gives both gradients; chunks run in
         // parallel and are combined in chunk order.
         let want_parents = dparents.is_some();
-        let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
-            .map(|range| {
-                // Parameter cotangents add up over the rows; the parents'
-                // are each row's own, so they restart at zero.
-                let mut total = (structured.zero_tangent(), [0.0f32; K]);
-                let mut parent_grads =
-                    Vec::with_capacity(if want_parents { range.len() } else { 0 });
-                for row in range {
-                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                    let (_, pullback) = self.function.pullback((&structured, x));
-                    total.1 = [0.0; K];
-                    pullback.pull_into(seeds[row], &mut total);
-                    if want_parents {
-                        parent_grads.push(total.1);
-                    }
+        let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = map_chunks(n, |range| {
+            // Parameter cotangents add up over the rows; the parents'
+            // are each row's own, so they restart at zero.
+            let mut total = (structured.zero_tangent(), [0.0f32; K]);
+            let mut parent_grads = Vec::with_capacity(if want_parents { range.len() } else { 0 });
+            for row in range {
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                let (_, pullback) = self.function.pullback((&structured, x));
+                total.1 = [0.0; K];
+                pullback.pull_into(seeds[row], &mut total);
+                if want_parents {
+                    parent_grads.push(total.1);
                 }
-                let mut flat = Vec::with_capacity(dparams.len());
-                total.0.for_each_scalar(&mut |value| flat.push(value));
-                (flat, parent_grads)
-            })
-            .collect();
+            }
+            let mut flat = Vec::with_capacity(dparams.len());
+            total.0.for_each_scalar(&mut |value| flat.push(value));
+            (flat, parent_grads)
+        });
         combine_chunks(&chunk_results, n, dparams, dparents);
     }
 }
@@ -631,24 +642,22 @@ where
     fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
         let scalar = self.rows.unflatten(params);
         let lifted = scalar.rescale(&mut BatchLanes::splat);
-        out.par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(chunk, out)| {
-                let start = chunk * CHUNK;
-                let full = out.len() / LANES * LANES;
-                for offset in (0..full).step_by(LANES) {
-                    let y = self
-                        .rows
-                        .function
-                        .call((&lifted, lanes(parents, start + offset)));
-                    out[offset..offset + LANES].copy_from_slice(&y.to_array());
-                }
-                for (offset, value) in out.iter_mut().enumerate().skip(full) {
-                    let row = start + offset;
-                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                    *value = self.rows.function.call((&scalar, x));
-                }
-            });
+        for_each_chunk_mut(out, |chunk, out| {
+            let start = chunk * CHUNK;
+            let full = out.len() / LANES * LANES;
+            for offset in (0..full).step_by(LANES) {
+                let y = self
+                    .rows
+                    .function
+                    .call((&lifted, lanes(parents, start + offset)));
+                out[offset..offset + LANES].copy_from_slice(&y.to_array());
+            }
+            for (offset, value) in out.iter_mut().enumerate().skip(full) {
+                let row = start + offset;
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                *value = self.rows.function.call((&scalar, x));
+            }
+        });
     }
 
     fn squared_error(
@@ -663,50 +672,48 @@ where
         let lifted = scalar.rescale(&mut BatchLanes::splat);
         let want = dparams.is_some();
         let lane_weight = BatchLanes::splat(weight);
-        let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
-            .map(|range| {
-                // The pullbacks add into running gradients; their parent
-                // entries are not read.
-                let mut lane_total = (lifted.zero_tangent(), [BatchLanes::splat(0.0); K]);
-                let mut row_total = (scalar.zero_tangent(), [0.0f32; K]);
-                let mut lane_squares = BatchLanes::splat(0.0);
-                let mut squares = 0.0f64;
-                let full = range.start + range.len() / LANES * LANES;
-                for start in (range.start..full).step_by(LANES) {
-                    let goal = BatchLanes::from_slice(&target[start..]);
-                    let x = lanes(parents, start);
-                    if want {
-                        let (mean, pullback) = self.rows.function.pullback((&lifted, x));
-                        let error = mean - goal;
-                        lane_squares += error * error;
-                        pullback.pull_into(lane_weight * error, &mut lane_total);
-                    } else {
-                        let error = self.rows.function.call((&lifted, x)) - goal;
-                        lane_squares += error * error;
-                    }
-                }
-                for row in full..range.end {
-                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                    let (mean, pullback) = self.rows.function.pullback((&scalar, x));
-                    let error = mean - target[row];
-                    squares += f64::from(error * error);
-                    if want {
-                        pullback.pull_into(weight * error, &mut row_total);
-                    }
-                }
-                squares += lane_squares
-                    .to_array()
-                    .iter()
-                    .map(|&v| f64::from(v))
-                    .sum::<f64>();
-                let flat = if want {
-                    flatten_totals(&lane_total.0, &row_total.0)
+        let partial: Vec<(f64, Vec<f32>)> = map_chunks(target.len(), |range| {
+            // The pullbacks add into running gradients; their parent
+            // entries are not read.
+            let mut lane_total = (lifted.zero_tangent(), [BatchLanes::splat(0.0); K]);
+            let mut row_total = (scalar.zero_tangent(), [0.0f32; K]);
+            let mut lane_squares = BatchLanes::splat(0.0);
+            let mut squares = 0.0f64;
+            let full = range.start + range.len() / LANES * LANES;
+            for start in (range.start..full).step_by(LANES) {
+                let goal = BatchLanes::from_slice(&target[start..]);
+                let x = lanes(parents, start);
+                if want {
+                    let (mean, pullback) = self.rows.function.pullback((&lifted, x));
+                    let error = mean - goal;
+                    lane_squares += error * error;
+                    pullback.pull_into(lane_weight * error, &mut lane_total);
                 } else {
-                    Vec::new()
-                };
-                (squares, flat)
-            })
-            .collect();
+                    let error = self.rows.function.call((&lifted, x)) - goal;
+                    lane_squares += error * error;
+                }
+            }
+            for row in full..range.end {
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                let (mean, pullback) = self.rows.function.pullback((&scalar, x));
+                let error = mean - target[row];
+                squares += f64::from(error * error);
+                if want {
+                    pullback.pull_into(weight * error, &mut row_total);
+                }
+            }
+            squares += lane_squares
+                .to_array()
+                .iter()
+                .map(|&v| f64::from(v))
+                .sum::<f64>();
+            let flat = if want {
+                flatten_totals(&lane_total.0, &row_total.0)
+            } else {
+                Vec::new()
+            };
+            (squares, flat)
+        });
         add_partials(partial, dparams)
     }
 
@@ -722,41 +729,38 @@ where
         let lifted = scalar.rescale(&mut BatchLanes::splat);
         let n = seeds.len();
         let want_parents = dparents.is_some();
-        let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = chunks(n)
-            .map(|range| {
-                // Parameter cotangents add up over the rows; the parents'
-                // are each group's own, so they restart at zero.
-                let mut lane_total = (lifted.zero_tangent(), [BatchLanes::splat(0.0); K]);
-                let mut row_total = (scalar.zero_tangent(), [0.0f32; K]);
-                let mut parent_grads =
-                    Vec::with_capacity(if want_parents { range.len() } else { 0 });
-                let full = range.start + range.len() / LANES * LANES;
-                for start in (range.start..full).step_by(LANES) {
-                    let seed = BatchLanes::from_slice(&seeds[start..]);
-                    let (_, pullback) = self
-                        .rows
-                        .function
-                        .pullback((&lifted, lanes(parents, start)));
-                    lane_total.1 = [BatchLanes::splat(0.0); K];
-                    pullback.pull_into(seed, &mut lane_total);
-                    if want_parents {
-                        let dx = lane_total.1.map(BatchLanes::to_array);
-                        parent_grads
-                            .extend((0..LANES).map(|lane| core::array::from_fn(|i| dx[i][lane])));
-                    }
+        let chunk_results: Vec<(Vec<f32>, Vec<[f32; K]>)> = map_chunks(n, |range| {
+            // Parameter cotangents add up over the rows; the parents'
+            // are each group's own, so they restart at zero.
+            let mut lane_total = (lifted.zero_tangent(), [BatchLanes::splat(0.0); K]);
+            let mut row_total = (scalar.zero_tangent(), [0.0f32; K]);
+            let mut parent_grads = Vec::with_capacity(if want_parents { range.len() } else { 0 });
+            let full = range.start + range.len() / LANES * LANES;
+            for start in (range.start..full).step_by(LANES) {
+                let seed = BatchLanes::from_slice(&seeds[start..]);
+                let (_, pullback) = self
+                    .rows
+                    .function
+                    .pullback((&lifted, lanes(parents, start)));
+                lane_total.1 = [BatchLanes::splat(0.0); K];
+                pullback.pull_into(seed, &mut lane_total);
+                if want_parents {
+                    let dx = lane_total.1.map(BatchLanes::to_array);
+                    parent_grads
+                        .extend((0..LANES).map(|lane| core::array::from_fn(|i| dx[i][lane])));
                 }
-                for row in full..range.end {
-                    let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
-                    let (_, pullback) = self.rows.function.pullback((&scalar, x));
-                    row_total.1 = [0.0; K];
-                    pullback.pull_into(seeds[row], &mut row_total);
-                    if want_parents {
-                        parent_grads.push(row_total.1);
-                    }
+            }
+            for row in full..range.end {
+                let x: [f32; K] = core::array::from_fn(|i| parents[i][row]);
+                let (_, pullback) = self.rows.function.pullback((&scalar, x));
+                row_total.1 = [0.0; K];
+                pullback.pull_into(seeds[row], &mut row_total);
+                if want_parents {
+                    parent_grads.push(row_total.1);
                 }
-                (flatten_totals(&lane_total.0, &row_total.0), parent_grads)
-            })
-            .collect();
+            }
+            (flatten_totals(&lane_total.0, &row_total.0), parent_grads)
+        });
         combine_chunks(&chunk_results, n, dparams, dparents);
     }
 }
@@ -803,32 +807,30 @@ impl MechanismKernel for Linear {
         dparams: Option<&mut [f32]>,
     ) -> f64 {
         let want = dparams.is_some();
-        let partial: Vec<(f64, Vec<f32>)> = chunks(target.len())
-            .map(|range| {
-                let mut error: Vec<f32> = target[range.clone()]
-                    .iter()
-                    .map(|t| params[0] - t)
-                    .collect();
-                for (w, column) in params[1..].iter().zip(parents) {
-                    for (e, x) in error.iter_mut().zip(&column[range.clone()]) {
-                        *e += w * x;
-                    }
+        let partial: Vec<(f64, Vec<f32>)> = map_chunks(target.len(), |range| {
+            let mut error: Vec<f32> = target[range.clone()]
+                .iter()
+                .map(|t| params[0] - t)
+                .collect();
+            for (w, column) in params[1..].iter().zip(parents) {
+                for (e, x) in error.iter_mut().zip(&column[range.clone()]) {
+                    *e += w * x;
                 }
-                let squares = f64::from(lane_dot(&error, &error));
-                let flat = if want {
-                    let mut flat = vec![weight * lane_sum(&error)];
-                    flat.extend(
-                        parents
-                            .iter()
-                            .map(|column| weight * lane_dot(&error, &column[range.clone()])),
-                    );
-                    flat
-                } else {
-                    Vec::new()
-                };
-                (squares, flat)
-            })
-            .collect();
+            }
+            let squares = f64::from(lane_dot(&error, &error));
+            let flat = if want {
+                let mut flat = vec![weight * lane_sum(&error)];
+                flat.extend(
+                    parents
+                        .iter()
+                        .map(|column| weight * lane_dot(&error, &column[range.clone()])),
+                );
+                flat
+            } else {
+                Vec::new()
+            };
+            (squares, flat)
+        });
         add_partials(partial, dparams)
     }
 
