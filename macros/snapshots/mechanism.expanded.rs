@@ -60,9 +60,9 @@ impl mechanism {
             let __d___v2 = __d___v3 * x3;
             let __d___v1 = __d___v2 * x3;
             let __d_g = -__d___v1;
-            __grads.0 += __d_f;
-            __grads.1 += __d_g;
-            __grads.2 += __d_h;
+            (*__grads).0 += __d_f;
+            (*__grads).1 += __d_g;
+            (*__grads).2 += __d_h;
         };
         (__v7, __zero, __pullback)
     }

@@ -56,7 +56,7 @@ pub(crate) fn reverse_sweep(
         .inputs
         .iter()
         .filter_map(|input| match input {
-            Input::Aggregate { tangent, .. } => Some(tangent.clone()),
+            Input::Aggregate { tangent } => Some(tangent.clone()),
             _ => None,
         })
         .collect();
@@ -71,50 +71,36 @@ pub(crate) fn reverse_sweep(
     };
     let zero = quote!(#real::from_f64(0.0));
     let top = &lowered.body;
-    let active = lowered
+    let active: Vec<&Input> = lowered
         .inputs
         .iter()
         .filter(|input| !matches!(input, Input::Passive))
-        .count();
-    let entry = |position: usize| {
-        if active == 1 {
-            quote!((*#grads))
-        } else {
-            let index = syn::Index::from(position);
-            quote!(#grads.#index)
-        }
-    };
+        .collect();
+    let gradient = quote!((*#grads));
+    let entry = |position| active_entry(&gradient, position, active.len());
     let mut prologue = TokenStream::new();
-    let mut position = 0;
-    for input in &lowered.inputs {
+    for (position, input) in active.iter().enumerate() {
         match input {
             Input::Scalar(var) if analysis.is_live(*var) && !analysis.is_ssa(*var) => {
                 let name = cotangent_name(&lowered.vars[*var]);
                 prologue.extend(quote!(let mut #name = #zero;));
                 sweep.cotangents.insert(*var, name.to_token_stream());
             }
-            Input::Aggregate { tangent, .. } => {
+            Input::Aggregate { tangent } => {
                 let entry = entry(position);
                 prologue.extend(quote!(let #tangent = &mut #entry;));
             }
             _ => {}
         }
-        if !matches!(input, Input::Passive) {
-            position += 1;
-        }
     }
     let body = sweep.block(top, true);
     let mut epilogue = TokenStream::new();
-    let mut position = 0;
-    for input in &lowered.inputs {
+    for (position, input) in active.iter().enumerate() {
         if let Input::Scalar(var) = input {
             if let Some(cotangent) = sweep.cotangents.get(var) {
                 let entry = entry(position);
                 epilogue.extend(quote!(#entry += #cotangent;));
             }
-        }
-        if !matches!(input, Input::Passive) {
-            position += 1;
         }
     }
     // Tape cursors: one per taped name, read from the end.
@@ -139,6 +125,17 @@ pub(crate) fn reverse_sweep(
     Reverse {
         body: quote!(#cursors #prologue #body #epilogue),
         saved: sweep.saved,
+    }
+}
+
+/// Entry `position` of `gradient`, the gradient of `count` active
+/// arguments: the gradient itself for one, its field for several.
+pub(crate) fn active_entry(gradient: &TokenStream, position: usize, count: usize) -> TokenStream {
+    if count == 1 {
+        gradient.clone()
+    } else {
+        let index = syn::Index::from(position);
+        quote!(#gradient.#index)
     }
 }
 

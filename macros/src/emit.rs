@@ -23,10 +23,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{GenericParam, Generics};
 
-use crate::adjoint::{defined_names, reverse_sweep, slot_name, tape_name};
+use crate::adjoint::{active_entry, defined_names, reverse_sweep, slot_name, tape_name};
 use crate::ir::{
-    Block, CallArg, ExitKind, ExitRecord, Input, Leave, LoopHead, Lowered, Op, Operand, Step,
-    Storage,
+    Block, CallArg, ExitKind, ExitRecord, Leave, LoopHead, Lowered, Op, Operand, Step, Storage,
 };
 use crate::lower::place_forward_tokens;
 use crate::parse::{ArgKind, FnSpec};
@@ -101,25 +100,9 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     let reverse_body = &reverse.body;
     let seed_ty = seed_type(spec);
     let grad_ty = grad_type(spec);
-    // The zero gradient `pull` starts from, made on demand: a borrowed
-    // aggregate's zero tangent from the borrow, a copy of the one the
-    // forward sweep made for an aggregate passed by value, a zero per scalar.
-    let zeros: Vec<TokenStream> = lowered
-        .inputs
-        .iter()
-        .zip(&spec.args)
-        .filter_map(|(input, arg)| match input {
-            Input::Scalar(_) => Some(quote!(#real::from_f64(0.0))),
-            Input::Aggregate { .. } if arg.is_reference() => {
-                let ident = &arg.ident;
-                Some(quote!(::causalgrad::Differentiable::zero_tangent(#ident)))
-            }
-            Input::Aggregate { zero, .. } => Some(quote!(::core::clone::Clone::clone(&#zero))),
-            Input::Passive => None,
-        })
-        .collect();
-    let zero = tuple_or_single(&zeros);
+    let ZeroGradient { eager, zero } = zero_gradient(spec);
     let vjp_into_body = quote! {
+        #eager
         #storage_decls
         #forward_body
         let __zero = move || -> #grad_ty { #zero };
@@ -233,9 +216,41 @@ pub(crate) fn custom_items(spec: &FnSpec, vjp: &syn::Path) -> TokenStream {
     let active = spec.active_args().count();
     let turbofish = turbofish(&spec.generics, None);
     let grad_ty = grad_type(spec);
+    let ZeroGradient { eager, zero } = zero_gradient(spec);
+    let (grads, user_grads) = (quote!((*__grads)), quote!(__user_grads));
+    let adds = spec.active_args().enumerate().map(|(position, arg)| {
+        let target = active_entry(&grads, position, active);
+        let source = active_entry(&user_grads, position, active);
+        match arg.kind {
+            ArgKind::Scalar => quote!(#target += #source;),
+            _ => quote!(::causalgrad::Tangent::accumulate(&mut #target, #source);),
+        }
+    });
+    let vjp_into_body = quote! {
+        #eager
+        let __zero = move || -> #grad_ty { #zero };
+        let (__value, __user) = #vjp #turbofish (#(#args),*);
+        let __pullback = move |__seed: #output_ty, __grads: &mut #grad_ty| {
+            let __user_grads = __user(__seed);
+            #(#adds)*
+        };
+        (__value, __zero, __pullback)
+    };
+    items(spec, vjp_into_body, false)
+}
+
+/// How the zero gradient of the active arguments is made.
+struct ZeroGradient {
+    /// Statements run before anything may move the arguments: the zero
+    /// tangents (`__z_x`) of the aggregates passed by value.
+    eager: TokenStream,
+    /// The gradient, made when `pull` needs one: a copy of those, a borrowed
+    /// aggregate's zero tangent from the borrow, a zero per scalar.
+    zero: TokenStream,
+}
+
+fn zero_gradient(spec: &FnSpec) -> ZeroGradient {
     let real = spec.real();
-    // Zero tangents of arguments passed by value are made before the
-    // user's function may move them; borrowed ones when `pull` needs them.
     let mut eager = TokenStream::new();
     let zeros: Vec<TokenStream> = spec
         .active_args()
@@ -256,30 +271,10 @@ pub(crate) fn custom_items(spec: &FnSpec, vjp: &syn::Path) -> TokenStream {
             }
         })
         .collect();
-    let zero = tuple_or_single(&zeros);
-    let adds = spec.active_args().enumerate().map(|(position, arg)| {
-        let (target, source) = if active == 1 {
-            (quote!((*__grads)), quote!(__user_grads))
-        } else {
-            let index = syn::Index::from(position);
-            (quote!(__grads.#index), quote!(__user_grads.#index))
-        };
-        match arg.kind {
-            ArgKind::Scalar => quote!(#target += #source;),
-            _ => quote!(::causalgrad::Tangent::accumulate(&mut #target, #source);),
-        }
-    });
-    let vjp_into_body = quote! {
-        #eager
-        let __zero = move || -> #grad_ty { #zero };
-        let (__value, __user) = #vjp #turbofish (#(#args),*);
-        let __pullback = move |__seed: #output_ty, __grads: &mut #grad_ty| {
-            let __user_grads = __user(__seed);
-            #(#adds)*
-        };
-        (__value, __zero, __pullback)
-    };
-    items(spec, vjp_into_body, false)
+    ZeroGradient {
+        eager,
+        zero: tuple_or_single(&zeros),
+    }
 }
 
 /// The output cotangent: the output type, or a struct's tangent.
@@ -332,6 +327,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
     // `__vjp`'s entries from the gradient `__grad`: one per argument, `()`
     // for a constant one.
     let active = spec.active_args().count();
+    let grad = quote!(__grad);
     let mut position = 0usize;
     let spread: Vec<TokenStream> = spec
         .args
@@ -340,13 +336,8 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
             if !arg.active {
                 return quote!(());
             }
-            let index = syn::Index::from(position);
             position += 1;
-            if active == 1 {
-                quote!(__grad)
-            } else {
-                quote!(__grad.#index)
-            }
+            active_entry(&grad, position - 1, active)
         })
         .collect();
 
@@ -640,15 +631,12 @@ fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenSt
         })
         .collect();
     let turbofish = turbofish(generics, Some((param, &dual)));
+    let grad = quote!(__grad);
     let tangents = tuple_or_single(
         &(0..active.len())
             .map(|index| {
-                if active.len() == 1 {
-                    quote!(__grad.eps)
-                } else {
-                    let index = syn::Index::from(index);
-                    quote!(__grad.#index.eps)
-                }
+                let entry = active_entry(&grad, index, active.len());
+                quote!(#entry.eps)
             })
             .collect::<Vec<_>>(),
     );

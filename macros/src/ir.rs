@@ -218,7 +218,7 @@ pub(crate) struct LoopInfo {
 /// What the reverse sweep returns for each argument.
 pub(crate) enum Input {
     Scalar(VarId),
-    Aggregate { tangent: Ident, zero: Ident },
+    Aggregate { tangent: Ident },
     Passive,
 }
 

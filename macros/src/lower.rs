@@ -58,23 +58,12 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
             }
             ArgKind::Aggregate => {
                 let tangent = format_ident!("__d_{}", ident);
-                // A borrowed argument's zero tangent is made when a pullback
-                // needs one; one passed by value may be moved, so its zero
-                // is made up front.
-                let zero = format_ident!("__z_{}", ident);
-                if !arg.is_reference() {
-                    lowerer.push(Step::Const {
-                        name: zero.clone(),
-                        ty: None,
-                        expr: quote!(::causalgrad::Differentiable::zero_tangent(&#ident)),
-                    });
-                }
                 let binding = Binding::Aggregate(Place {
                     base: quote!(#ident),
                     tangent: tangent.clone(),
                     path: Vec::new(),
                 });
-                let input = Input::Aggregate { tangent, zero };
+                let input = Input::Aggregate { tangent };
                 (binding, input)
             }
             ArgKind::Passive => (
