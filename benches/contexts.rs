@@ -76,7 +76,7 @@ fn steps(c: &mut Criterion) {
     let dir = scm5::data_dir();
     let init = Init::from_json_file(dir.join("init_seed0.json")).expect("bundled init");
     let truth = Truth::from_json_file(dir.join("truth.json")).expect("bundled truth");
-    let config = FitConfig::adam(1e-2).steps(usize::MAX);
+    let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
     let mut group = c.benchmark_group("contexts");
     group
         .sample_size(10)

@@ -23,7 +23,7 @@ fn step(c: &mut Criterion) {
     let data = scm5::model(&truth.params)
         .sample(ROWS, 1)
         .expect("sampling");
-    let config = FitConfig::adam(1e-2).steps(usize::MAX);
+    let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
     let mut group = c.benchmark_group("distributed");
     group
         .sample_size(20)

@@ -47,7 +47,7 @@ fn fit_step(c: &mut Criterion) {
             .sample_size(samples)
             .measurement_time(Duration::from_secs(seconds));
         let data = data(n);
-        let config = FitConfig::adam(1e-2).steps(usize::MAX);
+        let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
         group.throughput(Throughput::Elements(n as u64));
         let models = [
             ("scm5_step", scm5::model(&init)),

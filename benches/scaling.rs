@@ -32,7 +32,7 @@ fn bench_step(
     model: &mut Scm,
     data: &Dataset,
 ) {
-    let config = FitConfig::adam(1e-2).steps(usize::MAX);
+    let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
     let mut trainer = model.trainer(data, &config).expect("a valid fit");
     group.bench_function(id, |b| {
         b.iter(|| black_box(trainer.step().expect("finite loss")));

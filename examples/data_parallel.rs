@@ -44,7 +44,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let truth = Truth::from_json_file(dir.join("truth.json"))?;
     let data = scm5::model(&truth.params).sample(100_000, 1)?;
     let steps = 100;
-    let config = FitConfig::adam(1e-2).steps(steps).device(devices[0]);
+    let config = FitConfig::adam(1e-2)
+        .with_steps(steps)
+        .with_device(devices[0]);
 
     let mut single = scm5::model(&init);
     let started = std::time::Instant::now();

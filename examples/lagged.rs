@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .time_series("panel", steps)
         .build()?;
     let mut model = Scm::builder(graph).build()?;
-    let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).steps(500))?;
+    let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(500))?;
     println!(
         "fitted over {} time steps; objective {:.4} -> {:.4}",
         contexts.contexts().count(),

@@ -38,9 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&out)?;
     let checkpoint = out.join("fit.ckpt");
     let config = FitConfig::adam(1e-2)
-        .steps(800)
-        .checkpoint(&checkpoint, 100)
-        .resume();
+        .with_steps(800)
+        .with_checkpoint(&checkpoint, 100)
+        .with_resume();
     let started = std::time::Instant::now();
     let report = model.fit(&train, &config)?;
     eprintln!(

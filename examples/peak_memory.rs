@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map_err(|e| format!("/proc/self/clear_refs: {e} (cannot reset the peak)"))?;
     let with_data = status_bytes("VmRSS")?;
 
-    let report = model.fit(&data, &FitConfig::adam(1e-2).steps(STEPS))?;
+    let report = model.fit(&data, &FitConfig::adam(1e-2).with_steps(STEPS))?;
     let peak = status_bytes("VmHWM")?;
 
     println!(

@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut model = scm5::model(&init);
     let started = std::time::Instant::now();
-    let report = model.fit(&train, &FitConfig::adam(1e-2).steps(500))?;
+    let report = model.fit(&train, &FitConfig::adam(1e-2).with_steps(500))?;
     for (step, loss) in report.losses.iter().enumerate().step_by(50) {
         eprintln!("step {:>3}  loss {loss:.6}", step + 1);
     }

@@ -171,7 +171,7 @@ fn context_graph(
 }
 
 fn config(steps: usize) -> FitConfig {
-    FitConfig::adam(0.05).steps(steps).seed(SEED)
+    FitConfig::adam(0.05).with_steps(steps).with_seed(SEED)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

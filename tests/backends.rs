@@ -105,7 +105,10 @@ fn devices_parse_and_missing_backends_name_their_feature() {
             continue;
         }
         let error = scm
-            .fit(&data, &FitConfig::adam(1e-2).steps(1).device(device))
+            .fit(
+                &data,
+                &FitConfig::adam(1e-2).with_steps(1).with_device(device),
+            )
             .unwrap_err();
         assert!(matches!(error, FitError::Config(_)), "{error}");
         assert!(

@@ -31,10 +31,10 @@ fn data() -> Dataset {
 /// Mini-batches (so the shuffled order must be restored), validation and Adam.
 fn config() -> FitConfig {
     FitConfig::adam(1e-2)
-        .steps(40)
-        .batch_size(3000)
-        .validation(0.2)
-        .eval_every(5)
+        .with_steps(40)
+        .with_batch_size(3000)
+        .with_validation(0.2)
+        .with_eval_every(5)
 }
 
 #[test]
@@ -44,7 +44,7 @@ fn an_interrupted_fit_resumes_on_the_same_loss_curve() {
     let expected = straight.fit(&data, &config()).unwrap();
 
     let path = temp("resume.ckpt");
-    let resumable = config().checkpoint(&path, 10).resume();
+    let resumable = config().with_checkpoint(&path, 10).with_resume();
     let mut interrupted = model();
     {
         let mut trainer = interrupted.trainer(&data, &resumable).unwrap();
@@ -84,7 +84,7 @@ fn a_checkpoint_is_written_every_k_steps_and_loads_as_a_model() {
     let data = data();
     let path = temp("every.ckpt");
     let mut scm = model();
-    let config = config().checkpoint(&path, 7);
+    let config = config().with_checkpoint(&path, 7);
     let mut after_seven = None;
     {
         let mut trainer = scm.trainer(&data, &config).unwrap();
@@ -110,18 +110,18 @@ fn resuming_under_other_settings_is_refused() {
     let data = data();
     let path = temp("settings.ckpt");
     model()
-        .fit(&data, &config().steps(5).checkpoint(&path, 5))
+        .fit(&data, &config().with_steps(5).with_checkpoint(&path, 5))
         .unwrap();
     let mut scm = model();
     let error = scm
         .fit(
             &data,
             &FitConfig::adam(5e-2)
-                .steps(10)
-                .batch_size(3000)
-                .validation(0.2)
-                .checkpoint(&path, 5)
-                .resume(),
+                .with_steps(10)
+                .with_batch_size(3000)
+                .with_validation(0.2)
+                .with_checkpoint(&path, 5)
+                .with_resume(),
         )
         .unwrap_err();
     assert!(matches!(error, FitError::Checkpoint { .. }), "{error}");
@@ -131,7 +131,7 @@ fn resuming_under_other_settings_is_refused() {
     let error = model()
         .fit(
             &data.split(0.5, 1).0,
-            &config().checkpoint(&path, 5).resume(),
+            &config().with_checkpoint(&path, 5).with_resume(),
         )
         .unwrap_err();
     assert!(error.to_string().contains("training rows"), "{error}");
@@ -143,10 +143,16 @@ fn resume_without_a_checkpoint_file_starts_afresh() {
     let path = temp("fresh.ckpt");
     let mut resumed = model();
     let report = resumed
-        .fit(&data, &config().steps(6).checkpoint(&path, 3).resume())
+        .fit(
+            &data,
+            &config()
+                .with_steps(6)
+                .with_checkpoint(&path, 3)
+                .with_resume(),
+        )
         .unwrap();
     let mut plain = model();
-    let expected = plain.fit(&data, &config().steps(6)).unwrap();
+    let expected = plain.fit(&data, &config().with_steps(6)).unwrap();
     assert_eq!(report.losses, expected.losses);
     assert!(path.exists());
 }

@@ -40,7 +40,8 @@ fn one_fitted_model_answers_many_threads_as_it_answers_one() {
         .unwrap()
         .head(4500);
     let mut scm = scm5::model(&Init::from_json_file(dir.join("init_seed0.json")).unwrap());
-    scm.fit(&train, &FitConfig::adam(1e-2).steps(10)).unwrap();
+    scm.fit(&train, &FitConfig::adam(1e-2).with_steps(10))
+        .unwrap();
 
     let seeds = [1u64, 2, 3, 4, 5, 6];
     let alone: Vec<Vec<u64>> = seeds

@@ -73,8 +73,13 @@ fn contexts(list: Vec<Context>) -> ContextGraph {
         .unwrap()
 }
 
+/// These tests read the contexts' own mechanism parameters, which are in
+/// the model's units: they fit in the data's units.
 fn config() -> FitConfig {
-    FitConfig::adam(0.05).steps(400).eval_every(50)
+    FitConfig::adam(0.05)
+        .with_steps(400)
+        .with_eval_every(50)
+        .with_standardize(false)
 }
 
 fn squared_error(fitted: &[f32], truth: &[f32]) -> f64 {
@@ -95,7 +100,7 @@ fn the_joint_fit_recovers_shared_parameters_better_than_each_environment_alone()
     let truths: [(&str, &[f32]); 3] = [("x1", &X1), ("x2", &X2), ("x3", &X3)];
     let joint_error: f64 = truths
         .iter()
-        .map(|(v, t)| squared_error(joint.params(v).unwrap(), t))
+        .map(|(v, t)| squared_error(&joint.params(v).unwrap(), t))
         .sum();
 
     // Alone: each environment fitted by itself; a variable's error is the
@@ -111,7 +116,7 @@ fn the_joint_fit_recovers_shared_parameters_better_than_each_environment_alone()
             }
             let mut alone = Scm::builder(graph()).build().unwrap();
             alone.fit_contexts(&graph_alone, &config()).unwrap();
-            errors.push(squared_error(alone.params(variable).unwrap(), t));
+            errors.push(squared_error(&alone.params(variable).unwrap(), t));
         }
         alone_error += errors.iter().sum::<f64>() / errors.len() as f64;
     }
@@ -152,7 +157,12 @@ fn tied_pair(strength: f64) -> f64 {
         .unwrap();
     let mut model = Scm::builder(graph).build().unwrap();
     let report = model
-        .fit_contexts(&contexts, &FitConfig::adam(0.05).steps(300))
+        .fit_contexts(
+            &contexts,
+            &FitConfig::adam(0.05)
+                .with_steps(300)
+                .with_standardize(false),
+        )
         .unwrap();
     let own = |c: usize| {
         let (_, params, log_scale) = &report.fitted.contexts()[c].own[0];
@@ -243,7 +253,7 @@ fn contexts_are_queried_and_combined() {
         .unwrap();
     let mut model = Scm::builder(self::graph()).build().unwrap();
     let fitted = model
-        .fit_contexts(&conflicting, &FitConfig::adam(0.05).steps(5))
+        .fit_contexts(&conflicting, &FitConfig::adam(0.05).with_steps(5))
         .unwrap()
         .fitted;
     assert!(matches!(
@@ -283,9 +293,9 @@ fn the_weighting_sets_each_contexts_share_of_the_objective() {
         // Mini-batches drawn across both contexts fit the shared mechanism.
         let mut model = Scm::builder(self::graph()).build().unwrap();
         model
-            .fit_contexts(&graph(weighting), &config().batch_size(64))
+            .fit_contexts(&graph(weighting), &config().with_batch_size(64))
             .unwrap();
-        assert!(squared_error(model.params("x2").unwrap(), &X2) < 0.05);
+        assert!(squared_error(&model.params("x2").unwrap(), &X2) < 0.05);
     }
 }
 
@@ -501,7 +511,7 @@ fn the_issue_example_loads_from_toml_and_fits() {
     assert_eq!(contexts.ties(), [(0, 2, 10.0)]);
     let mut model = Scm::builder(graph()).build().unwrap();
     let report = model
-        .fit_contexts(&contexts, &FitConfig::adam(0.05).steps(20))
+        .fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(20))
         .unwrap();
     assert_eq!(report.fitted.contexts()[2].own.len(), 1);
 }

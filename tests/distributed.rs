@@ -84,7 +84,7 @@ fn compare(data: &Dataset, config: &FitConfig, devices: &[FitDevice]) {
 fn two_devices_full_batch_match_one_device() {
     compare(
         &data(2000),
-        &FitConfig::adam(1e-2).steps(30),
+        &FitConfig::adam(1e-2).with_steps(30),
         &[FitDevice::Flex, FitDevice::Flex],
     );
 }
@@ -96,11 +96,11 @@ fn uneven_shards_of_mini_batches_with_validation_and_sgd_match_one_device() {
     // step is proportional to the gradient (Adam's is not), so a wrongly
     // weighted sum of the shards' gradients shows in the parameters.
     let config = FitConfig::sgd(1e-2, 0.9)
-        .steps(30)
-        .batch_size(200)
-        .validation(0.2)
-        .eval_every(10)
-        .seed(7);
+        .with_steps(30)
+        .with_batch_size(200)
+        .with_validation(0.2)
+        .with_eval_every(10)
+        .with_seed(7);
     compare(
         &data(1000),
         &config,
@@ -110,7 +110,7 @@ fn uneven_shards_of_mini_batches_with_validation_and_sgd_match_one_device() {
 
 #[test]
 fn one_device_is_the_single_device_fit_bit_for_bit() {
-    let (data, config) = (data(500), FitConfig::adam(1e-2).steps(10));
+    let (data, config) = (data(500), FitConfig::adam(1e-2).with_steps(10));
     let mut single = model();
     single.fit(&data, &config).unwrap();
     let mut parallel = model();
@@ -150,7 +150,7 @@ fn fewer_rows_than_devices_is_refused() {
     // Three rows in all, or batches of three rows.
     for (rows, config) in [
         (3, FitConfig::adam(1e-2)),
-        (100, FitConfig::adam(1e-2).batch_size(3)),
+        (100, FitConfig::adam(1e-2).with_batch_size(3)),
     ] {
         let err = model()
             .fit_data_parallel(&data(rows), &config, &four)
@@ -177,13 +177,16 @@ fn a_resumed_data_parallel_fit_continues_bit_for_bit() {
         std::fs::remove_file(path).ok();
     }
     let (data, devices) = (data(600), [FitDevice::Flex, FitDevice::Flex]);
-    let config = FitConfig::adam(1e-2).batch_size(128).seed(3);
+    let config = FitConfig::adam(1e-2).with_batch_size(128).with_seed(3);
 
     let mut whole = model();
     let whole_report = whole
         .fit_data_parallel(
             &data,
-            &config.clone().steps(20).checkpoint(&whole_path, 10),
+            &config
+                .clone()
+                .with_steps(20)
+                .with_checkpoint(&whole_path, 10),
             &devices,
         )
         .unwrap();
@@ -191,12 +194,18 @@ fn a_resumed_data_parallel_fit_continues_bit_for_bit() {
     first
         .fit_data_parallel(
             &data,
-            &config.clone().steps(10).checkpoint(&split_path, 10),
+            &config
+                .clone()
+                .with_steps(10)
+                .with_checkpoint(&split_path, 10),
             &devices,
         )
         .unwrap();
     let mut resumed = model();
-    let resume = config.steps(20).checkpoint(&split_path, 10).resume();
+    let resume = config
+        .with_steps(20)
+        .with_checkpoint(&split_path, 10)
+        .with_resume();
     let mut trainer = resumed
         .trainer_data_parallel(&data, &resume, &devices)
         .unwrap();

@@ -126,7 +126,9 @@ fn checkpoint_writer_child() {
     };
     let mut scm = small_model();
     let data = scm.sample(20_000, 3).unwrap();
-    let config = FitConfig::adam(1e-3).steps(1_000_000).checkpoint(&path, 1);
+    let config = FitConfig::adam(1e-3)
+        .with_steps(1_000_000)
+        .with_checkpoint(&path, 1);
     scm.fit(&data, &config).unwrap();
 }
 
@@ -193,7 +195,7 @@ const CORPUS: &[(&str, &str)] = &[
     ),
     (
         "version_9.cg",
-        "model file format version 9, but this build reads version 1",
+        "model file format version 9, but this build reads version 2",
     ),
 ];
 

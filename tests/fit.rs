@@ -36,12 +36,14 @@ fn a_linear_gaussian_scm_recovers_its_coefficients() {
     let data = truth.sample(50_000, 5).unwrap();
     let graph = truth.graph().clone();
     let mut model = Scm::builder(graph).build().unwrap();
-    let report = model.fit(&data, &FitConfig::adam(0.05).steps(800)).unwrap();
+    let report = model
+        .fit(&data, &FitConfig::adam(0.05).with_steps(800))
+        .unwrap();
     assert!(report.losses.last().unwrap() < report.losses.first().unwrap());
     for variable in ["a", "b", "c"] {
         let fitted = model.params(variable).unwrap();
         let expected = truth.params(variable).unwrap();
-        for (f, e) in fitted.iter().zip(expected) {
+        for (f, e) in fitted.iter().zip(&expected) {
             assert!(
                 (f - e).abs() < 1e-2,
                 "{variable}: fitted {fitted:?}, truth {expected:?}"
@@ -121,7 +123,7 @@ fn a_diverging_fit_stops_with_the_step_and_keeps_good_parameters() {
     let data = truth.sample(2_000, 9).unwrap();
     let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
     let err = model
-        .fit(&data, &FitConfig::sgd(1e3, 0.0).steps(50))
+        .fit(&data, &FitConfig::sgd(1e3, 0.0).with_steps(50))
         .unwrap_err();
     match err {
         FitError::NonFinite {
@@ -147,13 +149,13 @@ fn schedules_clipping_minibatches_and_early_stopping() {
     let data = truth.sample(4_000, 2).unwrap();
     let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
     let config = FitConfig::sgd(0.05, 0.9)
-        .steps(300)
-        .batch_size(256)
-        .clip_norm(5.0)
-        .cosine(1e-3)
-        .validation(0.25)
-        .eval_every(10)
-        .seed(4);
+        .with_steps(300)
+        .with_batch_size(256)
+        .with_clip_norm(5.0)
+        .with_cosine(1e-3)
+        .with_validation(0.25)
+        .with_eval_every(10)
+        .with_seed(4);
     let report = model.fit(&data, &config).unwrap();
     assert_eq!(report.losses.len(), 300);
     assert_eq!(report.stop, StopReason::Completed);
@@ -163,12 +165,14 @@ fn schedules_clipping_minibatches_and_early_stopping() {
     // Continuing from the optimum, the validation loss stops improving and
     // early stopping ends the fit with the best parameters.
     let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
-    model.fit(&data, &FitConfig::adam(0.05).steps(800)).unwrap();
+    model
+        .fit(&data, &FitConfig::adam(0.05).with_steps(800))
+        .unwrap();
     let config = FitConfig::adam(0.05)
-        .steps(1000)
-        .validation(0.25)
-        .eval_every(1)
-        .early_stopping(3);
+        .with_steps(1000)
+        .with_validation(0.25)
+        .with_eval_every(1)
+        .with_early_stopping(3);
     let report = model.fit(&data, &config).unwrap();
     assert!(
         matches!(report.stop, StopReason::EarlyStopped { .. }),

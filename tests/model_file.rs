@@ -29,7 +29,8 @@ fn builtin_model() -> Scm {
         .build()
         .unwrap();
     let data = Dataset::from_csv(scm5::data_dir().join("train_10k.csv")).unwrap();
-    scm.fit(&data, &FitConfig::adam(1e-2).steps(20)).unwrap();
+    scm.fit(&data, &FitConfig::adam(1e-2).with_steps(20))
+        .unwrap();
     scm
 }
 
@@ -71,7 +72,8 @@ fn a_model_with_user_mechanisms_loads_into_the_same_code() {
     let mut scm =
         scm5::model_with_x4(&init(), Mechanism::mlp(2, &[16], Activation::Tanh, 0)).unwrap();
     let data = Dataset::from_csv(scm5::data_dir().join("train_10k.csv")).unwrap();
-    scm.fit(&data, &FitConfig::adam(1e-2).steps(10)).unwrap();
+    scm.fit(&data, &FitConfig::adam(1e-2).with_steps(10))
+        .unwrap();
     let path = temp("user.cg");
     scm.save(&path).unwrap();
 
@@ -156,7 +158,9 @@ fn saving_replaces_the_old_file_only_when_complete() {
     let mut second = first.clone();
     second.set_params("x2", &[1.0, 2.0]).unwrap();
     second.save(&path).unwrap();
-    assert_eq!(Scm::load(&path).unwrap().params("x2").unwrap(), [1.0, 2.0]);
+    let loaded = Scm::load(&path).unwrap().params("x2").unwrap();
+    assert_eq!(loaded, second.params("x2").unwrap());
+    assert!((loaded[0] - 1.0).abs() < 1e-5 && (loaded[1] - 2.0).abs() < 1e-5);
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .filter_map(Result::ok)

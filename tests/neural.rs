@@ -23,7 +23,7 @@ fn a_burn_mlp_for_x4_fits_scm5_as_well_as_the_macro_mlp() {
     let test = Dataset::from_csv(dir.join("test_10k.csv")).unwrap();
     let truth = Truth::from_json_file(dir.join("truth.json")).unwrap();
     let init = Init::from_json_file(dir.join("init_seed0.json")).unwrap();
-    let config = FitConfig::adam(1e-2).steps(500);
+    let config = FitConfig::adam(1e-2).with_steps(500);
 
     let mut macro_model = scm5::model(&init);
     macro_model.fit(&train, &config).unwrap();

@@ -31,7 +31,7 @@ fn data(rows: usize, scale: f64, offset: f64) -> Dataset {
 fn all_params(scm: &Scm) -> Vec<f32> {
     let mut values = Vec::new();
     for variable in ["a", "b"] {
-        values.extend_from_slice(scm.params(variable).unwrap());
+        values.extend_from_slice(&scm.params(variable).unwrap());
         let Noise::Gaussian { log_scale } = scm.noise(variable).unwrap();
         values.push(log_scale);
     }
@@ -43,7 +43,12 @@ fn values_around_1e30_are_an_error_naming_the_variable_and_row() {
     let mut columns = vec![1.0, -2.0, 0.5, 3.0];
     columns[2] = 1e30;
     let data = Dataset::from_columns([("a", vec![0.0, 1.0, 2.0, 3.0]), ("b", columns)]).unwrap();
-    let err = model().fit(&data, &FitConfig::adam(1e-2)).unwrap_err();
+    // Standardised (the default), the column is fine: it is rescaled in f64.
+    let report = model().fit(&data, &FitConfig::adam(1e-2)).unwrap();
+    assert!(report.losses.iter().all(|l| l.is_finite()));
+    // In the data's units, f32 cannot hold its square.
+    let raw = FitConfig::adam(1e-2).with_standardize(false);
+    let err = model().fit(&data, &raw).unwrap_err();
     assert!(
         matches!(&err, FitError::OutOfRange { variable, row: 3, .. } if variable == "b"),
         "{err:?}"
@@ -55,7 +60,7 @@ fn values_around_1e30_are_an_error_naming_the_variable_and_row() {
     );
     // Beyond f32's range the value arrives as infinity; still named.
     let data = Dataset::from_columns([("a", vec![1e39, 1.0]), ("b", vec![0.0, 1.0])]).unwrap();
-    let err = model().fit(&data, &FitConfig::adam(1e-2)).unwrap_err();
+    let err = model().fit(&data, &raw).unwrap_err();
     assert!(
         err.to_string().starts_with("variable `a`, row 1: inf"),
         "{err}"
@@ -66,7 +71,7 @@ fn values_around_1e30_are_an_error_naming_the_variable_and_row() {
 fn large_but_accepted_values_fit_to_finite_parameters() {
     let mut scm = model();
     let report = scm
-        .fit(&data(200, 1e12, 0.0), &FitConfig::adam(1e-1).steps(50))
+        .fit(&data(200, 1e12, 0.0), &FitConfig::adam(1e-1).with_steps(50))
         .unwrap();
     assert!(report.losses.iter().all(|l| l.is_finite()));
     assert!(all_params(&scm).iter().all(|p| p.is_finite()));
@@ -87,7 +92,7 @@ fn a_constant_column_is_an_error_naming_the_variable() {
     // Under do(b = 7) the variable has no likelihood: the fit runs.
     let mut intervened = model().intervene(&[("b", 7.0)]).unwrap();
     intervened
-        .fit(&data, &FitConfig::adam(1e-2).steps(5))
+        .fit(&data, &FitConfig::adam(1e-2).with_steps(5))
         .unwrap();
 }
 
@@ -99,15 +104,27 @@ fn one_row_is_an_error() {
     // Two rows, one of them held out for validation, is one row too.
     let data = Dataset::from_columns([("a", vec![1.0, 2.0]), ("b", vec![2.0, 5.0])]).unwrap();
     let err = model()
-        .fit(&data, &FitConfig::adam(1e-2).validation(0.5))
+        .fit(&data, &FitConfig::adam(1e-2).with_validation(0.5))
         .unwrap_err();
     assert!(matches!(err, FitError::TooFewRows { rows: 1 }), "{err:?}");
 }
 
 #[test]
 fn an_offset_that_swamps_the_variation_in_f32_is_named() {
-    let err = model()
+    // Standardised in f64 (the default), the offset is no problem.
+    let mut scm = model();
+    let report = scm
         .fit(&data(100, 0.1, 1e9), &FitConfig::adam(1e-2))
+        .unwrap();
+    assert!(report.losses.iter().all(|l| l.is_finite()));
+    let b = scm.params("b").unwrap();
+    assert!((b[1] - 2.0).abs() < 0.6, "{b:?}");
+    // In the data's units f32 cannot resolve it.
+    let err = model()
+        .fit(
+            &data(100, 0.1, 1e9),
+            &FitConfig::adam(1e-2).with_standardize(false),
+        )
         .unwrap_err();
     assert!(
         matches!(&err, FitError::Constant { variable, .. } if variable == "a"),
@@ -117,7 +134,7 @@ fn an_offset_that_swamps_the_variation_in_f32_is_named() {
     // A large offset that f32 still resolves fits with finite values.
     let mut scm = model();
     let report = scm
-        .fit(&data(100, 1.0, 1e4), &FitConfig::adam(1.0).steps(300))
+        .fit(&data(100, 1.0, 1e4), &FitConfig::adam(1.0).with_steps(300))
         .unwrap();
     assert!(report.losses.iter().all(|l| l.is_finite()));
     assert!(report.losses[299] < report.losses[0]);
@@ -134,7 +151,7 @@ fn an_exactly_determined_variable_keeps_a_finite_loss() {
     let mut scm = model();
     scm.set_params("b", &[1.0, 1.0]).unwrap();
     let report = scm
-        .fit(&data, &FitConfig::sgd(1.0, 0.0).steps(200))
+        .fit(&data, &FitConfig::sgd(1.0, 0.0).with_steps(200))
         .unwrap();
     assert!(report.losses.iter().all(|l| l.is_finite()), "{report:?}");
     assert!(all_params(&scm).iter().all(|p| p.is_finite()));
@@ -146,6 +163,8 @@ fn an_exactly_determined_variable_keeps_a_finite_loss() {
 /// hold exactly the parameters the same fit has after `last_good_step`
 /// steps, all finite.
 fn diverges_and_keeps_the_last_good_step(config: FitConfig) {
+    // In the data's units this learning rate diverges within a few steps.
+    let config = config.with_standardize(false);
     let data = data(500, 3.0, 0.0);
     let mut diverged = model();
     let err = diverged.fit(&data, &config).unwrap_err();
@@ -167,7 +186,7 @@ fn diverges_and_keeps_the_last_good_step(config: FitConfig) {
     let mut replay = model();
     if last_good_step > 0 {
         let report = replay
-            .fit(&data, &config.clone().steps(last_good_step))
+            .fit(&data, &config.clone().with_steps(last_good_step))
             .unwrap();
         assert!(report.losses.iter().all(|l| l.is_finite()));
     }
@@ -180,12 +199,12 @@ fn diverges_and_keeps_the_last_good_step(config: FitConfig) {
 
 #[test]
 fn a_diverging_sgd_fit_keeps_its_last_good_parameters() {
-    diverges_and_keeps_the_last_good_step(FitConfig::sgd(1e3, 0.0).steps(500));
+    diverges_and_keeps_the_last_good_step(FitConfig::sgd(1e3, 0.0).with_steps(500));
 }
 
 #[test]
 fn a_diverging_adam_fit_keeps_its_last_good_parameters() {
-    diverges_and_keeps_the_last_good_step(FitConfig::adam(1e3).steps(500));
+    diverges_and_keeps_the_last_good_step(FitConfig::adam(1e3).with_steps(500));
 }
 
 /// The peak resident memory of this process so far (VmHWM), in bytes.
@@ -257,9 +276,9 @@ fn ten_columns_of_ten_million_rows_read_and_fit() {
         .fit(
             &data,
             &FitConfig::adam(0.05)
-                .steps(200)
-                .batch_size(100_000)
-                .validation(0.0),
+                .with_steps(200)
+                .with_batch_size(100_000)
+                .with_validation(0.0),
         )
         .unwrap();
     assert!(report.losses.iter().all(|l| l.is_finite()));

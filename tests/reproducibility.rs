@@ -65,13 +65,13 @@ fn scm5_fits_and_samples_are_bit_identical_across_runs_and_thread_counts() {
     let init = Init::from_json_file(dir.join("init_seed0.json")).unwrap();
     // Full batches, then shuffled mini-batches with a validation split.
     let configs = [
-        FitConfig::adam(1e-2).steps(12).seed(3),
+        FitConfig::adam(1e-2).with_steps(12).with_seed(3),
         FitConfig::adam(1e-2)
-            .steps(12)
-            .batch_size(4500)
-            .validation(0.1)
-            .eval_every(4)
-            .seed(5),
+            .with_steps(12)
+            .with_batch_size(4500)
+            .with_validation(0.1)
+            .with_eval_every(4)
+            .with_seed(5),
     ];
     for config in &configs {
         assert_reproducible(|| fit_and_sample(scm5::model(&init), &train, config));
@@ -92,7 +92,7 @@ fn additive_and_neural_mechanisms_are_bit_identical_across_thread_counts() {
             .build()
             .unwrap()
     };
-    let config = FitConfig::adam(2e-2).steps(12);
+    let config = FitConfig::adam(2e-2).with_steps(12);
     assert_reproducible(|| fit_and_sample(model(), &data, &config));
     // A burn MLP for `c`, trained through burn's own autodiff.
     let neural = || {

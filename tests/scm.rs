@@ -66,7 +66,9 @@ fn samples_of_a_fitted_model_reproduce_the_data_moments() {
         .mechanism("b", Mechanism::additive(1, 4, 9))
         .build()
         .unwrap();
-    model.fit(&data, &FitConfig::adam(0.05).steps(400)).unwrap();
+    model
+        .fit(&data, &FitConfig::adam(0.05).with_steps(400))
+        .unwrap();
     let samples = model.sample(20_000, 4).unwrap();
     let names = ["a", "b", "c"];
     for x in names {

@@ -14,7 +14,7 @@ fn fitted_scm5_matches_the_ground_truth() {
     let truth = Truth::from_json_file(dir.join("truth.json")).unwrap();
     let mut model = scm5::model(&Init::from_json_file(dir.join("init_seed0.json")).unwrap());
     let report = model
-        .fit(&train, &FitConfig::adam(1e-2).steps(500))
+        .fit(&train, &FitConfig::adam(1e-2).with_steps(500))
         .unwrap();
     assert!(report.losses[499] < report.losses[0]);
 

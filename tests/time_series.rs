@@ -63,12 +63,12 @@ fn a_lagged_system_is_recovered_from_a_panel_over_time_nodes() {
     assert_eq!(contexts.observed_at(3), Some("panel@3"));
     let mut model = Scm::builder(graph()).build().unwrap();
     let report = model
-        .fit_contexts(&contexts, &FitConfig::adam(0.05).steps(400))
+        .fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(400))
         .unwrap();
     for v in ["x1", "x2", "x3"] {
         let fitted = model.params(v).unwrap();
         let expected = truth.scm().params(v).unwrap();
-        for (f, e) in fitted.iter().zip(expected) {
+        for (f, e) in fitted.iter().zip(&expected) {
             assert!((f - e).abs() < 0.06, "{v}: {fitted:?} vs {expected:?}");
         }
         assert!((model.noise(v).unwrap().scale() - 0.5).abs() < 0.05);
@@ -159,7 +159,7 @@ fn invalid_time_structures_are_typed_errors() {
         .build()
         .unwrap();
     let err = model
-        .fit_contexts(&untimed, &FitConfig::adam(0.05).steps(5))
+        .fit_contexts(&untimed, &FitConfig::adam(0.05).with_steps(5))
         .unwrap_err();
     assert!(
         matches!(&err, FitError::Context(ContextError::MissingVariable { variable, .. }) if variable == "x1[t-1]"),
@@ -172,7 +172,7 @@ fn invalid_time_structures_are_typed_errors() {
         .build()
         .unwrap();
     let err = model
-        .fit_contexts(&misaligned, &FitConfig::adam(0.05).steps(5))
+        .fit_contexts(&misaligned, &FitConfig::adam(0.05).with_steps(5))
         .unwrap_err();
     assert!(
         matches!(err, FitError::Context(ContextError::BadLag { .. })),

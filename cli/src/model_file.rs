@@ -106,6 +106,10 @@ pub struct FitRecord {
     pub validation: Vec<(usize, f64)>,
     /// `"completed"` or `"early_stopped"`.
     pub stop: String,
+    /// Whether the fit converged (`causalgrad::fit::FitReport::converged`);
+    /// reports written before this field read as converged.
+    #[serde(default = "converged_by_default")]
+    pub converged: bool,
     /// Wall-clock seconds of the fit.
     pub seconds: f64,
 }
@@ -137,4 +141,9 @@ pub fn load_record(model: &Path) -> Result<Option<FitRecord>, CliError> {
             message: error.to_string(),
             path,
         })
+}
+
+/// The `converged` of a report that does not say.
+fn converged_by_default() -> bool {
+    true
 }

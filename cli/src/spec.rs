@@ -13,7 +13,7 @@
 //!
 //! [x4]
 //! mechanism = { mlp = { hidden = [16], activation = "tanh" } }
-//! noise = { gaussian = { scale = 0.2 } }      # learned, starting at 0.2
+//! noise = { gaussian = { scale = 0.2 } }      # learned, starting at 0.2 standard deviations
 //! ```
 
 use std::collections::BTreeMap;

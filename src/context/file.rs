@@ -60,7 +60,7 @@ impl FittedContexts {
     ///     .context(Context::new("x=2", truth.intervene(&[("x", 2.0)])?.sample(200, 2)?).set("x", 2.0))
     ///     .build()?;
     /// let mut model = Scm::builder(graph).build()?;
-    /// let fitted = model.fit_contexts(&contexts, &FitConfig::adam(0.05).steps(20))?.fitted;
+    /// let fitted = model.fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(20))?.fitted;
     /// let path = std::env::temp_dir().join("causalgrad-doc-contexts.cg");
     /// fitted.save(&path)?;
     /// let loaded = FittedContexts::load(&path)?;
@@ -217,7 +217,7 @@ mod tests {
             .unwrap();
         let mut model = Scm::builder(graph).build().unwrap();
         model
-            .fit_contexts(&contexts, &FitConfig::adam(0.05).steps(30))
+            .fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(30))
             .unwrap()
             .fitted
     }

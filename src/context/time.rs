@@ -49,9 +49,9 @@ pub(crate) fn context_columns(
     let node = graph.contexts().nth(context).expect("a context position");
     let (name, data) = (&node.name, &node.data);
     let mut columns = Vec::new();
-    for variable in scm.variables() {
+    for (variable, node) in scm.variables().zip(scm.nodes()) {
         if let Ok(column) = data.column(variable) {
-            columns.push(column.iter().map(|&v| v as f32).collect());
+            columns.push(node.scaling.column_to_model(column));
             continue;
         }
         let missing = || ContextError::MissingVariable {

@@ -33,7 +33,7 @@ pub enum Schedule {
 }
 
 /// Where and how often a fit writes checkpoints
-/// ([`FitConfig::checkpoint`]).
+/// ([`FitConfig::with_checkpoint`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpointing {
     /// The checkpoint file (replaced atomically at each write).
@@ -79,46 +79,55 @@ impl std::str::FromStr for FitDevice {
     }
 }
 
-/// Settings of [`Scm::fit`](crate::scm::Scm::fit).
+/// Settings of [`Scm::fit`](crate::scm::Scm::fit), built with `with_*`
+/// setters and checked in one place when a fit starts (a setting no fit can
+/// run with, such as zero steps or `eval_every = 0`, is a
+/// [`FitError::Config`] naming it).
+///
+/// [`FitConfig::default`] is what `causalgrad fit` uses: Adam at `1e-2` on
+/// standardised data, 10% of the rows held out, at most 3000 steps, stopping
+/// once the validation loss has not improved for 10 evaluations (250 steps)
+/// and keeping the best parameters. [`FitConfig::adam`] and
+/// [`FitConfig::sgd`] start from a plain 500-step full-batch fit without a
+/// validation split.
 ///
 /// ```
 /// use causalgrad::fit::FitConfig;
 ///
-/// let config = FitConfig::adam(1e-2).steps(500).batch_size(1024).clip_norm(10.0).seed(3);
-/// assert_eq!(config.steps, 500);
+/// let config = FitConfig::adam(1e-2).with_steps(500).with_batch_size(1024).with_clip_norm(10.0).with_seed(3);
+/// assert_eq!(config.steps(), 500);
+/// assert_eq!(config.batch_size(), Some(1024));
+/// assert!(FitConfig::default().patience().is_some());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct FitConfig {
-    /// The optimiser.
-    pub optimizer: Optimizer,
-    /// The (initial) learning rate.
-    pub learning_rate: f64,
-    /// The learning-rate schedule.
-    pub schedule: Schedule,
-    /// Optimisation steps.
-    pub steps: usize,
-    /// Rows per mini-batch; `None` for full-batch steps.
-    pub batch_size: Option<usize>,
-    /// Seed of the mini-batch order and the validation split.
-    pub seed: u64,
-    /// Fraction of the rows held out for validation (0 for none).
-    pub validation_fraction: f64,
-    /// Gradient clipping by global norm (burn's `GradientClipping::Norm`).
-    pub clip_norm: Option<f32>,
-    /// Stop when the validation loss has not improved for this many
-    /// evaluations (`None`: never stop early).
-    pub patience: Option<usize>,
-    /// Evaluate the validation loss (and report progress) every this many steps.
-    pub eval_every: usize,
-    /// Checkpoints to write (and resume from).
-    pub checkpoint: Option<Checkpointing>,
-    /// The device to train on.
-    pub device: FitDevice,
+    pub(crate) optimizer: Optimizer,
+    pub(crate) learning_rate: f64,
+    pub(crate) schedule: Schedule,
+    pub(crate) steps: usize,
+    pub(crate) batch_size: Option<usize>,
+    pub(crate) seed: u64,
+    pub(crate) validation_fraction: f64,
+    pub(crate) clip_norm: Option<f32>,
+    pub(crate) patience: Option<usize>,
+    pub(crate) eval_every: usize,
+    pub(crate) checkpoint: Option<Checkpointing>,
+    pub(crate) device: FitDevice,
+    pub(crate) standardize: bool,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig::adam(1e-2)
+            .with_steps(3000)
+            .with_validation(0.1)
+            .with_early_stopping(10)
+    }
 }
 
 impl FitConfig {
     /// Adam with `learning_rate` and burn's default betas (0.9, 0.999), eps 1e-8;
-    /// 500 full-batch steps, no validation split.
+    /// 500 full-batch steps, no validation split, standardised data.
     pub fn adam(learning_rate: f64) -> Self {
         FitConfig {
             optimizer: Optimizer::Adam {
@@ -137,6 +146,7 @@ impl FitConfig {
             eval_every: 25,
             checkpoint: None,
             device: FitDevice::Flex,
+            standardize: true,
         }
     }
 
@@ -148,44 +158,57 @@ impl FitConfig {
         }
     }
 
-    /// The number of optimisation steps.
-    pub fn steps(mut self, steps: usize) -> Self {
+    /// The number of optimisation steps (at most, with early stopping).
+    pub fn with_steps(mut self, steps: usize) -> Self {
         self.steps = steps;
         self
     }
 
+    /// The (initial) learning rate.
+    pub fn with_learning_rate(mut self, rate: f64) -> Self {
+        self.learning_rate = rate;
+        self
+    }
+
     /// Mini-batches of `rows` rows, drawn without replacement per epoch.
-    pub fn batch_size(mut self, rows: usize) -> Self {
-        self.batch_size = Some(rows.max(1));
+    pub fn with_batch_size(mut self, rows: usize) -> Self {
+        self.batch_size = Some(rows);
         self
     }
 
     /// The seed of batch order and validation split.
-    pub fn seed(mut self, seed: u64) -> Self {
+    pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
-    /// Holds out `fraction` of the rows for validation.
-    pub fn validation(mut self, fraction: f64) -> Self {
+    /// Holds out `fraction` of the rows for validation (`0 <= fraction < 1`).
+    pub fn with_validation(mut self, fraction: f64) -> Self {
         self.validation_fraction = fraction;
         self
     }
 
     /// Clips gradients to a global norm.
-    pub fn clip_norm(mut self, norm: f32) -> Self {
+    pub fn with_clip_norm(mut self, norm: f32) -> Self {
         self.clip_norm = Some(norm);
         self
     }
 
-    /// Stops after `evaluations` validation checks without improvement.
-    pub fn early_stopping(mut self, evaluations: usize) -> Self {
+    /// Stops after `evaluations` validation checks without improvement and
+    /// keeps the best parameters (needs a validation split).
+    pub fn with_early_stopping(mut self, evaluations: usize) -> Self {
         self.patience = Some(evaluations);
         self
     }
 
+    /// Runs every step: no early stopping.
+    pub fn without_early_stopping(mut self) -> Self {
+        self.patience = None;
+        self
+    }
+
     /// A cosine learning-rate decay to `min_rate`.
-    pub fn cosine(mut self, min_rate: f64) -> Self {
+    pub fn with_cosine(mut self, min_rate: f64) -> Self {
         self.schedule = Schedule::Cosine { min_rate };
         self
     }
@@ -193,11 +216,11 @@ impl FitConfig {
     /// Writes a checkpoint to `path` after every `every` steps and after
     /// the last, each time atomically (an interrupted fit loses at most
     /// `every` steps).
-    pub fn checkpoint(mut self, path: impl Into<std::path::PathBuf>, every: usize) -> Self {
+    pub fn with_checkpoint(mut self, path: impl Into<std::path::PathBuf>, every: usize) -> Self {
         let resume = self.checkpoint.as_ref().is_some_and(|c| c.resume);
         self.checkpoint = Some(Checkpointing {
             path: path.into(),
-            every: every.max(1),
+            every,
             resume,
         });
         self
@@ -206,8 +229,8 @@ impl FitConfig {
     /// Continues from the checkpoint file if it exists: the model's
     /// parameters, the optimiser's state, the loss curve and the mini-batch
     /// order are restored, and the fit runs on to [`FitConfig::steps`].
-    /// Needs [`FitConfig::checkpoint`] (before or after this call).
-    pub fn resume(mut self) -> Self {
+    /// Needs [`FitConfig::with_checkpoint`] (before or after this call).
+    pub fn with_resume(mut self) -> Self {
         match &mut self.checkpoint {
             Some(checkpoint) => checkpoint.resume = true,
             None => {
@@ -222,31 +245,179 @@ impl FitConfig {
     }
 
     /// Trains on `device`.
-    pub fn device(mut self, device: FitDevice) -> Self {
+    pub fn with_device(mut self, device: FitDevice) -> Self {
         self.device = device;
         self
     }
 
-    /// Refuses settings no fit can run with: zero steps, a learning rate
-    /// that is not positive and finite.
+    /// How often (in steps) to evaluate the validation loss.
+    pub fn with_eval_every(mut self, steps: usize) -> Self {
+        self.eval_every = steps;
+        self
+    }
+
+    /// Whether the fit standardises continuous variables internally (the
+    /// default; see [`Scm::scaling`](crate::scm::Scm::scaling)). Built-in
+    /// mechanisms then work on standardised values, so one learning rate
+    /// suits data in any units.
+    pub fn with_standardize(mut self, standardize: bool) -> Self {
+        self.standardize = standardize;
+        self
+    }
+
+    /// The optimiser.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer
+    }
+
+    /// The (initial) learning rate.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// The learning-rate schedule.
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// Optimisation steps (at most, with early stopping).
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Rows per mini-batch; `None` for full-batch steps.
+    pub fn batch_size(&self) -> Option<usize> {
+        self.batch_size
+    }
+
+    /// Seed of the mini-batch order and the validation split.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Fraction of the rows held out for validation (0 for none).
+    pub fn validation_fraction(&self) -> f64 {
+        self.validation_fraction
+    }
+
+    /// Gradient clipping by global norm (burn's `GradientClipping::Norm`).
+    pub fn clip_norm(&self) -> Option<f32> {
+        self.clip_norm
+    }
+
+    /// Evaluations without improvement before stopping (`None`: never
+    /// stop early).
+    pub fn patience(&self) -> Option<usize> {
+        self.patience
+    }
+
+    /// Steps between validation evaluations.
+    pub fn eval_every(&self) -> usize {
+        self.eval_every
+    }
+
+    /// Checkpoints to write (and resume from).
+    pub fn checkpoint(&self) -> Option<&Checkpointing> {
+        self.checkpoint.as_ref()
+    }
+
+    /// The device to train on.
+    pub fn device(&self) -> FitDevice {
+        self.device
+    }
+
+    /// Whether continuous variables are standardised inside the fit.
+    pub fn standardize(&self) -> bool {
+        self.standardize
+    }
+
+    /// Refuses settings no fit can run with, naming the setting: the one
+    /// place every setting is validated.
     pub(crate) fn check(&self) -> Result<(), FitError> {
+        let refuse = |message: String| Err(FitError::Config(message));
         if self.steps == 0 {
-            return Err(FitError::Config("`steps` must be at least 1".into()));
+            return refuse("`steps` must be at least 1".into());
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(FitError::Config(format!(
+            return refuse(format!(
                 "the learning rate must be positive and finite, got {}",
                 self.learning_rate
-            )));
+            ));
+        }
+        if self.batch_size == Some(0) {
+            return refuse("`batch_size` must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.validation_fraction) {
+            return refuse(format!(
+                "the validation fraction must be in [0, 1), got {}",
+                self.validation_fraction
+            ));
+        }
+        if self.eval_every == 0 {
+            return refuse("`eval_every` must be at least 1 step".into());
+        }
+        if self.patience == Some(0) {
+            return refuse("early stopping needs a patience of at least 1 evaluation".into());
+        }
+        if let Some(norm) = self.clip_norm {
+            if !(norm > 0.0 && norm.is_finite()) {
+                return refuse(format!(
+                    "the clipping norm must be positive and finite, got {norm}"
+                ));
+            }
+        }
+        if let Some(checkpoint) = &self.checkpoint {
+            if checkpoint.every == 0 {
+                return refuse("the checkpoint interval must be at least 1 step".into());
+            }
+        }
+        if let Schedule::Cosine { min_rate } = self.schedule {
+            if !(min_rate >= 0.0 && min_rate <= self.learning_rate) {
+                return refuse(format!(
+                    "the cosine schedule's final rate must be in [0, {}], got {min_rate}",
+                    self.learning_rate
+                ));
+            }
+        }
+        match self.optimizer {
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                if !((0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2)) {
+                    return refuse(format!(
+                        "Adam's betas must be in [0, 1), got {beta1} and {beta2}"
+                    ));
+                }
+                if !(epsilon > 0.0 && epsilon.is_finite()) {
+                    return refuse(format!("Adam's epsilon must be positive, got {epsilon}"));
+                }
+            }
+            Optimizer::Sgd { momentum } => {
+                if !(0.0..1.0).contains(&momentum) {
+                    return refuse(format!("the momentum must be in [0, 1), got {momentum}"));
+                }
+            }
         }
         Ok(())
     }
+}
 
-    /// How often to evaluate the validation loss.
-    pub fn eval_every(mut self, steps: usize) -> Self {
-        self.eval_every = steps.max(1);
-        self
-    }
+/// Where a fit is after a step, for progress displays
+/// ([`Trainer::run_with`](crate::fit::Trainer::run_with),
+/// [`ContextTrainer::run_with`](crate::fit::ContextTrainer::run_with)).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepProgress {
+    /// Steps taken (1-based, counting those before a resumed checkpoint).
+    pub step: usize,
+    /// The most steps the fit takes.
+    pub steps: usize,
+    /// The step's training loss (before its update).
+    pub loss: f64,
+    /// The latest validation loss (a context fit's weighted objective on
+    /// its evaluation rows), once one was evaluated.
+    pub validation: Option<f64>,
 }
 
 /// Why a fit stopped.
@@ -272,6 +443,22 @@ pub struct FitReport {
     pub final_validation_loss: Option<f64>,
     /// Why it stopped.
     pub stop: StopReason,
+    /// Whether the fit converged: it stopped early on its validation loss,
+    /// or its training loss was no longer improving at the last step (the
+    /// rule of [`still_improving`](crate::fit::still_improving)). A fit
+    /// that has not converged needs more steps or a larger learning rate.
+    pub converged: bool,
+}
+
+impl StopReason {
+    /// Whether a fit that stopped for this reason with loss curve `losses`
+    /// converged (see [`FitReport::converged`]).
+    pub fn converged(&self, losses: &[f64]) -> bool {
+        match self {
+            StopReason::EarlyStopped { .. } => true,
+            StopReason::Completed => !crate::fit::still_improving(losses),
+        }
+    }
 }
 
 /// Errors of a fit. The model keeps its last good parameters.

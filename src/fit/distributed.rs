@@ -26,9 +26,9 @@ use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::Device;
 
-use super::config::{FitConfig, FitDevice, FitError, FitReport};
-use super::train::{autodiff_device, batch_loss, Batch, ScmParams, Trainer};
-use crate::data::Dataset;
+use super::batch::Batch;
+use super::config::FitError;
+use super::params::ScmParams;
 use crate::scm::Scm;
 
 /// The devices of a data-parallel fit and each one's shard of the full
@@ -105,7 +105,7 @@ impl Replicas {
                     scope.spawn(move || {
                         let replica = replica.fork(device);
                         let share = batch.rows as f32 / total;
-                        let loss = batch_loss(&replica, scm, &batch).mul_scalar(share);
+                        let loss = batch.nll(&replica, scm).mul_scalar(share);
                         let value = f64::from(loss.clone().into_scalar::<f32>());
                         let grads = GradientsParams::from_grads(loss.backward(), &replica)
                             .to_device(main, &replica);
@@ -129,61 +129,5 @@ impl Replicas {
             accumulator.accumulate(params, grads);
         }
         (value, accumulator.grads())
-    }
-}
-
-impl Scm {
-    /// [`Scm::fit`] with every step's batch shared out over `devices`:
-    /// each device computes the gradient of its shard on its own thread,
-    /// burn's `GradientsAccumulator` sums them (weighted by each shard's
-    /// share of the rows) on the first device, and one optimiser step
-    /// there updates the parameters every device forks at the next step.
-    /// Validation, checkpoints and early stopping run on the first device;
-    /// the result equals a single-device fit's up to `f32` rounding (see
-    /// `docs/distributed.md`). The devices replace [`FitConfig::device`];
-    /// one device may be listed more than once (two `Flex` workers share
-    /// the CPU's cores).
-    ///
-    /// An empty list is [`FitError::NoDevices`], a batch with fewer rows
-    /// than devices [`FitError::FewerRowsThanDevices`], and a device whose
-    /// cargo feature is not built a [`FitError::Config`] naming the feature.
-    ///
-    /// ```
-    /// use causalgrad::data::Dataset;
-    /// use causalgrad::fit::{FitConfig, FitDevice};
-    /// use causalgrad::models::scm5::{self, Init};
-    ///
-    /// let dir = scm5::data_dir();
-    /// let init = Init::from_json_file(dir.join("init_seed0.json"))?;
-    /// let data = Dataset::from_csv(dir.join("train_10k.csv"))?.head(1000);
-    /// let config = FitConfig::adam(1e-2).steps(5);
-    /// let mut scm = scm5::model(&init);
-    /// let report = scm.fit_data_parallel(&data, &config, &[FitDevice::Flex, FitDevice::Flex])?;
-    /// assert_eq!(report.losses.len(), 5);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn fit_data_parallel(
-        &mut self,
-        data: &Dataset,
-        config: &FitConfig,
-        devices: &[FitDevice],
-    ) -> Result<FitReport, FitError> {
-        self.trainer_data_parallel(data, config, devices)?.run()
-    }
-
-    /// A data-parallel trainer ([`Scm::fit_data_parallel`]) to advance step
-    /// by step.
-    pub fn trainer_data_parallel(
-        &mut self,
-        data: &Dataset,
-        config: &FitConfig,
-        devices: &[FitDevice],
-    ) -> Result<Trainer<'_>, FitError> {
-        let devices = devices
-            .iter()
-            .map(|&device| autodiff_device(device))
-            .collect::<Result<Vec<_>, _>>()?;
-        let main = devices.first().ok_or(FitError::NoDevices)?.clone();
-        Trainer::new(self, data, config, &main)?.spread_over(&devices)
     }
 }

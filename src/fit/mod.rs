@@ -26,11 +26,13 @@
 //! let graph = CausalGraph::from_dot_file("graph.dot")?;
 //! let data = Dataset::from_csv("train.csv")?;
 //! let mut scm = Scm::builder(graph).build()?;
-//! let report = scm.fit(&data, &FitConfig::adam(1e-2).steps(500))?;
+//! let report = scm.fit(&data, &FitConfig::adam(1e-2).with_steps(500))?;
 //! println!("final loss {}", report.losses.last().unwrap());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "burn")]
+mod batch;
 #[cfg(feature = "burn")]
 mod checkpoint;
 #[cfg(feature = "burn")]
@@ -38,20 +40,33 @@ mod checks;
 mod config;
 #[cfg(feature = "burn")]
 mod contexts;
+mod convergence;
+#[cfg(feature = "burn")]
+mod device;
 #[cfg(feature = "burn")]
 mod distributed;
+#[cfg(feature = "burn")]
+mod loss;
 #[cfg(feature = "burn")]
 mod nll;
 #[cfg(feature = "burn")]
 mod op;
 #[cfg(feature = "burn")]
+mod optim;
+#[cfg(feature = "burn")]
+mod params;
+#[cfg(feature = "burn")]
+mod standardize;
+#[cfg(feature = "burn")]
 mod train;
 
 pub use config::{
-    Checkpointing, FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason,
+    Checkpointing, FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StepProgress,
+    StopReason,
 };
 #[cfg(feature = "burn")]
 pub use contexts::{ContextEvaluation, ContextFitReport, ContextTrainer, ParamGradient};
+pub use convergence::{still_improving, MIN_WINDOW, SMOOTHING, TOLERANCE};
 #[cfg(feature = "burn")]
 pub use nll::{gaussian_nll, GaussianNllGradOps, GaussianNllOps};
 #[cfg(feature = "burn")]
@@ -59,4 +74,6 @@ pub use op::{
     linearised_on_host, mechanism, mechanism_mean, KernelRef, MechanismBackwardOps, MechanismOps,
 };
 #[cfg(feature = "burn")]
-pub use train::{ScmParams, Trainer};
+pub use params::ScmParams;
+#[cfg(feature = "burn")]
+pub use train::Trainer;

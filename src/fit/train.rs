@@ -1,323 +1,23 @@
-//! The training loop: parameters in a burn `Module`, the negative
-//! log-likelihood built from one custom operation per mechanism and burn's
-//! own tensor operations, and burn's optimisers.
+//! The training loop of plain and data-parallel fits: parameters in a
+//! burn `Module` ([`ScmParams`]), each step's loss from the one loss path
+//! ([`Batch::nll`]), burn's optimisers, validation, early stopping and
+//! checkpoints.
 
-use std::sync::Arc;
-
-use burn::module::{Module, Param, ParamId};
-use burn::optim::{
-    grad_clipping::GradientClippingConfig, momentum::MomentumConfig, AdamConfig, GradientsParams,
-    SgdConfig,
-};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::optim::GradientsParams;
+use burn::tensor::Device;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::batch::Batch;
 use super::checkpoint;
-use super::config::{FitConfig, FitDevice, FitError, FitReport, Optimizer, Schedule, StopReason};
+use super::config::{FitConfig, FitDevice, FitError, FitReport, StepProgress, StopReason};
+use super::device::autodiff_device;
 use super::distributed::Replicas;
-use super::nll::gaussian_nll;
-use super::op::{mechanism_mean, on_flex};
+use super::optim::{optimizer, scheduler};
+use super::params::{restore, snapshot, ScmParams, Snapshot};
+use super::standardize::standardize;
 use crate::data::Dataset;
-use crate::scm::{Intervention, Mechanism, MechanismKernel, Noise, Scm};
-
-pub(super) const HALF_LN_2PI: f32 = 0.918_938_5;
-
-/// The learnable values of a model: one flat parameter vector per
-/// mechanism, and the log noise scales.
-#[derive(Module, Debug)]
-pub struct ScmParams {
-    /// Each variable's mechanism parameters, in topological order.
-    pub mechanisms: Vec<Param<Tensor<1>>>,
-    /// `ln sigma` of each variable, in topological order.
-    pub log_scales: Param<Tensor<1>>,
-}
-
-impl ScmParams {
-    /// A placeholder with no parameters (while the optimiser owns them).
-    fn empty(device: &Device) -> Self {
-        ScmParams {
-            mechanisms: Vec::new(),
-            log_scales: Param::from_tensor(Tensor::zeros([1], device)),
-        }
-    }
-
-    /// The model's current values on `device`.
-    pub fn from_scm(scm: &Scm, device: &Device) -> Self {
-        let mechanisms = scm
-            .nodes()
-            .iter()
-            .enumerate()
-            .map(|(index, node)| parameter(index as u64 + 1, node.mechanism.params(), device))
-            .collect();
-        let scales: Vec<f32> = scm
-            .nodes()
-            .iter()
-            .map(|node| match node.noise {
-                Noise::Gaussian { log_scale } => log_scale,
-            })
-            .collect();
-        ScmParams {
-            mechanisms,
-            log_scales: parameter(0, &scales, device),
-        }
-    }
-
-    /// Writes the values back into the model.
-    pub fn write_to(&self, scm: &mut Scm) {
-        let scales = read(&self.log_scales.val());
-        for ((node, param), log_scale) in
-            scm.nodes_mut().iter_mut().zip(&self.mechanisms).zip(scales)
-        {
-            let values = read(&param.val());
-            node.mechanism
-                .set_params(&values)
-                .expect("parameter tensors keep their length");
-            node.noise = Noise::Gaussian { log_scale };
-        }
-    }
-}
-
-/// A trainable vector with a fixed id (`0` for the log-scales, `i + 1` for
-/// variable `i`'s mechanism), so an optimiser's saved state finds its
-/// parameters again when a fit resumes.
-fn parameter(id: u64, values: &[f32], device: &Device) -> Param<Tensor<1>> {
-    let tensor = Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device);
-    let tensor = if device.is_autodiff() {
-        tensor.require_grad()
-    } else {
-        tensor
-    };
-    Param::initialized(ParamId::from(id), tensor)
-}
-
-pub(super) fn read(tensor: &Tensor<1>) -> Vec<f32> {
-    crate::scm::neural::read_f32(tensor.clone())
-}
-
-/// The data of one step: each variable's column and its parents' columns.
-#[derive(Clone)]
-pub(super) struct Batch {
-    columns: Vec<Tensor<1>>,
-    parents: Vec<Option<Tensor<2>>>,
-    pub(super) rows: usize,
-}
-
-impl Batch {
-    /// The batch of `rows` of the host `columns` (all of them when `None`).
-    pub(super) fn new(
-        scm: &Scm,
-        columns: &[Vec<f32>],
-        rows: Option<&[usize]>,
-        device: &Device,
-    ) -> Batch {
-        let picked = columns
-            .iter()
-            .map(|column| match rows {
-                Some(rows) => rows.iter().map(|&r| column[r]).collect(),
-                None => column.to_vec(),
-            })
-            .collect();
-        Batch::from_columns(scm, picked, device)
-    }
-
-    /// The batch of whole columns, moved into tensors.
-    pub(super) fn from_columns(scm: &Scm, picked: Vec<Vec<f32>>, device: &Device) -> Batch {
-        let n = picked.first().map_or(0, Vec::len);
-        let tensor1 = |values: Vec<f32>| Tensor::from_data(TensorData::new(values, [n]), device);
-        let parents = scm
-            .nodes()
-            .iter()
-            .map(|node| {
-                if node.parents.is_empty() {
-                    return None;
-                }
-                let mut flat = Vec::with_capacity(node.parents.len() * n);
-                for &p in &node.parents {
-                    flat.extend_from_slice(&picked[p]);
-                }
-                Some(Tensor::from_data(
-                    TensorData::new(flat, [node.parents.len(), n]),
-                    device,
-                ))
-            })
-            .collect();
-        Batch {
-            columns: picked.into_iter().map(tensor1).collect(),
-            parents,
-            rows: n,
-        }
-    }
-
-    /// Rows `start..start + len` of this batch, on `device`.
-    pub(super) fn slice(&self, start: usize, len: usize, device: &Device) -> Batch {
-        Batch {
-            columns: self
-                .columns
-                .iter()
-                .map(|c| c.clone().narrow(0, start, len).to_device(device))
-                .collect(),
-            parents: self
-                .parents
-                .iter()
-                .map(|p| {
-                    p.as_ref()
-                        .map(|p| p.clone().narrow(1, start, len).to_device(device))
-                })
-                .collect(),
-            rows: len,
-        }
-    }
-}
-
-/// The mean of one variable over a batch of `rows` rows, as a `[rows]`
-/// tensor: a mechanism written as burn tensor operations (neural) runs
-/// them; any other kernel runs as one custom operation; a root's mean is
-/// its single parameter.
-pub(crate) fn node_mean(
-    kernel: &Arc<dyn MechanismKernel>,
-    theta: Tensor<1>,
-    parents: Option<&Tensor<2>>,
-    rows: usize,
-) -> Tensor<1> {
-    match parents {
-        Some(parents) => mechanism_mean(theta, parents.clone(), kernel),
-        None => theta.expand([rows]),
-    }
-}
-
-/// A root's mean negative log-likelihood per row of `x` (a `[1]` tensor)
-/// as one fused operation on Flex: its mean is its one parameter, `b` of
-/// a linear mechanism without parents.
-pub(crate) fn root_nll(
-    theta: Tensor<1>,
-    log_scale: Tensor<1>,
-    x: Tensor<1>,
-    rows: usize,
-) -> Tensor<1> {
-    let no_parents = Tensor::from_data(
-        TensorData::new(Vec::<f32>::new(), [0, rows]),
-        &theta.device(),
-    );
-    gaussian_nll(
-        theta,
-        log_scale,
-        no_parents,
-        x,
-        Mechanism::linear(0).kernel(),
-    )
-}
-
-/// The mean negative log-likelihood per row of `batch` (a `[1]` tensor).
-pub(super) fn batch_loss(params: &ScmParams, scm: &Scm, batch: &Batch) -> Tensor<1> {
-    let log_scales = params
-        .log_scales
-        .val()
-        .clamp_min(super::checks::MIN_LOG_SCALE);
-    let mut total: Option<Tensor<1>> = None;
-    for (index, node) in scm.nodes().iter().enumerate() {
-        if matches!(node.intervention, Some(Intervention::Set(_))) {
-            continue;
-        }
-        let kernel: &Arc<dyn MechanismKernel> = match &node.intervention {
-            Some(Intervention::Replace(replacement)) => replacement.kernel(),
-            _ => node.mechanism.kernel(),
-        };
-        let theta = params.mechanisms[index].val();
-        let log_scale = log_scales.clone().narrow(0, index, 1);
-        let nll = match (&batch.parents[index], &node.intervention) {
-            // The whole term as one fused operation, where the kernel runs on this device.
-            (Some(parents), None | Some(Intervention::Replace(_)))
-                if kernel.tensor_mechanism().is_none() && on_flex(&theta.device()) =>
-            {
-                gaussian_nll(
-                    theta,
-                    log_scale,
-                    parents.clone(),
-                    batch.columns[index].clone(),
-                    kernel,
-                )
-            }
-            (None, None) if on_flex(&theta.device()) => {
-                root_nll(theta, log_scale, batch.columns[index].clone(), batch.rows)
-            }
-            _ => {
-                let mut mean = node_mean(kernel, theta, batch.parents[index].as_ref(), batch.rows);
-                if let Some(Intervention::Shift(delta)) = &node.intervention {
-                    mean = mean.add_scalar(*delta as f32);
-                }
-                let z = (batch.columns[index].clone() - mean)
-                    * log_scale.clone().neg().exp().expand([batch.rows]);
-                log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
-            }
-        };
-        total = Some(match total {
-            Some(total) => total + nll,
-            None => nll,
-        });
-    }
-    total.unwrap_or_else(|| Tensor::zeros([1], &log_scales.device()))
-}
-
-pub(super) fn optimizer(config: &FitConfig) -> burn::optim::ModuleOptimizer {
-    let clipping = config.clip_norm.map(GradientClippingConfig::Norm);
-    match config.optimizer {
-        Optimizer::Adam {
-            beta1,
-            beta2,
-            epsilon,
-        } => AdamConfig::new()
-            .with_beta_1(beta1)
-            .with_beta_2(beta2)
-            .with_epsilon(epsilon)
-            .with_grad_clipping(clipping)
-            .init(),
-        Optimizer::Sgd { momentum } => {
-            let momentum = (momentum > 0.0).then(|| {
-                MomentumConfig::new()
-                    .with_momentum(momentum)
-                    .with_dampening(0.0)
-            });
-            SgdConfig::new()
-                .with_momentum(momentum)
-                .with_gradient_clipping(clipping)
-                .init()
-        }
-    }
-}
-
-/// The learning-rate schedule, from burn's schedulers.
-pub(super) fn scheduler(
-    config: &FitConfig,
-) -> Result<burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler, FitError> {
-    use burn::lr_scheduler::constant::ConstantLr;
-    use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
-    match config.schedule {
-        Schedule::Constant => Ok(ConstantLr::new(config.learning_rate).into()),
-        Schedule::Cosine { min_rate } => {
-            CosineAnnealingLrSchedulerConfig::new(config.learning_rate, config.steps.max(1))
-                .with_min_lr(min_rate)
-                .init()
-                .map_err(|message| FitError::Config(format!("cosine schedule: {message}")))
-        }
-    }
-}
-
-fn snapshot(params: &ScmParams) -> Snapshot {
-    (
-        params.mechanisms.iter().map(|p| read(&p.val())).collect(),
-        read(&params.log_scales.val()),
-    )
-}
-
-fn restore(scm: &mut Scm, (mechanisms, scales): &Snapshot) {
-    for ((node, values), &log_scale) in scm.nodes_mut().iter_mut().zip(mechanisms).zip(scales) {
-        node.mechanism
-            .set_params(values)
-            .expect("snapshots keep their length");
-        node.noise = Noise::Gaussian { log_scale };
-    }
-}
+use crate::scm::Scm;
 
 /// A fit in progress: the model's parameters in a burn module, the
 /// optimiser's state and the data, advanced one step at a time.
@@ -352,8 +52,6 @@ pub struct Trainer<'m> {
     replicas: Option<Replicas>,
 }
 
-type Snapshot = (Vec<Vec<f32>>, Vec<f32>);
-
 impl<'m> Trainer<'m> {
     pub(super) fn new(
         scm: &'m mut Scm,
@@ -362,6 +60,7 @@ impl<'m> Trainer<'m> {
         device: &Device,
     ) -> Result<Self, FitError> {
         config.check()?;
+        standardize(scm, config, |name| data.column(name).into_iter().collect());
         // Only f32 columns are kept: the training rows are read straight
         // from `data` when nothing is held out.
         let (columns, valid) = if config.validation_fraction > 0.0 {
@@ -560,7 +259,7 @@ impl<'m> Trainer<'m> {
                     Some(rows) => Batch::new(self.scm, &self.columns, Some(rows), &self.device),
                     None => self.full.clone(),
                 };
-                let loss = batch_loss(&self.params, self.scm, &batch);
+                let loss = batch.nll(&self.params, self.scm);
                 let value = f64::from(loss.clone().into_scalar::<f32>());
                 (
                     value,
@@ -595,22 +294,33 @@ impl<'m> Trainer<'m> {
 
     /// Steps to [`FitConfig::steps`] or until early stopping asks to stop,
     /// then [`Trainer::finish`]es.
-    pub(super) fn run(mut self) -> Result<FitReport, FitError> {
-        let mut stop = StopReason::Completed;
-        while self.steps_taken() < self.config.steps {
-            if self.early_stop_requested() {
-                stop = StopReason::EarlyStopped {
-                    step: self.steps_taken(),
-                };
-                break;
-            }
-            self.step()?;
+    pub(super) fn run(self) -> Result<FitReport, FitError> {
+        self.run_with(|_| {})
+    }
+
+    /// [`Trainer::run`], calling `observe` after every step (a progress
+    /// display; `causalgrad fit` draws its bar from it). On an error the
+    /// model keeps its last good parameters, as [`Trainer::step`] says.
+    pub fn run_with(
+        mut self,
+        mut observe: impl FnMut(&StepProgress),
+    ) -> Result<FitReport, FitError> {
+        while self.steps_taken() < self.config.steps && !self.early_stop_requested() {
+            let loss = self.step()?;
+            observe(&StepProgress {
+                step: self.step,
+                steps: self.config.steps,
+                loss,
+                validation: self.validation_loss().map(|(_, value)| value),
+            });
         }
-        if self.early_stop_requested() {
-            stop = StopReason::EarlyStopped {
+        let stop = if self.early_stop_requested() {
+            StopReason::EarlyStopped {
                 step: self.steps_taken(),
-            };
-        }
+            }
+        } else {
+            StopReason::Completed
+        };
         self.finish(stop)
     }
 
@@ -627,7 +337,7 @@ impl<'m> Trainer<'m> {
         let Some(valid) = &self.valid else {
             return;
         };
-        let value = f64::from(batch_loss(&self.params, self.scm, valid).into_scalar::<f32>());
+        let value = f64::from(valid.nll(&self.params, self.scm).into_scalar::<f32>());
         self.validation.push((self.step, value));
         match &self.best {
             Some((best, _)) if value >= *best => self.since_best += 1,
@@ -660,12 +370,9 @@ impl<'m> Trainer<'m> {
             restore(self.scm, best);
         }
         let final_loss = f64::from(
-            batch_loss(
-                &ScmParams::from_scm(self.scm, &self.device),
-                self.scm,
-                &self.full,
-            )
-            .into_scalar::<f32>(),
+            self.full
+                .nll(&ScmParams::from_scm(self.scm, &self.device), self.scm)
+                .into_scalar::<f32>(),
         );
         if !final_loss.is_finite() {
             restore(self.scm, &self.last_good.2);
@@ -677,6 +384,7 @@ impl<'m> Trainer<'m> {
             });
         }
         Ok(FitReport {
+            converged: stop.converged(&self.losses),
             losses: self.losses,
             final_validation_loss: self.validation.last().map(|(_, v)| *v),
             validation: self.validation,
@@ -712,30 +420,58 @@ impl Scm {
         let device = autodiff_device(config.device)?;
         Trainer::new(self, data, config, &device)
     }
-}
 
-/// The autodiff device for `choice`, or an error naming the cargo feature
-/// the build lacks.
-pub fn autodiff_device(choice: FitDevice) -> Result<Device, FitError> {
-    #[allow(unreachable_code)]
-    let missing = |feature: &str| {
-        Err(FitError::Config(format!(
-            "this build has no `{feature}` backend; rebuild causalgrad with `--features {feature}`"
-        )))
-    };
-    match choice {
-        FitDevice::Flex => Ok(Device::flex().autodiff()),
-        #[cfg(feature = "cpu")]
-        FitDevice::Cpu => Ok(Device::cpu().autodiff()),
-        #[cfg(not(feature = "cpu"))]
-        FitDevice::Cpu => missing("cpu"),
-        #[cfg(feature = "cuda")]
-        FitDevice::Cuda(index) => Ok(Device::cuda(index).autodiff()),
-        #[cfg(not(feature = "cuda"))]
-        FitDevice::Cuda(_) => missing("cuda"),
-        #[cfg(feature = "wgpu")]
-        FitDevice::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff()),
-        #[cfg(not(feature = "wgpu"))]
-        FitDevice::Wgpu => missing("wgpu"),
+    /// [`Scm::fit`] with every step's batch shared out over `devices`:
+    /// each device computes the gradient of its shard on its own thread,
+    /// burn's `GradientsAccumulator` sums them (weighted by each shard's
+    /// share of the rows) on the first device, and one optimiser step
+    /// there updates the parameters every device forks at the next step.
+    /// Validation, checkpoints and early stopping run on the first device;
+    /// the result equals a single-device fit's up to `f32` rounding (see
+    /// `docs/distributed.md`). The devices replace [`FitConfig::device`];
+    /// one device may be listed more than once (two `Flex` workers share
+    /// the CPU's cores).
+    ///
+    /// An empty list is [`FitError::NoDevices`], a batch with fewer rows
+    /// than devices [`FitError::FewerRowsThanDevices`], and a device whose
+    /// cargo feature is not built a [`FitError::Config`] naming the feature.
+    ///
+    /// ```
+    /// use causalgrad::data::Dataset;
+    /// use causalgrad::fit::{FitConfig, FitDevice};
+    /// use causalgrad::models::scm5::{self, Init};
+    ///
+    /// let dir = scm5::data_dir();
+    /// let init = Init::from_json_file(dir.join("init_seed0.json"))?;
+    /// let data = Dataset::from_csv(dir.join("train_10k.csv"))?.head(1000);
+    /// let config = FitConfig::adam(1e-2).with_steps(5);
+    /// let mut scm = scm5::model(&init);
+    /// let report = scm.fit_data_parallel(&data, &config, &[FitDevice::Flex, FitDevice::Flex])?;
+    /// assert_eq!(report.losses.len(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_data_parallel(
+        &mut self,
+        data: &Dataset,
+        config: &FitConfig,
+        devices: &[FitDevice],
+    ) -> Result<FitReport, FitError> {
+        self.trainer_data_parallel(data, config, devices)?.run()
+    }
+
+    /// A data-parallel trainer ([`Scm::fit_data_parallel`]) to advance step
+    /// by step.
+    pub fn trainer_data_parallel(
+        &mut self,
+        data: &Dataset,
+        config: &FitConfig,
+        devices: &[FitDevice],
+    ) -> Result<Trainer<'_>, FitError> {
+        let devices = devices
+            .iter()
+            .map(|&device| autodiff_device(device))
+            .collect::<Result<Vec<_>, _>>()?;
+        let main = devices.first().ok_or(FitError::NoDevices)?.clone();
+        Trainer::new(self, data, config, &main)?.spread_over(&devices)
     }
 }

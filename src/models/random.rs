@@ -28,7 +28,7 @@
 //! assert_eq!(random.truth().graph().len(), 20);
 //! let data = random.truth().sample(2_000, 1)?;
 //! let mut model = random.fresh(8);
-//! let report = model.fit(&data, &FitConfig::adam(0.05).steps(30))?;
+//! let report = model.fit(&data, &FitConfig::adam(0.05).with_steps(30))?;
 //! assert!(report.losses.last() < report.losses.first());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -497,7 +497,9 @@ mod tests {
         let data = random.truth().sample(2_000, 2).unwrap();
         let mut model = random.fresh(22);
         let before = model.log_likelihood(&data).unwrap();
-        let report = model.fit(&data, &FitConfig::adam(0.05).steps(60)).unwrap();
+        let report = model
+            .fit(&data, &FitConfig::adam(0.05).with_steps(60))
+            .unwrap();
         assert!(report.losses.last() < report.losses.first());
         assert!(model.log_likelihood(&data).unwrap() > before);
     }

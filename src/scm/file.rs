@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Intervention, Mechanism, MechanismSpec, Noise, Scm};
+use super::{Intervention, Mechanism, MechanismSpec, Noise, Scaling, Scm};
 use crate::graph::CausalGraph;
 use crate::pack::{Pack, PackError};
 
 /// The version of the model-file layout this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const FORMAT_KEY: &str = "causalgrad.format";
 const VERSION_KEY: &str = "causalgrad.version";
@@ -126,6 +126,8 @@ struct VariableEntry {
     spec: Option<MechanismSpec>,
     params: usize,
     intervention: Option<InterventionEntry>,
+    /// The variable's standardisation (exact: JSON numbers round-trip f64).
+    scaling: Scaling,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -137,6 +139,11 @@ enum InterventionEntry {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct ModelEntry {
+    /// The graph's variables in declaration order. Parents are ordered by
+    /// it (and mechanisms read their parents in that order), so the loaded
+    /// graph is declared in the same order, whatever the topological order.
+    declared: Vec<String>,
+    /// Every variable, in topological order.
     variables: Vec<VariableEntry>,
 }
 
@@ -190,6 +197,7 @@ impl Scm {
                 spec: node.mechanism.spec(),
                 params: node.mechanism.params().len(),
                 intervention,
+                scaling: node.scaling,
             });
             pack.vectors.insert(
                 format!("params.{}", node.name),
@@ -199,8 +207,12 @@ impl Scm {
             pack.vectors
                 .insert(format!("log_scale.{}", node.name), vec![log_scale]);
         }
-        let model = serde_json::to_string(&ModelEntry { variables })
-            .expect("the model description serialises");
+        let declared = self.graph.variables().map(str::to_string).collect();
+        let model = serde_json::to_string(&ModelEntry {
+            declared,
+            variables,
+        })
+        .expect("the model description serialises");
         pack.metadata
             .insert(FORMAT_KEY.to_string(), FORMAT_NAME.to_string());
         pack.metadata
@@ -220,7 +232,17 @@ impl Scm {
     /// The model held in `pack` (read from `path`).
     pub(crate) fn from_pack(path: &Path, pack: &Pack) -> Result<Scm, ModelFileError> {
         let model = read_header(path, pack)?;
-        let names: Vec<&str> = model.variables.iter().map(|v| v.name.as_str()).collect();
+        let mut declared: Vec<&str> = model.declared.iter().map(String::as_str).collect();
+        let mut described: Vec<&str> = model.variables.iter().map(|v| v.name.as_str()).collect();
+        let names = declared.clone();
+        declared.sort_unstable();
+        described.sort_unstable();
+        if declared != described {
+            return Err(ModelFileError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "the declared variables differ from the described ones".to_string(),
+            });
+        }
         let edges: Vec<(&str, &str)> = model
             .variables
             .iter()
@@ -326,14 +348,23 @@ impl Scm {
                 Some(InterventionEntry::Set(value)) => Some(Intervention::Set(value)),
                 Some(InterventionEntry::Shift(value)) => Some(Intervention::Shift(value)),
             };
-            updates.push((params.to_vec(), log_scale, intervention));
+            let scaling = entry.scaling;
+            if !(scaling.scale > 0.0 && scaling.scale.is_finite() && scaling.location.is_finite()) {
+                return Err(ModelFileError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!("`{}` has the scaling {scaling:?}", node.name),
+                });
+            }
+            updates.push((params.to_vec(), log_scale, intervention, scaling));
         }
-        for (node, (params, log_scale, intervention)) in self.nodes.iter_mut().zip(updates) {
+        for (node, (params, log_scale, intervention, scaling)) in self.nodes.iter_mut().zip(updates)
+        {
             node.mechanism
                 .set_params(&params)
                 .expect("lengths were checked");
             node.noise = Noise::Gaussian { log_scale };
             node.intervention = intervention;
+            node.scaling = scaling;
         }
         Ok(())
     }
@@ -455,15 +486,15 @@ mod tests {
         let path = temp("version.cg");
         let mut pack = model().to_pack().unwrap();
         pack.metadata
-            .insert(VERSION_KEY.to_string(), "2".to_string());
+            .insert(VERSION_KEY.to_string(), "1".to_string());
         pack.write(&path).unwrap();
         let error = Scm::load(&path).unwrap_err();
         std::fs::remove_file(&path).ok();
         assert!(
-            matches!(&error, ModelFileError::Version { found, supported: 1, .. } if found == "2"),
+            matches!(&error, ModelFileError::Version { found, supported: FORMAT_VERSION, .. } if found == "1"),
             "{error}"
         );
-        assert!(error.to_string().contains("version 2"), "{error}");
+        assert!(error.to_string().contains("version 1"), "{error}");
     }
 
     #[test]

@@ -155,4 +155,26 @@ impl Mechanism {
             .init(&Device::flex());
         Mechanism::neural(mlp)
     }
+
+    /// The default mechanism of a variable with `arity` parents, as
+    /// `causalgrad fit` uses it: a root's learned mean
+    /// ([`Mechanism::linear`] of no parents), otherwise a tanh MLP of the
+    /// parents with one hidden layer of 16 units, initialised from `seed`.
+    ///
+    /// ```
+    /// use causalgrad::scm::Mechanism;
+    ///
+    /// assert_eq!(Mechanism::default_for(0, 1).describe(), "linear");
+    /// assert_eq!(Mechanism::default_for(2, 1).params().len(), 2 * 16 + 16 + 16 + 1);
+    /// ```
+    pub fn default_for(arity: usize, seed: u64) -> Self {
+        if arity == 0 {
+            Mechanism::linear(0)
+        } else {
+            Mechanism::mlp(arity, &DEFAULT_HIDDEN, Activation::Tanh, seed)
+        }
+    }
 }
+
+/// The hidden layer widths of the default mechanism ([`Mechanism::default_for`]).
+pub const DEFAULT_HIDDEN: [usize; 1] = [16];

@@ -28,16 +28,18 @@ mod mlp;
 #[cfg(feature = "burn")]
 pub(crate) mod neural;
 mod query;
+mod scaling;
 mod spec;
 
 #[cfg(feature = "burn")]
 pub use file::{ModelFileError, FORMAT_VERSION};
 pub use mechanism::{Mechanism, MechanismKernel};
 #[cfg(feature = "burn")]
-pub use mlp::{Mlp, MlpConfig};
+pub use mlp::{Mlp, MlpConfig, DEFAULT_HIDDEN};
 #[cfg(feature = "burn")]
 pub use neural::{NeuralMean, TensorMechanism};
 pub use query::Effect;
+pub use scaling::Scaling;
 pub use spec::{Activation, MechanismSpec};
 
 use std::collections::HashMap;
@@ -133,6 +135,15 @@ impl Noise {
             Noise::Gaussian { log_scale } => f64::from(*log_scale).exp(),
         }
     }
+
+    /// The same noise in units `factor` times larger.
+    pub(crate) fn rescaled(self, factor: f64) -> Self {
+        match self {
+            Noise::Gaussian { log_scale } => Noise::Gaussian {
+                log_scale: (f64::from(log_scale) + factor.ln()) as f32,
+            },
+        }
+    }
 }
 
 /// One variable of the model.
@@ -144,6 +155,19 @@ pub(crate) struct Node {
     pub mechanism: Mechanism,
     pub noise: Noise,
     pub intervention: Option<Intervention>,
+    /// Its data units against the model's (see [`Scaling`]).
+    pub scaling: Scaling,
+}
+
+impl Node {
+    /// A column of this variable's values in model units, in data units; a
+    /// variable under `do(x = v)` gives `v` exactly.
+    pub(crate) fn column_to_data(&self, column: &[f32]) -> Vec<f64> {
+        match self.intervention {
+            Some(Intervention::Set(value)) => vec![value; column.len()],
+            _ => self.scaling.column_to_data(column),
+        }
+    }
 }
 
 /// A structural causal model. Cheap to clone (mechanism code is shared).
@@ -230,6 +254,7 @@ impl ScmBuilder {
                 mechanism,
                 noise: noises.get(name).copied().unwrap_or(self.default_noise),
                 intervention: None,
+                scaling: Scaling::IDENTITY,
             });
         }
         Ok(Scm {
@@ -280,34 +305,104 @@ impl Scm {
         Ok(&self.nodes[self.node_index(variable)?].mechanism)
     }
 
-    /// The parameters of `variable`'s mechanism.
-    pub fn params(&self, variable: &str) -> Result<&[f32], ScmError> {
-        Ok(self.mechanism(variable)?.params())
+    /// The parameters of `variable`'s mechanism. A linear mechanism's
+    /// (and a root's mean) are in the data's units, `[b, w_1, .., w_k]` of
+    /// `b + Σ w_i x_i`; the other kinds' act on standardised values when
+    /// the variable is standardised (see [`Scm::scaling`]).
+    pub fn params(&self, variable: &str) -> Result<Vec<f32>, ScmError> {
+        let index = self.node_index(variable)?;
+        let params = self.nodes[index].mechanism.params();
+        Ok(match self.linear_scalings(index) {
+            Some((own, parents)) => scaling::linear_to_data(params, own, &parents),
+            None => params.to_vec(),
+        })
     }
 
-    /// Replaces the parameters of `variable`'s mechanism.
+    /// Replaces the parameters of `variable`'s mechanism, in the units
+    /// [`Scm::params`] gives them in.
     pub fn set_params(&mut self, variable: &str, values: &[f32]) -> Result<(), ScmError> {
         let index = self.node_index(variable)?;
-        self.nodes[index].mechanism.set_params(values)
+        let values = match self.linear_scalings(index) {
+            Some((own, parents)) if values.len() == parents.len() + 1 => {
+                scaling::linear_to_model(values, own, &parents)
+            }
+            _ => values.to_vec(),
+        };
+        self.nodes[index].mechanism.set_params(&values)
     }
 
-    /// The noise model of `variable`.
+    /// The scalings of a standardised linear variable and its parents.
+    fn linear_scalings(&self, index: usize) -> Option<(Scaling, Vec<Scaling>)> {
+        let node = &self.nodes[index];
+        let linear = matches!(node.mechanism.spec(), Some(MechanismSpec::Linear { .. }));
+        let parents: Vec<Scaling> = node
+            .parents
+            .iter()
+            .map(|&p| self.nodes[p].scaling)
+            .collect();
+        let scaled = !node.scaling.is_identity() || parents.iter().any(|s| !s.is_identity());
+        (linear && scaled).then_some((node.scaling, parents))
+    }
+
+    /// How `variable`'s values are standardised inside the model
+    /// ([`Scaling::IDENTITY`] when they are not).
+    pub fn scaling(&self, variable: &str) -> Result<Scaling, ScmError> {
+        Ok(self.nodes[self.node_index(variable)?].scaling)
+    }
+
+    /// Whether a fit (or a model file) has set scalings.
+    pub(crate) fn is_scaled(&self) -> bool {
+        self.nodes.iter().any(|node| !node.scaling.is_identity())
+    }
+
+    /// Which variables a fit standardises, in topological order: those
+    /// whose own and children's mechanisms are built in (see
+    /// [`Scaling`]).
+    pub(crate) fn standardizable(&self) -> Vec<bool> {
+        let built_in: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|node| node.mechanism.spec().is_some())
+            .collect();
+        (0..self.nodes.len())
+            .map(|j| {
+                built_in[j]
+                    && self
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .all(|(c, child)| !child.parents.contains(&j) || built_in[c])
+            })
+            .collect()
+    }
+
+    /// Sets every variable's scaling, in topological order.
+    pub(crate) fn set_scalings(&mut self, scalings: &[Scaling]) {
+        for (node, scaling) in self.nodes.iter_mut().zip(scalings) {
+            node.scaling = *scaling;
+        }
+    }
+
+    /// The noise model of `variable`, its scale in the data's units.
     pub fn noise(&self, variable: &str) -> Result<Noise, ScmError> {
-        Ok(self.nodes[self.node_index(variable)?].noise)
+        let node = &self.nodes[self.node_index(variable)?];
+        Ok(node.noise.rescaled(node.scaling.scale))
     }
 
-    /// Sets the noise model of `variable`.
+    /// Sets the noise model of `variable` (its scale in the data's units).
     pub fn set_noise(&mut self, variable: &str, noise: Noise) -> Result<(), ScmError> {
         let index = self.node_index(variable)?;
-        self.nodes[index].noise = noise;
+        let node = &mut self.nodes[index];
+        node.noise = noise.rescaled(1.0 / node.scaling.scale);
         Ok(())
     }
 
-    /// The noise scale of every variable, in topological order.
+    /// The noise scale of every variable in the data's units, in
+    /// topological order.
     pub fn noise_scales(&self) -> Vec<(String, f64)> {
         self.nodes
             .iter()
-            .map(|node| (node.name.clone(), node.noise.scale()))
+            .map(|node| (node.name.clone(), node.noise.scale() * node.scaling.scale))
             .collect()
     }
 
@@ -373,11 +468,12 @@ impl Scm {
             .map(|&p| columns[p].as_slice())
             .collect();
         match &node.intervention {
-            Some(Intervention::Set(value)) => out.fill(*value as f32),
+            Some(Intervention::Set(value)) => out.fill(node.scaling.to_model(*value) as f32),
             Some(Intervention::Replace(mechanism)) => mechanism.forward(&parents, out),
             Some(Intervention::Shift(delta)) => {
                 node.mechanism.forward(&parents, out);
-                out.iter_mut().for_each(|v| *v += *delta as f32);
+                let delta = (*delta / node.scaling.scale) as f32;
+                out.iter_mut().for_each(|v| *v += delta);
             }
             None => node.mechanism.forward(&parents, out),
         }
@@ -428,19 +524,20 @@ impl Scm {
     }
 
     pub(crate) fn to_dataset(&self, columns: Vec<Vec<f32>>) -> Result<Dataset, DataError> {
-        Dataset::from_columns(self.nodes.iter().zip(columns).map(|(node, column)| {
-            (
-                node.name.clone(),
-                column.into_iter().map(f64::from).collect(),
-            )
-        }))
+        Dataset::from_columns(
+            self.nodes
+                .iter()
+                .zip(columns)
+                .map(|(node, column)| (node.name.clone(), node.column_to_data(&column))),
+        )
     }
 
-    /// The model's columns of `data`, as f32, in topological order.
+    /// The model's columns of `data` in model units, as f32, in
+    /// topological order.
     pub(crate) fn columns_of(&self, data: &Dataset) -> Result<Vec<Vec<f32>>, ScmError> {
         self.nodes
             .iter()
-            .map(|node| Ok(data.column(&node.name)?.iter().map(|&v| v as f32).collect()))
+            .map(|node| Ok(node.scaling.column_to_model(data.column(&node.name)?)))
             .collect()
     }
 
@@ -481,8 +578,11 @@ impl Scm {
                     0.5 * z * z
                 })
                 .sum();
-            total -=
-                sum / n as f64 + f64::from(log_scale) + 0.5 * (2.0 * std::f64::consts::PI).ln();
+            // The density of the data's units: the model's over the scale.
+            total -= sum / n as f64
+                + f64::from(log_scale)
+                + node.scaling.scale.ln()
+                + 0.5 * (2.0 * std::f64::consts::PI).ln();
         }
         Ok(total)
     }

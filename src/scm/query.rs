@@ -62,7 +62,7 @@ impl Scm {
             let model = self.intervene(&[(treatment, value)])?;
             let columns = model.propagate(&noise);
             let index = model.node_index(outcome)?;
-            Ok(columns[index].iter().map(|&v| f64::from(v)).collect())
+            Ok(model.nodes()[index].column_to_data(&columns[index]))
         };
         let (ya, yb) = (arm(a)?, arm(b)?);
         let diffs: Vec<f64> = yb.iter().zip(&ya).map(|(b, a)| b - a).collect();
@@ -110,16 +110,20 @@ impl Scm {
         }
         // Action and prediction.
         let model = self.intervene(interventions)?;
-        let mut predicted = model.propagate(&noise);
+        let predicted = model.propagate(&noise);
         // Variables not downstream of an intervention keep their observed
-        // values exactly (no round trip through the noise).
+        // values exactly (no round trip through the noise or the scaling).
         let touched = model.descendants_of(interventions)?;
-        for (index, column) in predicted.iter_mut().enumerate() {
-            if !touched[index] {
-                column.clone_from(&columns[index]);
-            }
+        let mut out = Vec::with_capacity(predicted.len());
+        for ((node, column), touched) in model.nodes().iter().zip(predicted).zip(touched) {
+            let values = if touched {
+                node.column_to_data(&column)
+            } else {
+                observed.column(&node.name)?.to_vec()
+            };
+            out.push((node.name.clone(), values));
         }
-        Ok(self.to_dataset(predicted)?)
+        Ok(Dataset::from_columns(out)?)
     }
 
     /// Which variables (topological positions) are intervened on or

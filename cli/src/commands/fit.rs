@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use causalgrad::context::{ContextGraph, ContextIntervention, FittedContexts};
-use causalgrad::fit::{ContextEvaluation, FitConfig, FitDevice, StopReason};
+use causalgrad::fit::{FitConfig, FitDevice, StopReason, MIN_WINDOW, TOLERANCE};
 use causalgrad::graph::CausalGraph;
 use causalgrad::scm::Scm;
 use clap::Args;
@@ -40,7 +40,7 @@ variable (variables left out keep the defaults):
   mechanism = { additive = { hidden = 8 } }             # b + sum of one small MLP per parent
   [x4]
   mechanism = { mlp = { hidden = [16], activation = "tanh" } }   # tanh, relu, sigmoid, silu, gelu
-  noise = { gaussian = { scale = 0.2 } }                # learned, starting at 0.2
+  noise = { gaussian = { scale = 0.2 } }                # learned, starting at 0.2 standard deviations
 
 The fit's loss curves are saved beside the model as <out>.report.json (for
 `causalgrad plot`). Progress is a bar on a terminal, and a log line every
@@ -71,7 +71,7 @@ pub struct FitArgs {
     #[arg(
         long,
         value_name = "TOML",
-        conflicts_with_all = ["patience", "checkpoint_every", "resume"]
+        conflicts_with_all = ["checkpoint_every", "resume"]
     )]
     pub contexts: Option<PathBuf>,
     /// The causal graph (DOT).
@@ -83,8 +83,9 @@ pub struct FitArgs {
     /// Where to save the fitted model.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Optimisation steps.
-    #[arg(long, default_value_t = 500)]
+    /// The most optimisation steps (the fit stops earlier once the
+    /// validation loss stops improving; see --patience).
+    #[arg(long, default_value_t = 3000)]
     pub steps: usize,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 1e-2)]
@@ -102,9 +103,9 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 25, value_name = "STEPS")]
     pub eval_every: usize,
     /// Stop once the validation loss has not improved for this many
-    /// evaluations, keeping the best parameters.
-    #[arg(long, value_name = "EVALUATIONS")]
-    pub patience: Option<usize>,
+    /// evaluations, keeping the best parameters (0: run every step).
+    #[arg(long, value_name = "EVALUATIONS", default_value_t = 10)]
+    pub patience: usize,
     /// Write a checkpoint (<out>.checkpoint) every this many steps and
     /// after the last, so an interrupted fit can go on with --resume.
     #[arg(long, value_name = "STEPS")]
@@ -137,15 +138,20 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         None => ModelSpec::default(),
     };
     let mut scm = spec.build(graph.clone(), args.seed)?;
-    let mut config = FitConfig::adam(args.lr)
-        .steps(args.steps)
-        .seed(args.seed)
-        .validation(args.validation)
-        .eval_every(args.eval_every)
-        .device(args.device);
+    let mut config = FitConfig::default()
+        .with_learning_rate(args.lr)
+        .with_steps(args.steps)
+        .with_seed(args.seed)
+        .with_validation(args.validation)
+        .with_eval_every(args.eval_every)
+        .with_device(args.device);
     if let Some(rows) = args.batch {
-        config = config.batch_size(rows);
+        config = config.with_batch_size(rows);
     }
+    config = match args.patience {
+        0 => config.without_early_stopping(),
+        patience => config.with_early_stopping(patience),
+    };
     match (&args.data, &args.contexts) {
         (_, Some(contexts)) => fit_contexts(&args, contexts, &graph, scm, &config),
         (Some(data), None) => fit_data(&args, data, &graph, &mut scm, config),
@@ -165,18 +171,15 @@ fn fit_data(
     mut config: FitConfig,
 ) -> Result<Output, CliError> {
     let data = inputs::data(data_path, &args.graph, graph.variables())?;
-    if let Some(patience) = args.patience {
-        config = config.early_stopping(patience);
-    }
     let checkpoint = checkpoint_path(&args.out);
     if let Some(every) = args.checkpoint_every {
-        config = config.checkpoint(&checkpoint, every);
+        config = config.with_checkpoint(&checkpoint, every);
     }
     if args.resume {
         if args.checkpoint_every.is_none() {
-            config = config.checkpoint(&checkpoint, args.steps);
+            config = config.with_checkpoint(&checkpoint, args.steps);
         }
-        config = config.resume();
+        config = config.with_resume();
     }
 
     let started = Instant::now();
@@ -184,34 +187,19 @@ fn fit_data(
         data: data_path.to_path_buf(),
         source: Box::new(source),
     };
-    let mut trainer = scm.trainer(&data, &config).map_err(fit_error)?;
+    let trainer = scm.trainer(&data, &config).map_err(fit_error)?;
     let resumed_from = trainer.steps_taken();
     let progress = Progress::new(args.steps, resumed_from, args.quiet);
-    let mut stop = StopReason::Completed;
-    while trainer.steps_taken() < args.steps && !trainer.early_stop_requested() {
-        let loss = match trainer.step() {
-            Ok(loss) => loss,
-            Err(error) => {
-                progress.finish();
-                return Err(fit_error(error));
-            }
-        };
-        let validation = trainer.validation_loss().map(|(_, loss)| loss);
-        progress.step(trainer.steps_taken(), loss, validation);
-    }
+    let report = trainer.run_with(|p| progress.step(p.step, p.loss, p.validation));
     progress.finish();
-    if trainer.early_stop_requested() {
-        stop = StopReason::EarlyStopped {
-            step: trainer.steps_taken(),
-        };
-    }
-    let report = trainer.finish(stop).map_err(fit_error)?;
+    let report = report.map_err(fit_error)?;
     let record = args.record(
         data_path,
         false,
         report.losses,
         report.validation,
         report.stop,
+        report.converged,
         started,
     );
 
@@ -223,6 +211,22 @@ fn fit_data(
         .map(|ll| -ll)
         .map_err(CliError::from)?;
     let mut text = args.summary(&record, data.n_rows(), graph.len(), data_path);
+    let ignored: Vec<&str> = data
+        .names()
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !graph.contains(name))
+        .collect();
+    if !ignored.is_empty() {
+        writeln!(
+            text,
+            "note: {} column(s) of {} are not in the graph and were ignored: {}",
+            ignored.len(),
+            data_path.display(),
+            ignored.join(", ")
+        )
+        .expect("to a string");
+    }
     writeln!(
         text,
         "loss (mean negative log-likelihood per row) {final_loss:.5}"
@@ -233,18 +237,20 @@ fn fit_data(
     }
     let variables = describe_variables(scm, graph, &mut text)?;
     let report_path = args.saved(&mut text);
-    if config.checkpoint.is_some() {
+    if config.checkpoint().is_some() {
         writeln!(text, "checkpoint {}", checkpoint.display()).expect("to a string");
     }
     let json = json!({
         "model": args.out,
         "report": report_path,
-        "checkpoint": config.checkpoint.as_ref().map(|_| &checkpoint),
+        "checkpoint": config.checkpoint().map(|_| &checkpoint),
         "resumed_from_step": resumed_from,
         "device": args.device_name(),
         "rows": data.n_rows(),
         "steps": record.steps,
         "stop": record.stop,
+        "converged": record.converged,
+        "ignored_columns": ignored,
         "final_loss": final_loss,
         "final_validation_loss": report.final_validation_loss,
         "seconds": record.seconds,
@@ -269,34 +275,24 @@ fn fit_contexts(
         data: contexts_path.to_path_buf(),
         source: Box::new(source),
     };
-    let mut trainer = scm.context_trainer(&contexts, config).map_err(fit_error)?;
+    let trainer = scm.context_trainer(&contexts, config).map_err(fit_error)?;
     let progress = Progress::new(args.steps, 0, args.quiet);
-    let mut validation = Vec::new();
-    let mut last: Option<ContextEvaluation> = None;
-    while trainer.steps_taken() < args.steps {
-        let loss = match trainer.step() {
-            Ok(loss) => loss,
-            Err(error) => {
-                progress.finish();
-                return Err(fit_error(error));
-            }
-        };
-        let step = trainer.steps_taken();
-        if step % args.eval_every.max(1) == 0 || step == args.steps {
-            let evaluation = trainer.evaluate();
-            validation.push((step, evaluation.objective));
-            last = Some(evaluation);
-        }
-        progress.step(step, loss, validation.last().map(|&(_, v)| v));
-    }
+    let report = trainer.run_with(|p| progress.step(p.step, p.loss, p.validation));
     progress.finish();
-    let report = trainer.finish(StopReason::Completed);
+    let report = report.map_err(fit_error)?;
+    let validation: Vec<(usize, f64)> = report
+        .evaluations
+        .iter()
+        .map(|e| (e.step, e.objective))
+        .collect();
+    let last = report.evaluations.last().cloned();
     let record = args.record(
         contexts_path,
         true,
         report.losses,
         validation,
         report.stop,
+        report.converged,
         started,
     );
 
@@ -350,6 +346,7 @@ fn fit_contexts(
         "rows": rows,
         "steps": record.steps,
         "stop": record.stop,
+        "converged": record.converged,
         "final_validation_loss": record.validation.last().map(|&(_, v)| v),
         "seconds": record.seconds,
         "contexts": context_json,
@@ -408,6 +405,7 @@ impl FitArgs {
         losses: Vec<f64>,
         validation: Vec<(usize, f64)>,
         stop: StopReason,
+        converged: bool,
         started: Instant,
     ) -> FitRecord {
         FitRecord {
@@ -427,13 +425,14 @@ impl FitArgs {
                 StopReason::EarlyStopped { .. } => "early_stopped",
             }
             .to_string(),
+            converged,
             seconds: started.elapsed().as_secs_f64(),
         }
     }
 
     /// The first line of the text output.
     fn summary(&self, record: &FitRecord, rows: usize, variables: usize, data: &Path) -> String {
-        format!(
+        let mut text = format!(
             "fitted {variables} variables to {rows} rows of {} in {} steps ({:.1} s{})\n",
             data.display(),
             record.steps,
@@ -443,7 +442,16 @@ impl FitArgs {
             } else {
                 ""
             }
-        )
+        );
+        if !record.converged {
+            writeln!(
+                text,
+                "warning: not converged: the loss was still falling at the last step (by more than {}% over the last tenth of the steps, at least {MIN_WINDOW}); raise --steps or --lr",
+                TOLERANCE * 100.0
+            )
+            .expect("to a string");
+        }
+        text
     }
 
     /// Notes where the model and report were saved; returns the report's path.

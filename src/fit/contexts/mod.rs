@@ -14,21 +14,33 @@
 //! build each context's own batch when they run, so the training rows are
 //! held once on the device.
 
+mod pooled;
+mod prepare;
+mod report;
+mod ties;
+
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::config::{FitConfig, FitError, StopReason};
-use super::nll::gaussian_nll;
-use super::op::on_flex;
-use super::train::{autodiff_device, node_mean, optimizer, read, root_nll, scheduler, HALF_LN_2PI};
+use super::config::{FitConfig, FitError, StepProgress, StopReason};
+use super::device::autodiff_device;
+use super::loss::Term;
+use super::optim::{optimizer, scheduler};
+use super::params::read;
+use super::standardize::standardize;
 use crate::context::{
     context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
     Weighting,
 };
 use crate::scm::{Noise, Scm};
+
+use pooled::{pooled_terms, PooledTerm};
+use prepare::{batch, split, tensor1, ContextBatch, Prepared, Role};
+pub use report::{ContextEvaluation, ContextFitReport, ParamGradient};
+use ties::Ties;
 
 /// The learnable values of a context fit: one flat set per variable
 /// (shared) and per changed variable of each context (own), each the
@@ -36,204 +48,6 @@ use crate::scm::{Noise, Scm};
 #[derive(Module, Debug)]
 struct ContextParams {
     sets: Vec<Param<Tensor<1>>>,
-}
-
-/// What a variable does in one context's loss.
-#[derive(Clone, Copy, Debug)]
-enum Role {
-    /// No likelihood term: under hard `do`, a lagged value, or an initial
-    /// time step.
-    Skip,
-    /// A Gaussian likelihood term, the mechanism's mean shifted by `shift`:
-    /// the batch holds the variable's column minus `shift` as the target
-    /// (the same density), so the term is an unshifted one and contexts
-    /// that differ only in their shifts share a batch. Children read the
-    /// column as observed.
-    Term { shift: f32 },
-}
-
-/// One context's data and its place in the parameters.
-struct Prepared {
-    name: String,
-    /// Every model variable's training column (topological order).
-    columns: Vec<Vec<f32>>,
-    /// Validation columns, when there is a validation split.
-    valid: Option<Vec<Vec<f32>>>,
-    roles: Vec<Role>,
-    /// Per variable, the parameter set it reads.
-    slots: Vec<usize>,
-    /// Weight of its mean negative log-likelihood in the objective.
-    weight: f64,
-    /// Rows per mini-batch (`None`: all rows).
-    batch_rows: Option<usize>,
-    order: Vec<usize>,
-    cursor: usize,
-}
-
-/// One variable's likelihood term over the training rows of every
-/// full-batch context where it has a term and reads parameter set `slot`,
-/// pooled (contexts whose weights are proportional to their rows).
-struct PooledTerm {
-    variable: usize,
-    slot: usize,
-    /// The sum of the contexts' weights.
-    weight: f64,
-    /// The variable's target (its column minus the context's shift).
-    x: Tensor<1>,
-    /// Its parents' columns, `[k, rows]`.
-    parents: Option<Tensor<2>>,
-    rows: usize,
-}
-
-/// The pooled terms of the full-batch contexts with a positive weight,
-/// by variable and then by first context. Terms pool when they agree on
-/// the variable, the parameter set and, under [`Weighting::Equal`], the
-/// number of rows (so that the weights are proportional to the rows).
-fn pooled_terms(
-    scm: &Scm,
-    contexts: &[Prepared],
-    weighting: Weighting,
-    device: &Device,
-) -> Vec<PooledTerm> {
-    let mut terms = Vec::new();
-    for (j, node) in scm.nodes().iter().enumerate() {
-        let mut keys: Vec<(usize, Option<usize>)> = Vec::new();
-        // Each member: the context and its shift of the variable's mean.
-        let mut members: Vec<Vec<(usize, f32)>> = Vec::new();
-        for (c, prepared) in contexts.iter().enumerate() {
-            let rows = prepared.order.len();
-            let Role::Term { shift } = prepared.roles[j] else {
-                continue;
-            };
-            if prepared.weight == 0.0 || prepared.batch_rows.is_some() || rows == 0 {
-                continue;
-            }
-            let key = (
-                prepared.slots[j],
-                matches!(weighting, Weighting::Equal).then_some(rows),
-            );
-            match keys.iter().position(|k| *k == key) {
-                Some(t) => members[t].push((c, shift)),
-                None => {
-                    keys.push(key);
-                    members.push(vec![(c, shift)]);
-                }
-            }
-        }
-        for ((slot, _), members) in keys.into_iter().zip(members) {
-            let rows: usize = members.iter().map(|&(c, _)| contexts[c].order.len()).sum();
-            let mut x = Vec::with_capacity(rows);
-            for &(c, shift) in &members {
-                x.extend(contexts[c].columns[j].iter().map(|&v| v - shift));
-            }
-            let parents = (!node.parents.is_empty()).then(|| {
-                let mut flat = Vec::with_capacity(node.parents.len() * rows);
-                for &p in &node.parents {
-                    for &(c, _) in &members {
-                        flat.extend_from_slice(&contexts[c].columns[p]);
-                    }
-                }
-                Tensor::from_data(TensorData::new(flat, [node.parents.len(), rows]), device)
-            });
-            terms.push(PooledTerm {
-                variable: j,
-                slot,
-                weight: members.iter().map(|&(c, _)| contexts[c].weight).sum(),
-                x: tensor1(x, device),
-                parents,
-                rows,
-            });
-        }
-    }
-    terms
-}
-
-/// The tied pairs of parameter sets and each value's tie strength.
-struct Ties {
-    /// The sets of each tie, per variable where the two contexts read
-    /// different sets.
-    pairs: Vec<(usize, usize)>,
-    /// The strength of each value of the pairs' sets laid end to end.
-    strengths: Tensor<1>,
-}
-
-impl Ties {
-    /// The pairs of `ties` (context positions and strengths), or `None`
-    /// when no tie has sets that differ.
-    fn new(
-        ties: &[(usize, usize, f64)],
-        contexts: &[Prepared],
-        sizes: &[usize],
-        device: &Device,
-    ) -> Option<Ties> {
-        let mut pairs = Vec::new();
-        let mut strengths = Vec::new();
-        for &(a, b, strength) in ties {
-            let (a, b) = (&contexts[a], &contexts[b]);
-            for (j, (&sa, &sb)) in a.slots.iter().zip(&b.slots).enumerate() {
-                if sa != sb {
-                    pairs.push((sa, sb));
-                    // A set is the mechanism's parameters and `ln sigma`.
-                    strengths.extend(std::iter::repeat_n(strength as f32, sizes[j] + 1));
-                }
-            }
-        }
-        (!pairs.is_empty()).then(|| Ties {
-            pairs,
-            strengths: tensor1(strengths, device),
-        })
-    }
-}
-
-/// Tensors of one context's rows.
-struct ContextBatch {
-    columns: Vec<Option<Tensor<1>>>,
-    parents: Vec<Option<Tensor<2>>>,
-    rows: usize,
-}
-
-/// The loss of every context at one evaluation.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct ContextEvaluation {
-    /// The step (after it was taken).
-    pub step: usize,
-    /// Each context's mean negative log-likelihood per row (on its
-    /// validation rows when there is a validation split, else on its
-    /// training rows), in declaration order; 0 for a context without
-    /// likelihood terms (an initial time step).
-    pub contexts: Vec<(String, f64)>,
-    /// The tie penalty.
-    pub penalty: f64,
-    /// The contexts' losses weighted as in the objective (contexts without
-    /// likelihood terms weigh 0), plus the tie penalty.
-    pub objective: f64,
-}
-
-/// What a fit over a context graph did, and the fitted contexts.
-#[derive(Clone, Debug)]
-pub struct ContextFitReport {
-    /// The objective (weighted negative log-likelihood plus tie penalty)
-    /// at each step, on that step's mini-batch.
-    pub losses: Vec<f64>,
-    /// Every context's loss at each evaluation (every `eval_every` steps
-    /// and at the last step).
-    pub evaluations: Vec<ContextEvaluation>,
-    /// Why it stopped.
-    pub stop: StopReason,
-    /// The fitted model per context.
-    pub fitted: FittedContexts,
-}
-
-/// The gradient of one context's loss with respect to the parameters one
-/// variable reads there.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamGradient {
-    /// The variable.
-    pub variable: String,
-    /// Whether the parameters are the context's own (else the shared ones).
-    pub own: bool,
-    /// `d loss / d (mechanism parameters.., ln sigma)`.
-    pub values: Vec<f32>,
 }
 
 /// A fit over a context graph in progress, advanced one step at a time.
@@ -258,11 +72,15 @@ pub struct ContextTrainer<'m> {
     evaluations: Vec<ContextEvaluation>,
     last_good: (usize, f64, Vec<Vec<f32>>),
     interventions: Vec<Vec<(String, ContextIntervention)>>,
-}
-
-fn tensor1(values: Vec<f32>, device: &Device) -> Tensor<1> {
-    let n = values.len();
-    Tensor::from_data(TensorData::new(values, [n]), device)
+    /// [`FitConfig::steps`], [`FitConfig::eval_every`] and
+    /// [`FitConfig::patience`].
+    config_steps: usize,
+    eval_every: usize,
+    patience: Option<usize>,
+    /// The best evaluated objective and its parameter sets, and the
+    /// evaluations since it (for early stopping).
+    best: Option<(f64, Vec<Vec<f32>>)>,
+    since_best: usize,
 }
 
 impl<'m> ContextTrainer<'m> {
@@ -278,12 +96,13 @@ impl<'m> ContextTrainer<'m> {
                 "checkpoints are not available for context fits yet; remove `checkpoint` from the settings".into(),
             ));
         }
-        if config.patience.is_some() {
-            return Err(FitError::Config(
-                "early stopping is not available for context fits; evaluate the per-context losses in the report instead".into(),
-            ));
-        }
         graph.check_variables(scm.graph())?;
+        standardize(scm, config, |name| {
+            graph
+                .contexts()
+                .filter_map(|context| context.data.column(name).ok())
+                .collect()
+        });
         let nodes = scm.nodes();
         let sizes: Vec<usize> = nodes.iter().map(|n| n.mechanism.params().len()).collect();
         let mut sets: Vec<Vec<f32>> = nodes
@@ -314,7 +133,7 @@ impl<'m> ContextTrainer<'m> {
                     ContextIntervention::Do(_) => roles[j] = Role::Skip,
                     ContextIntervention::Shift(delta) => {
                         if let Role::Term { shift } = &mut roles[j] {
-                            *shift = delta as f32;
+                            *shift = (delta / nodes[j].scaling.scale) as f32;
                         }
                     }
                     ContextIntervention::Changed => {
@@ -392,6 +211,11 @@ impl<'m> ContextTrainer<'m> {
             evaluations: Vec::new(),
             last_good,
             interventions,
+            config_steps: config.steps,
+            eval_every: config.eval_every,
+            patience: config.patience,
+            best: None,
+            since_best: 0,
             scm,
         })
     }
@@ -414,22 +238,19 @@ impl<'m> ContextTrainer<'m> {
     ) -> Tensor<1> {
         let set = self.params.sets[slot].val();
         let size = self.sizes[j];
-        let theta = set.clone().narrow(0, 0, size);
-        let log_scale = set.narrow(0, size, 1);
-        let kernel = self.scm.nodes()[j].mechanism.kernel();
-        match parents {
-            // The whole term as one fused operation, where the kernel runs on this device.
-            Some(parents) if kernel.tensor_mechanism().is_none() && on_flex(&theta.device()) => {
-                gaussian_nll(theta, log_scale, parents.clone(), x, kernel)
-            }
-            // A root (any shift is already in `x`).
-            None if on_flex(&theta.device()) => root_nll(theta, log_scale, x, rows),
-            parents => {
-                let mean = node_mean(kernel, theta, parents, rows);
-                let z = (x - mean) * log_scale.clone().neg().exp().expand([rows]);
-                log_scale + z.square().mean().mul_scalar(0.5).add_scalar(HALF_LN_2PI)
-            }
+        let node = &self.scm.nodes()[j];
+        Term {
+            noise: &node.noise,
+            kernel: node.mechanism.kernel(),
+            theta: set.clone().narrow(0, 0, size),
+            log_scale: set.narrow(0, size, 1),
+            parents,
+            // A shift is already in `x`.
+            target: x,
+            shift: 0.0,
+            rows,
         }
+        .nll()
     }
 
     /// The mean negative log-likelihood per row of one context's batch, or
@@ -663,11 +484,52 @@ impl<'m> ContextTrainer<'m> {
         }
     }
 
-    /// Writes the shared parameters into the model and reports the fit.
+    /// Steps to [`FitConfig::steps`], evaluating every context every
+    /// [`FitConfig::eval_every`] steps and at the last, calling `observe`
+    /// after every step, then [`ContextTrainer::finish`]es. With
+    /// [`FitConfig::with_early_stopping`] it stops once the evaluated
+    /// objective (on the validation rows when there is a split) has not
+    /// improved for that many evaluations, and keeps the best parameters.
+    pub fn run_with(
+        mut self,
+        mut observe: impl FnMut(&StepProgress),
+    ) -> Result<ContextFitReport, FitError> {
+        let (steps, every) = (self.config_steps, self.eval_every);
+        let mut validation = None;
+        while self.step < steps {
+            let loss = self.step()?;
+            if self.step % every == 0 || self.step == steps {
+                let objective = self.evaluate().objective;
+                validation = Some(objective);
+                match &self.best {
+                    Some((best, _)) if objective >= *best => self.since_best += 1,
+                    _ => {
+                        self.best = Some((objective, snapshot(&self.params)));
+                        self.since_best = 0;
+                    }
+                }
+            }
+            observe(&StepProgress {
+                step: self.step,
+                steps,
+                loss,
+                validation,
+            });
+            if self.patience.is_some_and(|p| self.since_best >= p) {
+                let step = self.step;
+                return Ok(self.finish(StopReason::EarlyStopped { step }));
+            }
+        }
+        Ok(self.finish(StopReason::Completed))
+    }
+
     /// Ends the fit: writes the shared parameters into the model and returns
     /// the report with the fitted contexts.
     pub fn finish(mut self, stop: StopReason) -> ContextFitReport {
-        let sets = snapshot(&self.params);
+        let sets = match (&stop, self.best.take()) {
+            (StopReason::EarlyStopped { .. }, Some((_, best))) => best,
+            _ => snapshot(&self.params),
+        };
         self.write_shared(&sets);
         let contexts = self
             .contexts
@@ -695,6 +557,7 @@ impl<'m> ContextTrainer<'m> {
             })
             .collect();
         ContextFitReport {
+            converged: stop.converged(&self.losses),
             losses: self.losses,
             evaluations: self.evaluations,
             stop,
@@ -705,76 +568,6 @@ impl<'m> ContextTrainer<'m> {
 
 fn snapshot(params: &ContextParams) -> Vec<Vec<f32>> {
     params.sets.iter().map(|p| read(&p.val())).collect()
-}
-
-/// Splits columns' rows into training and validation rows (the same rows
-/// for every context with the same number of rows, so lagged columns stay
-/// aligned).
-fn split(
-    columns: Vec<Vec<f32>>,
-    rows: usize,
-    fraction: f64,
-    seed: u64,
-) -> (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>) {
-    if fraction <= 0.0 || rows == 0 {
-        return (columns, None);
-    }
-    let mut order: Vec<usize> = (0..rows).collect();
-    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
-    let held = ((rows as f64 * fraction).round() as usize).min(rows - 1);
-    let (valid, train) = order.split_at(held);
-    let pick = |rows: &[usize]| -> Vec<Vec<f32>> {
-        columns
-            .iter()
-            .map(|c| rows.iter().map(|&r| c[r]).collect())
-            .collect()
-    };
-    (pick(train), Some(pick(valid)))
-}
-
-/// The tensors of `rows` (all rows for `None`) of one context's columns:
-/// each term's target (the column minus the context's shift) and its
-/// parents' columns.
-fn batch(
-    scm: &Scm,
-    prepared: &Prepared,
-    columns: &[Vec<f32>],
-    rows: Option<&[usize]>,
-    device: &Device,
-) -> ContextBatch {
-    let n = rows.map_or(columns.first().map_or(0, Vec::len), <[usize]>::len);
-    let picked: Vec<Vec<f32>> = columns
-        .iter()
-        .map(|column| match rows {
-            Some(rows) => rows.iter().map(|&r| column[r]).collect(),
-            None => column.clone(),
-        })
-        .collect();
-    let mut tensors = Vec::with_capacity(picked.len());
-    let mut parents = Vec::with_capacity(picked.len());
-    for (j, node) in scm.nodes().iter().enumerate() {
-        let shift = match prepared.roles[j] {
-            Role::Term { shift } if n > 0 => Some(shift),
-            _ => None,
-        };
-        let term = shift.is_some();
-        tensors.push(shift.map(|shift| {
-            let target = picked[j].iter().map(|&x| x - shift).collect();
-            tensor1(target, device)
-        }));
-        parents.push((term && !node.parents.is_empty()).then(|| {
-            let mut flat = Vec::with_capacity(node.parents.len() * n);
-            for &p in &node.parents {
-                flat.extend_from_slice(&picked[p]);
-            }
-            Tensor::from_data(TensorData::new(flat, [node.parents.len(), n]), device)
-        }));
-    }
-    ContextBatch {
-        columns: tensors,
-        parents,
-        rows: n,
-    }
 }
 
 impl Scm {
@@ -790,7 +583,8 @@ impl Scm {
     /// The shared parameters are written into `self`; the report holds the
     /// fitted contexts. Interventions already applied to `self` are
     /// ignored: the contexts say which are active. Early stopping
-    /// (`config.patience`) and checkpoints are not available here.
+    /// (`config.patience`) keeps the best evaluated parameters; checkpoints
+    /// are not available here.
     ///
     /// ```
     /// use causalgrad::context::{Context, ContextGraph};
@@ -806,7 +600,7 @@ impl Scm {
     ///     .context(Context::new("x=2", truth.intervene(&[("x", 2.0)])?.sample(500, 2)?).set("x", 2.0))
     ///     .build()?;
     /// let mut model = Scm::builder(graph).build()?;
-    /// let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).steps(300))?;
+    /// let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(300))?;
     /// let y = model.params("y")?;
     /// assert!((y[0] - 1.0).abs() < 0.1 && (y[1] - 2.0).abs() < 0.1, "{y:?}");
     /// let clamped = report.fitted.in_context("x=2")?;
@@ -818,14 +612,7 @@ impl Scm {
         graph: &ContextGraph,
         config: &FitConfig,
     ) -> Result<ContextFitReport, FitError> {
-        let mut trainer = self.context_trainer(graph, config)?;
-        for step in 1..=config.steps {
-            trainer.step()?;
-            if step % config.eval_every == 0 || step == config.steps {
-                trainer.evaluate();
-            }
-        }
-        Ok(trainer.finish(StopReason::Completed))
+        self.context_trainer(graph, config)?.run_with(|_| {})
     }
 
     /// A trainer over `graph` under `config`, to advance step by step (on
@@ -918,7 +705,10 @@ mod tests {
             };
             // The tie starts at zero: "f" starts from the shared parameters.
             let mut trainer = model
-                .context_trainer(&contexts, &FitConfig::adam(0.05).steps(10))
+                .context_trainer(
+                    &contexts,
+                    &FitConfig::adam(0.05).with_steps(10).with_standardize(false),
+                )
                 .unwrap();
             let evaluated = trainer.evaluate();
             for ((name, loss), want) in evaluated.contexts.iter().zip(&nll) {
