@@ -1,7 +1,10 @@
 //! Time per full-batch Adam step on the scm5 model (the quickstart's model
 //! family and initialisation), at n = 10k, 100k and 1M rows, on the Flex CPU
 //! backend: `scm5_step` with every mechanism a `#[differentiable]` function,
-//! `scm5_burn_mlp_step` with x4 a burn MLP (`Mechanism::mlp`). Results land
+//! `scm5_burn_mlp_step` with x4 a burn MLP (`Mechanism::mlp`), `default_step`
+//! with the command line's default mechanisms on the scm5 graph (x1 a
+//! learned mean, x2..x5 each a 16-unit tanh MLP on SIMD lanes,
+//! `scm5::default_model`). Results land
 //! in `target/criterion/fit/<id>/<n>/`.
 //!
 //! Run with `cargo bench --bench fit` (about two minutes on two cores).
@@ -56,6 +59,9 @@ fn fit_step(c: &mut Criterion) {
                 scm5::model_with_x4(&init, Mechanism::mlp(2, &[16], Activation::Tanh, 0))
                     .expect("x4 reads two parents"),
             ),
+            // The command line's default model: every non-root a 16-unit
+            // tanh MLP on the lane kernel.
+            ("default_step", scm5::default_model(0)),
         ];
         for (name, mut model) in models {
             let mut trainer = model.trainer(&data, &config).expect("a valid fit");

@@ -167,6 +167,43 @@ pub fn model_with_x4(params: &Params, x4: Mechanism) -> Result<Scm, ScmError> {
     Ok(scm)
 }
 
+/// The scm5 graph with the command line's default mechanisms, as
+/// `causalgrad fit` builds it without a model file: `x1` (a root) a
+/// learned mean ([`Mechanism::linear`] over no parents), `x2`..`x5` each a
+/// 16-unit tanh network over its parents ([`Mechanism::mlp_lanes`], the
+/// `index`-th variable in topological order seeded `seed + index`), and
+/// Gaussian noise starting at scale 1 everywhere.
+///
+/// ```
+/// use causalgrad::models::scm5;
+///
+/// let scm = scm5::default_model(0);
+/// assert_eq!(scm.mechanism("x4")?.describe(), "mlp 2→16→1 (tanh)");
+/// assert_eq!(scm.mechanism("x2")?.params().len(), 16 + 16 + 16 + 1);
+/// # Ok::<(), causalgrad::scm::ScmError>(())
+/// ```
+pub fn default_model(seed: u64) -> Scm {
+    let graph = graph();
+    let mut builder = Scm::builder(graph.clone());
+    for (index, name) in graph.topological_order().iter().enumerate() {
+        let arity = graph.parents(name).expect("scm5 variables exist").len();
+        let mechanism = if arity == 0 {
+            Mechanism::linear(0)
+        } else {
+            Mechanism::mlp_lanes(
+                arity,
+                &[16],
+                crate::scm::Activation::Tanh,
+                seed.wrapping_add(index as u64),
+            )
+        };
+        builder = builder.mechanism(name, mechanism);
+    }
+    builder
+        .build()
+        .expect("the default mechanisms match the graph")
+}
+
 #[derive(Deserialize)]
 struct InitFile {
     scalars: Vec<f32>,

@@ -33,7 +33,7 @@ use super::spec::MechanismSpec;
 /// chunks, which two threads share evenly (three chunks of 4096 left one
 /// thread idle a third of the time), large enough that the per-chunk work
 /// (zeroing and flattening the gradient) stays a few percent at 100k rows.
-const CHUNK: usize = 1024;
+pub(super) const CHUNK: usize = 1024;
 
 /// Batched evaluation of a mechanism: what a concrete kind implements.
 pub trait MechanismKernel: Send + Sync {
@@ -345,7 +345,7 @@ where
 
 /// Sums the chunks' squared errors and adds their parameter gradients to
 /// `dparams`, in chunk order.
-fn add_partials(partial: Vec<(f64, Vec<f32>)>, dparams: Option<&mut [f32]>) -> f64 {
+pub(super) fn add_partials(partial: Vec<(f64, Vec<f32>)>, dparams: Option<&mut [f32]>) -> f64 {
     if let Some(dparams) = dparams {
         for (_, flat) in &partial {
             for (total, value) in dparams.iter_mut().zip(flat) {
@@ -423,7 +423,10 @@ fn short_name<F>() -> String {
 /// there is one chunk. Handing a single small job to the pool costs a
 /// worker's wake-up, more than the job itself for a few hundred rows (a
 /// context's term, a short mini-batch).
-fn map_chunks<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync + Send) -> Vec<T> {
+pub(super) fn map_chunks<T: Send>(
+    n: usize,
+    f: impl Fn(std::ops::Range<usize>) -> T + Sync + Send,
+) -> Vec<T> {
     let count = n.div_ceil(CHUNK);
     let range = move |chunk: usize| chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
     if count <= 1 {
@@ -437,7 +440,7 @@ fn map_chunks<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync 
 
 /// `f(chunk index, chunk)` on each chunk of `out`, like [`map_chunks`]:
 /// on the calling thread when there is one chunk.
-fn for_each_chunk_mut(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+pub(super) fn for_each_chunk_mut(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync + Send) {
     if out.len() <= CHUNK {
         f(0, out);
     } else {

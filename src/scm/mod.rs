@@ -25,6 +25,7 @@ pub(crate) mod file;
 mod mechanism;
 #[cfg(feature = "burn")]
 mod mlp;
+mod mlp_lanes;
 #[cfg(feature = "burn")]
 pub(crate) mod neural;
 mod query;
