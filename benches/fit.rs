@@ -1,11 +1,13 @@
 //! Time per full-batch Adam step on the scm5 model (the quickstart's model
 //! family and initialisation), at n = 10k, 100k and 1M rows, on the Flex CPU
 //! backend: `scm5_step` with every mechanism a `#[differentiable]` function,
-//! `scm5_burn_mlp_step` with x4 a burn MLP (`Mechanism::mlp`), `default_step`
-//! with the command line's default mechanisms on the scm5 graph (x1 a
-//! learned mean, x2..x5 each a 16-unit tanh MLP on SIMD lanes,
-//! `scm5::default_model`). Results land
-//! in `target/criterion/fit/<id>/<n>/`.
+//! `scm5_burn_mlp_step` with x4 a burn MLP (`Mechanism::burn_mlp`),
+//! `default_step` with the command line's default mechanisms on the scm5
+//! graph (x1 a learned mean, x2..x5 each a 16-unit tanh MLP on SIMD lanes,
+//! `scm5::default_model`; the model the peers in `benches/peers/` fit), and
+//! at 100k `cli_default_step`, that model under `FitConfig::default()` (what
+//! `causalgrad fit` runs, its validation split included). Results land in
+//! `target/criterion/fit/<id>/<n>/`.
 //!
 //! Run with `cargo bench --bench fit` (about two minutes on two cores).
 //! The 10k rows are the bundled training set; the 100k and 1M rows are
@@ -56,7 +58,7 @@ fn fit_step(c: &mut Criterion) {
             ("scm5_step", scm5::model(&init)),
             (
                 "scm5_burn_mlp_step",
-                scm5::model_with_x4(&init, Mechanism::mlp(2, &[16], Activation::Tanh, 0))
+                scm5::model_with_x4(&init, Mechanism::burn_mlp(2, &[16], Activation::Tanh, 0))
                     .expect("x4 reads two parents"),
             ),
             // The command line's default model: every non-root a 16-unit
@@ -66,6 +68,19 @@ fn fit_step(c: &mut Criterion) {
         for (name, mut model) in models {
             let mut trainer = model.trainer(&data, &config).expect("a valid fit");
             group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| black_box(trainer.step().expect("finite loss")));
+            });
+        }
+        if n == 100_000 {
+            // Whatever `causalgrad fit` does by default: its model and its
+            // settings (a validation split evaluated every 25 steps), without
+            // the early stop that would end the benchmark.
+            let mut model = scm5::default_model(0);
+            let config = FitConfig::default()
+                .with_steps(usize::MAX)
+                .without_early_stopping();
+            let mut trainer = model.trainer(&data, &config).expect("a valid fit");
+            group.bench_with_input(BenchmarkId::new("cli_default_step", n), &n, |b, _| {
                 b.iter(|| black_box(trainer.step().expect("finite loss")));
             });
         }

@@ -28,7 +28,7 @@ fn a_burn_mlp_for_x4_fits_scm5_as_well_as_the_macro_mlp() {
     let mut macro_model = scm5::model(&init);
     macro_model.fit(&train, &config).unwrap();
     let mut neural =
-        scm5::model_with_x4(&init, Mechanism::mlp(2, &[16], Activation::Tanh, 0)).unwrap();
+        scm5::model_with_x4(&init, Mechanism::burn_mlp(2, &[16], Activation::Tanh, 0)).unwrap();
     assert!(neural
         .mechanism("x4")
         .unwrap()
@@ -129,7 +129,7 @@ proptest! {
     ) {
         let device = Device::flex().autodiff();
         let first = Mechanism::from_fn(wave::Function, Wave { a, b });
-        let middle = Mechanism::mlp(1, &[8], Activation::Tanh, seed);
+        let middle = Mechanism::burn_mlp(1, &[8], Activation::Tanh, seed);
         let last = Mechanism::from_generic_fn(wave::Function, Wave { a: b, b: a });
         let stages = [first.kernel().clone(), middle.kernel().clone(), last.kernel().clone()];
         let thetas = [first.params().to_vec(), middle.params().to_vec(), last.params().to_vec()];
@@ -177,7 +177,7 @@ proptest! {
 /// agrees with burn's autodiff through the same module.
 #[test]
 fn the_neural_kernel_backward_matches_its_tensor_gradient() {
-    let mechanism = Mechanism::mlp(2, &[4, 3], Activation::Silu, 5);
+    let mechanism = Mechanism::burn_mlp(2, &[4, 3], Activation::Silu, 5);
     let kernel = mechanism.kernel();
     let n = 7;
     let x1: Vec<f32> = (0..n).map(|i| i as f32 * 0.3 - 1.0).collect();
@@ -227,7 +227,7 @@ fn the_neural_kernel_backward_matches_its_tensor_gradient() {
 fn a_neural_root_is_an_error_naming_the_variable() {
     let graph = causalgrad::graph::CausalGraph::new(["a", "b"], [("a", "b")]).unwrap();
     let error = causalgrad::scm::Scm::builder(graph)
-        .mechanism("a", Mechanism::mlp(0, &[4], Activation::Tanh, 0))
+        .mechanism("a", Mechanism::burn_mlp(0, &[4], Activation::Tanh, 0))
         .build()
         .unwrap_err();
     assert!(error.to_string().contains("`a` has no parents"), "{error}");

@@ -287,8 +287,10 @@ impl ModelSpec {
     }
 
     /// Builds the model on `graph`: each variable's chosen mechanism and
-    /// noise, or the defaults; network weights initialised from `seed`.
-    pub fn build(&self, graph: CausalGraph, seed: u64) -> Result<Scm, CliError> {
+    /// noise, or the defaults; network weights initialised from `seed`;
+    /// MLPs on the CPU's SIMD lanes with `lanes` (a fit on burn's Flex
+    /// backend), else as burn modules.
+    pub fn build(&self, graph: CausalGraph, seed: u64, lanes: bool) -> Result<Scm, CliError> {
         let known: Vec<String> = graph.variables().map(str::to_string).collect();
         for name in self.variables.keys() {
             if !graph.contains(name.get_ref()) {
@@ -328,7 +330,7 @@ impl ModelSpec {
             };
             builder = builder.mechanism(
                 name,
-                mechanism.build(arity, seed.wrapping_add(index as u64)),
+                mechanism.build(arity, seed.wrapping_add(index as u64), lanes),
             );
             if let Some(NoiseSpec::Gaussian { scale }) = spec.and_then(|s| s.noise) {
                 builder = builder.noise(
@@ -344,13 +346,18 @@ impl ModelSpec {
 }
 
 impl MechanismChoice {
-    /// The mechanism over `arity` parents, its weights drawn from `seed`.
-    fn build(&self, arity: usize, seed: u64) -> Mechanism {
+    /// The mechanism over `arity` parents, its weights drawn from `seed`:
+    /// an MLP on the CPU's SIMD lanes with `lanes`, else the same network
+    /// as a burn module (for GPU backends).
+    fn build(&self, arity: usize, seed: u64, lanes: bool) -> Mechanism {
         match self {
             MechanismChoice::Linear => Mechanism::linear(arity),
             MechanismChoice::Additive { hidden } => Mechanism::additive(arity, *hidden, seed),
-            MechanismChoice::Mlp { hidden, activation } => {
+            MechanismChoice::Mlp { hidden, activation } if lanes => {
                 Mechanism::mlp(arity, hidden, *activation, seed)
+            }
+            MechanismChoice::Mlp { hidden, activation } => {
+                Mechanism::burn_mlp(arity, hidden, *activation, seed)
             }
         }
     }
@@ -383,7 +390,7 @@ mod tests {
              [c]\nmechanism = { mlp = { hidden = [4, 3], activation = \"relu\" } }\n",
         )
         .unwrap();
-        let scm = spec.build(chain(), 0).unwrap();
+        let scm = spec.build(chain(), 0, true).unwrap();
         assert_eq!(scm.mechanism("b").unwrap().describe(), "linear");
         assert!((scm.noise("a").unwrap().scale() - 0.5).abs() < 1e-6);
         let c = &spec.variables["c"];
@@ -423,7 +430,7 @@ mod tests {
         }
         let err = parse("\n[zz]\nmechanism = \"linear\"\n")
             .unwrap()
-            .build(chain(), 0)
+            .build(chain(), 0, true)
             .unwrap_err()
             .to_string();
         assert!(
@@ -432,7 +439,7 @@ mod tests {
         );
         let err = parse("[a]\nmechanism = \"mlp\"\n")
             .unwrap()
-            .build(chain(), 0)
+            .build(chain(), 0, true)
             .unwrap_err()
             .to_string();
         assert!(
@@ -443,7 +450,7 @@ mod tests {
 
     #[test]
     fn defaults_are_a_network_per_child_and_a_learned_mean_per_root() {
-        let scm = ModelSpec::default().build(chain(), 0).unwrap();
+        let scm = ModelSpec::default().build(chain(), 0, true).unwrap();
         assert_eq!(scm.mechanism("a").unwrap().describe(), "linear");
         assert_eq!(scm.mechanism("a").unwrap().params().len(), 1);
         assert_ne!(scm.mechanism("c").unwrap().describe(), "linear");
@@ -458,7 +465,7 @@ mod tests {
     fn fuzz(text: &str) {
         match parse(text) {
             Ok(spec) => {
-                if let Err(error) = spec.build(chain(), 0) {
+                if let Err(error) = spec.build(chain(), 0, true) {
                     let message = error.to_string();
                     assert!(message.contains("model.toml"), "{text:?}: {message}");
                 }

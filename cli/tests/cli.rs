@@ -997,12 +997,11 @@ fn bad_contexts_are_errors_naming_what_is_wrong() {
         std::fs::write(&bad, text).unwrap();
         fails(&mut fit(&bad), expected);
     }
-    // --data and --contexts, or --contexts with early stopping, are usage errors.
+    // --data and --contexts together are a usage error.
     fails(
         fit(&contexts).arg("--data").arg(scm5("train_10k.csv")),
         &["--data", "--contexts"],
     );
-    fails(fit(&contexts).args(["--patience", "3"]), &["--patience"]);
     assert!(!model.exists());
 
     let effect = |model: &Path, context: &str| {
@@ -1034,4 +1033,66 @@ fn bad_contexts_are_errors_naming_what_is_wrong() {
         &mut effect(fitted(), "x2-clamped"),
         &["model.cg", "not over a context graph", "Drop --context"],
     );
+}
+
+/// The new user's example: a graph as DoWhy writes it (children first,
+/// mixed-case names), CSV columns in another order plus one the graph does
+/// not have, an outcome in the hundreds. `fit` then `effect` works on the
+/// saved file, and the ignored column is named once.
+#[test]
+fn a_dowhy_style_graph_and_csv_fit_reload_and_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("graph.dot");
+    std::fs::write(
+        &graph,
+        "digraph {v0->y;W0-> v0; W1-> v0; W2-> v0;Z0-> v0;W0-> y; W1-> y; W2-> y;}",
+    )
+    .unwrap();
+    let noise = |i: usize, k: f64| ((i as f64 * k).sin() * 43_758.545).fract() - 0.5;
+    let mut csv = String::from("y,row_id,v0,W2,Z0,W1,W0\n");
+    for i in 0..400 {
+        let (w0, w1, w2, z0) = (
+            3.0 * noise(i, 1.1),
+            6.0 * noise(i, 2.3),
+            10.0 + noise(i, 3.7),
+            noise(i, 5.3),
+        );
+        let v0 = -30.0 + 1.5 * w0 - 0.7 * w1 + 3.0 * w2 + 2.0 * z0 + noise(i, 7.1);
+        let y = 100.0 + 10.0 * v0 + 5.0 * w0 + 4.0 * w1 - 8.0 * w2 + 2.0 * noise(i, 9.7);
+        csv.push_str(&format!("{y},{i},{v0},{w2},{z0},{w1},{w0}\n"));
+    }
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, csv).unwrap();
+    let model = dir.path().join("m.cg");
+    let fitted = json(
+        causalgrad()
+            .args(["fit", "--quiet", "--steps", "60"])
+            .args([
+                "--data".as_ref(),
+                data.as_os_str(),
+                "--graph".as_ref(),
+                graph.as_os_str(),
+                "--out".as_ref(),
+                model.as_os_str(),
+            ]),
+    );
+    assert_eq!(fitted["ignored_columns"], serde_json::json!(["row_id"]));
+    assert_eq!(fitted["converged"], serde_json::json!(false));
+    let effect = json(
+        causalgrad()
+            .args([
+                "effect",
+                "--treatment",
+                "v0",
+                "--outcome",
+                "y",
+                "--a",
+                "0",
+                "--b",
+                "1",
+            ])
+            .arg("--model")
+            .arg(&model),
+    );
+    assert!(effect["ate"].as_f64().unwrap().is_finite(), "{effect}");
 }

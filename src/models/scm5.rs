@@ -170,7 +170,7 @@ pub fn model_with_x4(params: &Params, x4: Mechanism) -> Result<Scm, ScmError> {
 /// The scm5 graph with the command line's default mechanisms, as
 /// `causalgrad fit` builds it without a model file: `x1` (a root) a
 /// learned mean ([`Mechanism::linear`] over no parents), `x2`..`x5` each a
-/// 16-unit tanh network over its parents ([`Mechanism::mlp_lanes`], the
+/// 16-unit tanh network over its parents ([`Mechanism::mlp`], the
 /// `index`-th variable in topological order seeded `seed + index`), and
 /// Gaussian noise starting at scale 1 everywhere.
 ///
@@ -190,7 +190,7 @@ pub fn default_model(seed: u64) -> Scm {
         let mechanism = if arity == 0 {
             Mechanism::linear(0)
         } else {
-            Mechanism::mlp_lanes(
+            Mechanism::mlp(
                 arity,
                 &[16],
                 crate::scm::Activation::Tanh,

@@ -23,22 +23,17 @@
 #[cfg(feature = "burn")]
 pub(crate) mod file;
 mod mechanism;
-#[cfg(feature = "burn")]
-mod mlp;
-mod mlp_lanes;
-#[cfg(feature = "burn")]
-pub(crate) mod neural;
 mod query;
 mod scaling;
 mod spec;
 
 #[cfg(feature = "burn")]
 pub use file::{ModelFileError, FORMAT_VERSION};
-pub use mechanism::{Mechanism, MechanismKernel};
 #[cfg(feature = "burn")]
-pub use mlp::{Mlp, MlpConfig, DEFAULT_HIDDEN};
+pub(crate) use mechanism::neural;
+pub use mechanism::{Mechanism, MechanismKernel, DEFAULT_HIDDEN};
 #[cfg(feature = "burn")]
-pub use neural::{NeuralMean, TensorMechanism};
+pub use mechanism::{Mlp, MlpConfig, NeuralMean, TensorMechanism};
 pub use query::Effect;
 pub use scaling::Scaling;
 pub use spec::{Activation, MechanismSpec};

@@ -137,7 +137,7 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         Some(path) => ModelSpec::from_file(path)?,
         None => ModelSpec::default(),
     };
-    let mut scm = spec.build(graph.clone(), args.seed)?;
+    let mut scm = spec.build(graph.clone(), args.seed, args.device == FitDevice::Flex)?;
     let mut config = FitConfig::default()
         .with_learning_rate(args.lr)
         .with_steps(args.steps)

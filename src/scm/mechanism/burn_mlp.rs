@@ -8,9 +8,9 @@ use burn::tensor::activation::{gelu, relu, sigmoid, silu};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{RngExt, SeedableRng};
 
-use super::mechanism::Mechanism;
 use super::neural::NeuralMean;
-use super::spec::{Activation, MechanismSpec};
+use super::Mechanism;
+use crate::scm::spec::{Activation, MechanismSpec};
 
 /// Settings of an [`Mlp`]: `inputs → hidden[0] → … → 1`, the activation
 /// after every hidden layer, weights drawn from `seed`.
@@ -136,18 +136,22 @@ impl NeuralMean for Mlp {
 }
 
 impl Mechanism {
-    /// An [`Mlp`] over `arity` parents with the given hidden widths and
-    /// activation, initialised from `seed`.
+    /// An [`Mlp`] (a burn module, differentiated by burn's autodiff on any
+    /// device) over `arity` parents with the given hidden widths and
+    /// activation, initialised from `seed`. [`Mechanism::mlp`] is the same
+    /// network, with the same parameters for the same seed, on the CPU's
+    /// SIMD lanes and several times faster there; this one suits GPU
+    /// backends and is the starting point for your own burn modules.
     ///
     /// ```
     /// use causalgrad::scm::{Activation, Mechanism};
     ///
-    /// let mechanism = Mechanism::mlp(2, &[16], Activation::Tanh, 7);
+    /// let mechanism = Mechanism::burn_mlp(2, &[16], Activation::Tanh, 7);
     /// let mut mean = [0.0f32; 3];
     /// mechanism.forward(&[&[0.1, 0.2, 0.3], &[1.0, 0.0, -1.0]], &mut mean);
     /// assert!(mean.iter().all(|m| m.is_finite()));
     /// ```
-    pub fn mlp(arity: usize, hidden: &[usize], activation: Activation, seed: u64) -> Self {
+    pub fn burn_mlp(arity: usize, hidden: &[usize], activation: Activation, seed: u64) -> Self {
         let mlp = MlpConfig::new(arity)
             .with_hidden(hidden.to_vec())
             .with_activation(activation)
@@ -155,26 +159,4 @@ impl Mechanism {
             .init(&Device::flex());
         Mechanism::neural(mlp)
     }
-
-    /// The default mechanism of a variable with `arity` parents, as
-    /// `causalgrad fit` uses it: a root's learned mean
-    /// ([`Mechanism::linear`] of no parents), otherwise a tanh MLP of the
-    /// parents with one hidden layer of 16 units, initialised from `seed`.
-    ///
-    /// ```
-    /// use causalgrad::scm::Mechanism;
-    ///
-    /// assert_eq!(Mechanism::default_for(0, 1).describe(), "linear");
-    /// assert_eq!(Mechanism::default_for(2, 1).params().len(), 2 * 16 + 16 + 16 + 1);
-    /// ```
-    pub fn default_for(arity: usize, seed: u64) -> Self {
-        if arity == 0 {
-            Mechanism::linear(0)
-        } else {
-            Mechanism::mlp(arity, &DEFAULT_HIDDEN, Activation::Tanh, seed)
-        }
-    }
 }
-
-/// The hidden layer widths of the default mechanism ([`Mechanism::default_for`]).
-pub const DEFAULT_HIDDEN: [usize; 1] = [16];

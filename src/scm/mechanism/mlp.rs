@@ -23,10 +23,9 @@ use rand::{RngExt, SeedableRng};
 use crate::lanes::{BatchLanes, F32x16};
 use crate::real::Real;
 
-use super::mechanism::{
-    add_partials, for_each_chunk_mut, map_chunks, Mechanism, MechanismKernel, CHUNK,
-};
-use super::spec::{Activation, MechanismSpec};
+use super::chunks::{add_partials, for_each_chunk_mut, map_chunks, CHUNK};
+use super::{Mechanism, MechanismKernel};
+use crate::scm::spec::{Activation, MechanismSpec};
 
 type Lanes = BatchLanes;
 const LANES: usize = BatchLanes::LANES;
@@ -620,7 +619,7 @@ impl Mechanism {
     /// `activation` after every hidden layer, evaluated on SIMD lanes with
     /// a hand-written reverse pass (no burn tensors).
     ///
-    /// It is the same network as [`Mechanism::mlp`]: the parameters have
+    /// It is the same network as [`Mechanism::burn_mlp`] (a burn module): the parameters have
     /// the same layout (per layer the weights `[fan_in, fan_out]`
     /// row-major, then the biases) and, for the same `seed`, the same
     /// initial values, so the two compute the same function; this one
@@ -630,7 +629,7 @@ impl Mechanism {
     /// use causalgrad::scm::{Activation, Mechanism};
     ///
     /// // 1 → 1 → 1: mean = b2 + w2 · tanh(w1 · x + b1).
-    /// let mechanism = Mechanism::mlp_lanes(1, &[1], Activation::Tanh, 7);
+    /// let mechanism = Mechanism::mlp(1, &[1], Activation::Tanh, 7);
     /// let &[w1, b1, w2, b2] = mechanism.params() else { unreachable!() };
     /// let x = [0.5f32, -1.0, 2.0];
     /// let mut mean = [0.0f32; 3];
@@ -640,12 +639,36 @@ impl Mechanism {
     /// }
     /// assert_eq!(mechanism.describe(), "mlp 1→1→1 (tanh)");
     /// ```
-    pub fn mlp_lanes(arity: usize, hidden: &[usize], activation: Activation, seed: u64) -> Self {
+    pub fn mlp(arity: usize, hidden: &[usize], activation: Activation, seed: u64) -> Self {
         let kernel = MlpKernel::new(arity, hidden, activation);
         let params = kernel.initial(seed);
         Mechanism::from_kernel(Arc::new(kernel), params)
     }
 }
+
+impl Mechanism {
+    /// The default mechanism of a variable with `arity` parents, as
+    /// `causalgrad fit` uses it: a root's learned mean
+    /// ([`Mechanism::linear`] of no parents), otherwise a tanh MLP of the
+    /// parents with one hidden layer of 16 units, initialised from `seed`.
+    ///
+    /// ```
+    /// use causalgrad::scm::Mechanism;
+    ///
+    /// assert_eq!(Mechanism::default_for(0, 1).describe(), "linear");
+    /// assert_eq!(Mechanism::default_for(2, 1).params().len(), 2 * 16 + 16 + 16 + 1);
+    /// ```
+    pub fn default_for(arity: usize, seed: u64) -> Self {
+        if arity == 0 {
+            Mechanism::linear(0)
+        } else {
+            Mechanism::mlp(arity, &DEFAULT_HIDDEN, Activation::Tanh, seed)
+        }
+    }
+}
+
+/// The hidden layer widths of the default mechanism ([`Mechanism::default_for`]).
+pub const DEFAULT_HIDDEN: [usize; 1] = [16];
 
 #[cfg(test)]
 mod tests {
@@ -977,8 +1000,8 @@ mod tests {
     fn the_kernel_computes_what_the_burn_mlp_computes() {
         for (arity, hidden) in SHAPES {
             for activation in ACTIVATIONS {
-                let burn = Mechanism::mlp(arity, hidden, activation, 9);
-                let lanes = Mechanism::mlp_lanes(arity, hidden, activation, 9);
+                let burn = Mechanism::burn_mlp(arity, hidden, activation, 9);
+                let lanes = Mechanism::mlp(arity, hidden, activation, 9);
                 assert_eq!(lanes.params(), burn.params());
                 assert_eq!(lanes.describe(), burn.describe());
                 assert_eq!(lanes.spec(), burn.spec());

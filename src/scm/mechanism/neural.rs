@@ -16,8 +16,8 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Shape, Tensor, TensorData};
 
-use super::mechanism::{Mechanism, MechanismKernel};
-use super::spec::MechanismSpec;
+use super::{Mechanism, MechanismKernel, TensorMechanism};
+use crate::scm::spec::MechanismSpec;
 
 /// A burn module usable as a mechanism.
 ///
@@ -60,14 +60,6 @@ pub trait NeuralMean: Module + Sync + 'static {
     fn spec(&self) -> Option<MechanismSpec> {
         None
     }
-}
-
-/// A mechanism whose mean is computed with burn tensor operations, so
-/// training differentiates it with burn's autodiff on any device.
-pub trait TensorMechanism: Send + Sync {
-    /// The means of a batch: `theta` is the flat parameter vector, `parents`
-    /// is `[k, n]` (one row per parent); the result is `[n]`.
-    fn tensor_mean(&self, theta: Tensor<1>, parents: Tensor<2>) -> Tensor<1>;
 }
 
 impl Mechanism {

@@ -1,0 +1,201 @@
+//! Mechanisms: the mean of a variable given its parents.
+//!
+//! A [`Mechanism`] evaluates a whole batch at once, column by column, with
+//! its parameters passed as one flat `f32` slice (the layout the burn bridge
+//! trains), through a [`MechanismKernel`]. One file per kind:
+//!
+//! - `function`: any `#[differentiable]` function
+//!   `fn(p: &P, parents: [T; K]) -> T` with a `#[derive(Differentiable)]`
+//!   parameter struct ([`Mechanism::from_fn`]), on SIMD lanes when it is
+//!   generic over `T: Real` ([`Mechanism::from_generic_fn`]);
+//! - `linear`: `b + Σ w_i x_i` ([`Mechanism::linear`]);
+//! - `additive`: `b + Σ f_i(x_i)`, each `f_i` a small one-input tanh
+//!   network ([`Mechanism::additive`]);
+//! - `mlp`: a multi-layer perceptron on SIMD lanes ([`Mechanism::mlp`], the
+//!   default for variables with parents);
+//! - `neural` and `burn_mlp` (feature `burn`): any burn module
+//!   ([`Mechanism::neural`]), such as the built-in [`Mlp`]
+//!   ([`Mechanism::burn_mlp`]), differentiated by burn's autodiff through a
+//!   [`TensorMechanism`].
+//!
+//! Batches are split into chunks evaluated in parallel (rayon, `chunks`);
+//! gradient sums are combined in a fixed order, so results do not depend on
+//! the number of threads.
+
+mod additive;
+#[cfg(feature = "burn")]
+mod burn_mlp;
+mod chunks;
+mod function;
+mod linear;
+mod mlp;
+#[cfg(feature = "burn")]
+pub(crate) mod neural;
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::spec::MechanismSpec;
+
+#[cfg(feature = "burn")]
+pub use burn_mlp::{Mlp, MlpConfig};
+use chunks::map_chunks;
+pub use mlp::DEFAULT_HIDDEN;
+#[cfg(feature = "burn")]
+pub use neural::NeuralMean;
+
+/// A mechanism whose mean is computed with burn tensor operations, so
+/// training differentiates it with burn's autodiff on any device.
+#[cfg(feature = "burn")]
+pub trait TensorMechanism: Send + Sync {
+    /// The means of a batch: `theta` is the flat parameter vector, `parents`
+    /// is `[k, n]` (one row per parent); the result is `[n]`.
+    fn tensor_mean(
+        &self,
+        theta: burn::tensor::Tensor<1>,
+        parents: burn::tensor::Tensor<2>,
+    ) -> burn::tensor::Tensor<1>;
+}
+
+/// Batched evaluation of a mechanism: what a concrete kind implements.
+pub trait MechanismKernel: Send + Sync {
+    /// A short description (`"linear"`, `"fn mech_x3"`).
+    fn describe(&self) -> String;
+    /// Number of parents the mechanism reads.
+    fn arity(&self) -> usize;
+    /// Number of learnable parameters.
+    fn num_params(&self) -> usize;
+    /// Writes the mean of each row into `out`; `parents[i]` is parent i's column.
+    fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]);
+    /// Given `seeds[r] = dL/dmean[r]`, adds `dL/dparams` (summed over rows)
+    /// to `dparams` and, when `dparents` is given, writes `dL/dparents`
+    /// into it: parent i's column at `i * n .. (i + 1) * n`.
+    fn backward(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        seeds: &[f32],
+        dparams: &mut [f32],
+        dparents: Option<&mut [f32]>,
+    );
+    /// `Σ_r (target_r − mean_r)²` over the batch and, when `dparams` is
+    /// given, adds `weight · Σ_r (mean_r − target_r) · ∂mean_r/∂params` to
+    /// it: the value and parameter gradient of a Gaussian likelihood term.
+    /// Kernels made from `#[differentiable]` functions do it in one pass
+    /// (each row's pullback is seeded as soon as its mean is known); the
+    /// default runs [`MechanismKernel::forward`] and then
+    /// [`MechanismKernel::backward`]. Sums are combined in a fixed order.
+    fn squared_error(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        weight: f32,
+        dparams: Option<&mut [f32]>,
+    ) -> f64 {
+        let n = target.len();
+        let mut mean = vec![0.0f32; n];
+        self.forward(params, parents, &mut mean);
+        let partial: Vec<f64> = map_chunks(n, |range| {
+            range
+                .map(|r| f64::from(mean[r] - target[r]).powi(2))
+                .sum::<f64>()
+        });
+        if let Some(dparams) = dparams {
+            let seeds: Vec<f32> = mean
+                .iter()
+                .zip(target)
+                .map(|(m, t)| weight * (m - t))
+                .collect();
+            self.backward(params, parents, &seeds, dparams, None);
+        }
+        partial.iter().sum()
+    }
+    /// What the kernel is, for the built-in kinds (so a saved model can be
+    /// rebuilt without code); `None` for kernels made from user code.
+    fn spec(&self) -> Option<MechanismSpec> {
+        None
+    }
+    /// The kernel written as burn tensor operations, when it is (neural
+    /// mechanisms): training then differentiates it with burn's autodiff
+    /// instead of calling [`MechanismKernel::backward`].
+    #[cfg(feature = "burn")]
+    fn tensor_mechanism(&self) -> Option<&dyn TensorMechanism> {
+        None
+    }
+}
+
+/// The mean of a variable given its parents, with its current parameters.
+#[derive(Clone)]
+pub struct Mechanism {
+    kernel: Arc<dyn MechanismKernel>,
+    params: Vec<f32>,
+}
+
+impl fmt::Debug for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mechanism")
+            .field("kind", &self.kernel.describe())
+            .field("params", &self.params.len())
+            .finish()
+    }
+}
+
+impl Mechanism {
+    /// A mechanism from a kernel and its initial parameters.
+    ///
+    /// # Panics
+    /// If `params` does not have `kernel.num_params()` entries: a
+    /// programming error in the kernel's constructor.
+    pub fn from_kernel(kernel: Arc<dyn MechanismKernel>, params: Vec<f32>) -> Self {
+        assert_eq!(
+            params.len(),
+            kernel.num_params(),
+            "a mechanism kernel's initial parameters must match its parameter count"
+        );
+        Mechanism { kernel, params }
+    }
+
+    /// A description of the kind of mechanism.
+    pub fn describe(&self) -> String {
+        self.kernel.describe()
+    }
+
+    /// Number of parents the mechanism reads.
+    pub fn arity(&self) -> usize {
+        self.kernel.arity()
+    }
+
+    /// What the mechanism is, for the built-in kinds; `None` for mechanisms
+    /// made from user code.
+    pub fn spec(&self) -> Option<MechanismSpec> {
+        self.kernel.spec()
+    }
+
+    /// The current parameters, flattened.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// Replaces the parameters; `values` must have [`Mechanism::params`]'s length.
+    pub fn set_params(&mut self, values: &[f32]) -> Result<(), crate::scm::ScmError> {
+        if values.len() != self.params.len() {
+            return Err(crate::scm::ScmError::ParamCount {
+                expected: self.params.len(),
+                found: values.len(),
+            });
+        }
+        self.params.copy_from_slice(values);
+        Ok(())
+    }
+
+    /// The kernel, for the burn bridge.
+    pub fn kernel(&self) -> &Arc<dyn MechanismKernel> {
+        &self.kernel
+    }
+
+    /// Means of a batch with the current parameters.
+    pub fn forward(&self, parents: &[&[f32]], out: &mut [f32]) {
+        self.kernel.forward(&self.params, parents, out);
+    }
+}
