@@ -58,6 +58,18 @@ const NASTY: &[&str] = &[
     "\0",
     "->",
     "--",
+    "<-",
+    "<->",
+    "<b>",
+    "[latent]",
+    "[label=<<i>x</i>>, weight=0.5]",
+    "{ a b } -> ",
+    " -> { c d }",
+    "subgraph cluster_x {",
+    "\\\n",
+    "dag",
+    "pdag",
+    "node",
     "{",
     "}",
     "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{",
@@ -134,7 +146,8 @@ fn valid_csv() -> impl Strategy<Value = (String, Vec<String>, Vec<Vec<f64>>)> {
 }
 
 /// A valid DOT file (an acyclic graph: edges go from earlier to later
-/// variables) and its edges.
+/// variables) and its edges: as `to_dot` writes it, decorated the way
+/// Graphviz, networkx and pydot write DOT, or as dagitty text.
 fn valid_dot() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
     prop::collection::hash_set(name(), 1..6)
         .prop_flat_map(|names| {
@@ -143,10 +156,10 @@ fn valid_dot() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
             (
                 Just(names),
                 prop::collection::btree_set((0..n, 0..n), 0..8),
-                any::<bool>(),
+                0u8..3,
             )
         })
-        .prop_map(|(names, pairs, decorate)| {
+        .prop_map(|(names, pairs, style)| {
             let edges: Vec<(String, String)> = pairs
                 .into_iter()
                 .filter(|(a, b)| a < b)
@@ -154,11 +167,15 @@ fn valid_dot() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
                 .collect();
             let graph = CausalGraph::new(&names, edges.iter().map(|(a, b)| (a, b))).unwrap();
             let mut text = graph.to_dot();
-            if decorate {
+            if style == 1 {
                 text = text.replace(
                     "digraph {\n",
-                    "/* header */ strict digraph g {\n  rankdir = LR; node [shape=box];\n  // c\n",
+                    "/* header */ strict digraph g {\n  rankdir = LR; node [shape=box];\n  // c\n  subgraph cluster_x { graph [label=\"x\"] }\n",
                 );
+            } else if style == 2 {
+                text = text
+                    .replace("digraph {\n", "dag {\nbb=\"0,0,1,1\"\n")
+                    .replace(";\n", "\n");
             }
             (text, edges)
         })
