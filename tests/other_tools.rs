@@ -8,7 +8,10 @@
 //! - `dowhy_linear.dot`: `dowhy.datasets.linear_dataset(beta=10,
 //!   num_common_causes=3, num_instruments=1, num_samples=2000,
 //!   treatment_is_binary=False)["dot_graph"]` after `np.random.seed(0)`
-//!   (the graph of `data/dowhy_linear/`).
+//!   (the graph of `data/dowhy_linear/`); `dowhy_linear.gml`: its
+//!   `gml_graph`.
+//! - `networkx_write_gml.gml`: `nx.write_gml` of a `DiGraph` with
+//!   attributes; `networkx_undirected.gml`: of a `Graph`.
 //! - `networkx_write_dot.dot`: `nx.nx_pydot.write_dot` of a `DiGraph` with
 //!   `label` and `weight` attributes, integer nodes and names that need
 //!   quotes; `networkx_windows.dot` is the same text with CRLF line ends
@@ -81,6 +84,33 @@ const TOOLS: &[(&str, Expect)] = &[
                 ("W2", "y"),
             ],
         ),
+    ),
+    (
+        "dowhy_linear.gml",
+        Graph(
+            &["y", "W0", "W1", "W2", "Z0", "v0"],
+            &[
+                ("v0", "y"),
+                ("W0", "v0"),
+                ("W1", "v0"),
+                ("W2", "v0"),
+                ("Z0", "v0"),
+                ("W0", "y"),
+                ("W1", "y"),
+                ("W2", "y"),
+            ],
+        ),
+    ),
+    (
+        "networkx_write_gml.gml",
+        Graph(
+            &["W0", "v0", "y", "my var"],
+            &[("W0", "v0"), ("W0", "y"), ("v0", "y"), ("my var", "y")],
+        ),
+    ),
+    (
+        "networkx_undirected.gml",
+        Error("1:1: an undirected GML graph (without `directed 1`) cannot be a causal graph; a causal graph must be directed: add `directed 1`"),
     ),
     (
         "networkx_write_dot.dot",
@@ -203,9 +233,13 @@ const TOOLS: &[(&str, Expect)] = &[
     ),
 ];
 
-/// The graph file's variables and edges, or its error.
-fn read_graph(path: &Path) -> Result<(Vec<String>, Vec<(String, String)>), GraphError> {
-    let graph = CausalGraph::from_dot_file(path)?;
+/// Edges as `(parent, child)` names.
+type Edges = Vec<(String, String)>;
+
+/// The graph file's variables and edges, or its error, read as the
+/// command line reads `--graph`.
+fn read_graph(path: &Path) -> Result<(Vec<String>, Edges), GraphError> {
+    let graph = CausalGraph::from_file(path)?;
     let variables = graph.variables().map(str::to_string).collect();
     let edges = graph
         .edges()
@@ -255,7 +289,7 @@ fn every_tool_file_gives_its_result() {
 #[test]
 fn semantic_errors_are_typed_and_located() {
     let dir = corpus_dir("tools", TOOLS.iter().map(|(file, _)| *file));
-    let inner = |file: &str| match CausalGraph::from_dot_file(dir.join(file)) {
+    let inner = |file: &str| match CausalGraph::from_file(dir.join(file)) {
         Err(GraphError::Located { error, .. }) => *error,
         other => panic!("{file}: {other:?}"),
     };
@@ -331,6 +365,33 @@ fn group_edges_and_dagitty_forms() {
         ("dag { a -> b -> a }", "<dot>:1:14: the causal graph has a cycle: a -> b -> a; a causal graph must be acyclic, remove one of these edges"),
     ] {
         let error = CausalGraph::from_dot_str(text).unwrap_err().to_string();
+        assert_eq!(error, message, "{text}");
+    }
+}
+
+#[test]
+fn gml_errors_are_located() {
+    let graph = CausalGraph::from_gml_str(
+        "# networkx\ngraph [ directed 1 node [ id 0 label \"a\" ] node [ id 1 ] edge [ source 0 target 1 weight 1e-3 ] ]",
+    )
+    .unwrap();
+    assert_eq!(graph.edges().collect::<Vec<_>>(), [("a", "1")]);
+    // `1edge`: the number ends where the key starts.
+    let graph = CausalGraph::from_gml_str(
+        "graph[directed 1node[id 0]node[id 1]directed 1edge[source 1 target 0]]",
+    );
+    assert_eq!(graph.unwrap().edges().collect::<Vec<_>>(), [("1", "0")]);
+    for (text, message) in [
+        ("graph [ directed 1\n  edge [ source 0 target 9 ] ]", "<dot>:2:17: no node has the id `0`"),
+        ("graph [ directed 1 node [ label \"a\" ] ]", "<dot>:1:20: this node has no `id`"),
+        ("graph [ directed 1 node [ id 0 ] node [ id 0 ] ]", "<dot>:1:44: the node id `0` is given twice"),
+        ("graph [ directed 1 node [ id 0 label \"a ] ]", "<dot>:1:38: unterminated string"),
+        ("graph [ directed 1 node [ id 0 ]", "<dot>:1:33: expected `]` closing the list (at the end of the file)"),
+        ("graph [ ] ]", "<dot>:1:11: unexpected `]`"),
+        ("Creator \"x\"", "<dot>:1:12: expected a `graph [ .. ]` list (at the end of the file)"),
+        ("graph [ directed 1 node [ id 0 ] node [ id 1 ]\n edge [ source 0 target 1 ]\n edge [ source 1 target 0 ] ]", "<dot>:3:25: the causal graph has a cycle: 0 -> 1 -> 0; a causal graph must be acyclic, remove one of these edges"),
+    ] {
+        let error = CausalGraph::from_gml_str(text).unwrap_err().to_string();
         assert_eq!(error, message, "{text}");
     }
 }

@@ -354,10 +354,11 @@ impl Parser {
             Some(Token::Id {
                 text,
                 quoted: false,
-            }) if self.dialect == Dialect::Dot && is_dot_keyword(text) => return self
-                .fail(format!(
+            }) if self.dialect == Dialect::Dot && is_dot_keyword(text) => {
+                return self.fail(format!(
                 "`{text}` is a DOT keyword; write it in quotes (`\"{text}\"`) to name a variable"
-            )),
+            ))
+            }
             Some(Token::Id { text, .. }) => text.clone(),
             _ => return self.fail("expected a variable name"),
         };

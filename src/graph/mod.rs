@@ -1,15 +1,19 @@
 //! Causal graphs: directed acyclic graphs of named variables.
 //!
 //! A [`CausalGraph`] is built from an edge list ([`CausalGraph::new`]) or
-//! read from a file ([`CausalGraph::from_dot_file`]) in either of the two
-//! text formats causal tools write, told apart by the leading keyword:
+//! read from a file in one of the text formats causal tools write:
+//! [`CausalGraph::from_file`] tells them apart by their content (never by
+//! the file's extension), [`CausalGraph::from_dot_str`] and
+//! [`CausalGraph::from_gml_str`] read text of a known kind.
 //!
 //! | format | written by | starts with |
 //! |---|---|---|
 //! | DOT | Graphviz, networkx (`nx.nx_pydot.write_dot`), pydot, DoWhy (`dot_graph`), pgmpy via pygraphviz | `digraph`, `strict digraph` |
-//! | dagitty | dagitty.net, the dagitty R package, ggdag, pgmpy (`DAG.to_dagitty()`) | `dag`, `pdag` |
+//! | dagitty (DOT-like) | dagitty.net, the dagitty R package, ggdag, pgmpy (`DAG.to_dagitty()`) | `dag`, `pdag` |
+//! | GML | networkx (`nx.write_gml`), DoWhy (`gml_graph`) | `graph [` (after `Creator`/`Version` lines, if any) |
 //!
-//! Both are read with names quoted or not (numerals too), attribute lists
+//! GML is read as described in [`CausalGraph::from_gml_str`]. DOT and
+//! dagitty are read with names quoted or not (numerals too), attribute lists
 //! (ignored, also over several lines), `graph`/`node`/`edge` defaults,
 //! `rankdir=LR`-style graph attributes, subgraphs and `{ a b } -> c`
 //! groups (an edge to or from a group joins each member), comments, with or
@@ -35,6 +39,7 @@
 //! ```
 
 mod dot;
+mod gml;
 mod lex;
 
 use std::collections::HashMap;
@@ -235,13 +240,40 @@ impl CausalGraph {
     /// [`GraphError::Parse`] at their line and column.
     pub fn from_dot_file(path: impl AsRef<Path>) -> Result<Self, GraphError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| GraphError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => dot::parse(text, Some(path)),
-            Err(error) => Err(lex::not_utf8(&bytes, &error, path)),
+        dot::parse(&read_text(path)?, Some(path))
+    }
+
+    /// Parses GML, as networkx's `write_gml` and DoWhy's `gml_graph` write
+    /// it: the `graph [ .. ]` list must say `directed 1`; each
+    /// `node [ id .. label .. ]` is a variable named by its `label` (by its
+    /// `id` when it has none, as networkx's `read_gml` names nodes), each
+    /// `edge [ source .. target .. ]` an edge between node ids; other keys
+    /// are ignored. Errors are located like DOT's.
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    ///
+    /// // DoWhy's `gml_graph`, with its `directed 1node[` run together.
+    /// let text = r#"graph[directed 1node[ id "y" label "y"]node[ id "v0" label "v0"]edge[source "v0" target "y"]]"#;
+    /// assert_eq!(CausalGraph::from_gml_str(text)?.parents("y")?, ["v0"]);
+    /// # Ok::<(), causalgrad::graph::GraphError>(())
+    /// ```
+    pub fn from_gml_str(text: &str) -> Result<Self, GraphError> {
+        gml::parse(text, None)
+    }
+
+    /// Reads a graph file in any of the formats of the [module docs](self),
+    /// told apart by the content: GML when the first key, after `#`
+    /// comment lines, is followed by `[` (`graph [`) or is `Creator` or
+    /// `Version`; DOT or dagitty otherwise. This is what the command line's
+    /// `--graph` reads.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, GraphError> {
+        let path = path.as_ref();
+        let text = read_text(path)?;
+        if looks_like_gml(&text) {
+            gml::parse(&text, Some(path))
+        } else {
+            dot::parse(&text, Some(path))
         }
     }
 
@@ -352,6 +384,34 @@ impl CausalGraph {
         found.sort();
         Ok(found.into_iter().map(|n| self.graph[n].as_str()).collect())
     }
+}
+
+/// The text of a graph file; bytes that are not UTF-8 are a located error.
+fn read_text(path: &Path) -> Result<String, GraphError> {
+    let bytes = std::fs::read(path).map_err(|source| GraphError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|error| lex::not_utf8(error.as_bytes(), &error.utf8_error(), path))
+}
+
+/// Whether `text` is GML: its first word (after a byte-order mark, blanks
+/// and `#` comment lines) is followed by `[`, or is `Creator` or `Version`.
+fn looks_like_gml(text: &str) -> bool {
+    let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    while rest.starts_with('#') {
+        rest = rest
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(rest.len());
+    let (word, after) = rest.split_at(word_end);
+    !word.is_empty()
+        && (after.trim_start().starts_with('[') || matches!(word, "Creator" | "Version"))
 }
 
 /// Kahn's algorithm in declaration order, so the order is deterministic
