@@ -1,4 +1,4 @@
-//! The CSV loader and the DOT parser under attack: arbitrary bytes, and
+//! The CSV loader and the DOT and GML parsers under attack: arbitrary bytes, and
 //! valid files mutated (bit flips, insertions of nasty snippets, deletions,
 //! truncations, duplicated lines, huge numbers, NaN/inf spellings, byte-order
 //! marks, CRLF, unicode names, empty lines, quotes, deep nesting).
@@ -58,6 +58,18 @@ const NASTY: &[&str] = &[
     "\0",
     "->",
     "--",
+    "<-",
+    "<->",
+    "<b>",
+    "[latent]",
+    "[label=<<i>x</i>>, weight=0.5]",
+    "{ a b } -> ",
+    " -> { c d }",
+    "subgraph cluster_x {",
+    "\\\n",
+    "dag",
+    "pdag",
+    "node",
     "{",
     "}",
     "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{",
@@ -134,7 +146,8 @@ fn valid_csv() -> impl Strategy<Value = (String, Vec<String>, Vec<Vec<f64>>)> {
 }
 
 /// A valid DOT file (an acyclic graph: edges go from earlier to later
-/// variables) and its edges.
+/// variables) and its edges: as `to_dot` writes it, decorated the way
+/// Graphviz, networkx and pydot write DOT, or as dagitty text.
 fn valid_dot() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
     prop::collection::hash_set(name(), 1..6)
         .prop_flat_map(|names| {
@@ -143,10 +156,10 @@ fn valid_dot() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
             (
                 Just(names),
                 prop::collection::btree_set((0..n, 0..n), 0..8),
-                any::<bool>(),
+                0u8..3,
             )
         })
-        .prop_map(|(names, pairs, decorate)| {
+        .prop_map(|(names, pairs, style)| {
             let edges: Vec<(String, String)> = pairs
                 .into_iter()
                 .filter(|(a, b)| a < b)
@@ -154,11 +167,15 @@ fn valid_dot() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
                 .collect();
             let graph = CausalGraph::new(&names, edges.iter().map(|(a, b)| (a, b))).unwrap();
             let mut text = graph.to_dot();
-            if decorate {
+            if style == 1 {
                 text = text.replace(
                     "digraph {\n",
-                    "/* header */ strict digraph g {\n  rankdir = LR; node [shape=box];\n  // c\n",
+                    "/* header */ strict digraph g {\n  rankdir = LR; node [shape=box];\n  // c\n  subgraph cluster_x { graph [label=\"x\"] }\n",
                 );
+            } else if style == 2 {
+                text = text
+                    .replace("digraph {\n", "dag {\nbb=\"0,0,1,1\"\n")
+                    .replace(";\n", "\n");
             }
             (text, edges)
         })
@@ -235,6 +252,32 @@ fn mutated(valid: impl Strategy<Value = String>) -> impl Strategy<Value = Vec<u8
             apply(&mut bytes, mutation);
         }
         bytes
+    })
+}
+
+/// A valid GML file (as networkx's `write_gml` lays it out) of a valid
+/// DOT file's graph.
+fn valid_gml() -> impl Strategy<Value = String> {
+    valid_dot().prop_map(|(text, _)| {
+        let graph = CausalGraph::from_dot_str(&text).unwrap();
+        let names: Vec<&str> = graph.variables().collect();
+        let mut out = String::from("graph [\n  directed 1\n");
+        for (id, name) in names.iter().enumerate() {
+            let label = name.replace('"', "&quot;");
+            out.push_str(&format!(
+                "  node [\n    id {id}\n    label \"{label}\"\n  ]\n"
+            ));
+        }
+        for (a, b) in graph.edges() {
+            let id = |n: &str| names.iter().position(|m| *m == n).unwrap();
+            out.push_str(&format!(
+                "  edge [ source {} target {} weight 1e-3 ]\n",
+                id(a),
+                id(b)
+            ));
+        }
+        out.push_str("]\n");
+        out
     })
 }
 
@@ -350,6 +393,24 @@ fn check_dot(bytes: &[u8], scratch: &Path) -> Result<bool, TestCaseError> {
     Ok(true)
 }
 
+/// Parses UTF-8 `bytes` as GML: an acyclic graph, or an error at
+/// `<dot>:line:column` inside the text.
+fn check_gml(bytes: &[u8]) -> Result<bool, TestCaseError> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(false);
+    };
+    match CausalGraph::from_gml_str(text) {
+        Ok(graph) => {
+            prop_assert_eq!(graph.topological_order().len(), graph.len());
+            Ok(true)
+        }
+        Err(error) => {
+            dot_error_is_located(&error, "<dot>", bytes)?;
+            Ok(false)
+        }
+    }
+}
+
 fn dot_error_is_located(error: &GraphError, file: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
     let text = error.to_string();
     let (line, column) = match error {
@@ -435,6 +496,15 @@ fn csv_fuzz_10000() {
 fn dot_fuzz_500() {
     let path = scratch("500");
     fuzz("dot", 500, dot_inputs(), |bytes| check_dot(bytes, &path));
+}
+
+#[test]
+fn gml_fuzz_500() {
+    let inputs = prop_oneof![
+        1 => prop::collection::vec(any::<u8>(), 0..200),
+        4 => mutated(valid_gml()),
+    ];
+    fuzz("gml", 500, inputs, check_gml);
 }
 
 #[test]

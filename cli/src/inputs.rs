@@ -8,9 +8,9 @@ use causalgrad::graph::{CausalGraph, GraphError};
 
 use crate::error::CliError;
 
-/// Reads a DOT graph.
+/// Reads a graph file: DOT, dagitty or GML, told apart by its content.
 pub fn graph(path: &Path) -> Result<CausalGraph, CliError> {
-    CausalGraph::from_dot_file(path).map_err(|error| match error {
+    CausalGraph::from_file(path).map_err(|error| match error {
         GraphError::Io { path, source } => CliError::Read { path, source },
         source => CliError::Graph { source },
     })

@@ -1,12 +1,20 @@
 //! Data sets: named numeric columns, read from CSV or built from arrays.
 //!
-//! Every value is checked when it enters: a missing or unnamed header
-//! column, a non-numeric or empty cell, NaN or infinity, a number beyond
-//! `f64` (`1e400`), a row of the wrong length or an empty file is a
+//! Every value is checked when it enters: a missing, unnamed or repeated
+//! header column, a non-numeric or empty cell, NaN or infinity, a number
+//! beyond `f64` (`1e400`), a row of the wrong length or an empty file is a
 //! [`DataError`] naming the file, the row and the column. Names and cells
 //! are trimmed of surrounding whitespace (quoted or not), a UTF-8
-//! byte-order mark and CRLF line ends are accepted, and blank lines are
-//! skipped. No input makes the loader panic (`tests/fuzz_parsers.rs`).
+//! byte-order mark (as Excel and `to_csv(encoding="utf-8-sig")` write it)
+//! is skipped, CRLF line ends are accepted, and blank lines are skipped.
+//! No input makes the loader panic (`tests/fuzz_parsers.rs`).
+//!
+//! **Index columns.** When the first header cell is empty or is exactly
+//! `Unnamed: 0`, the first column is a row index, as pandas'
+//! `df.to_csv()` writes it (and as `pd.read_csv` names it when such a file
+//! is read and written again): it is dropped, and its cells are not read,
+//! so string or date indices do no harm. Any other empty header cell is
+//! [`DataError::UnnamedColumn`].
 //!
 //! ```
 //! use causalgrad::data::Dataset;
@@ -19,6 +27,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -112,12 +121,17 @@ pub enum DataError {
         value: f64,
     },
     /// Two columns have the same name.
-    #[error("{source_name}: the column `{column}` appears twice in the header")]
+    #[error("{source_name}: the column `{column}` appears twice in the header, as columns {first} and {second}; rename one of them")]
     DuplicateColumn {
         /// The file (or `<csv>`, `<array>`).
         source_name: String,
         /// The repeated name.
         column: String,
+        /// 1-based position of its first appearance (in the file, counting
+        /// a dropped index column).
+        first: usize,
+        /// 1-based position of its second appearance.
+        second: usize,
     },
     /// A column the caller needs is not there.
     #[error("{source_name}: no column `{column}`; the columns are: {}", .available.join(", "))]
@@ -199,31 +213,59 @@ impl Dataset {
         Self::from_csv_reader(text.as_bytes(), "<csv>")
     }
 
-    /// Reads CSV from any reader; `source_name` names it in errors.
+    /// Reads CSV from any reader; `source_name` names it in errors. A
+    /// leading byte-order mark is skipped and an index column dropped (see
+    /// the [module docs](self)).
     pub fn from_csv_reader(
         reader: impl std::io::Read,
         source_name: &str,
     ) -> Result<Self, DataError> {
         let source = source_name.to_string();
+        let mut reader = std::io::BufReader::new(reader);
+        match reader.fill_buf() {
+            Ok(start) if start.starts_with(b"\xef\xbb\xbf") => reader.consume(3),
+            Ok(_) => {}
+            Err(error) => {
+                return Err(DataError::Csv {
+                    source_name: source,
+                    row: 0,
+                    message: error.to_string(),
+                })
+            }
+        }
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(reader);
-        let names: Vec<String> = match csv.headers() {
+        let header: Vec<String> = match csv.headers() {
             Ok(headers) => headers.iter().map(str::to_string).collect(),
             Err(error) => return Err(csv_error(&source, 0, error)),
         };
-        if names.is_empty() || names.iter().all(String::is_empty) {
+        if header.is_empty() || header.iter().all(String::is_empty) {
             return Err(DataError::Empty {
                 source_name: source,
             });
         }
+        // pandas' index column: dropped, its cells never read.
+        let skip = usize::from(header.len() > 1 && matches!(header[0].as_str(), "" | "Unnamed: 0"));
+        let names = header[skip..].to_vec();
         if let Some(position) = names.iter().position(String::is_empty) {
             return Err(DataError::UnnamedColumn {
                 source_name: source,
-                column: position + 1,
+                column: skip + position + 1,
             });
+        }
+        let mut seen = HashMap::new();
+        for (position, name) in names.iter().enumerate() {
+            if let Some(first) = seen.insert(name, skip + position + 1) {
+                return Err(DataError::DuplicateColumn {
+                    source_name: source,
+                    column: name.clone(),
+                    first,
+                    second: skip + position + 1,
+                });
+            }
         }
         // One record buffer for every row: rows are parsed as they stream
         // in, and only the parsed columns are kept.
@@ -235,15 +277,16 @@ impl Dataset {
                 Ok(false) => break,
                 Err(error) => return Err(csv_error(&source, row, error)),
             }
-            if record.len() != names.len() {
+            if record.len() != header.len() {
                 return Err(DataError::Ragged {
                     source_name: source,
                     row,
-                    expected: names.len(),
+                    expected: header.len(),
                     found: record.len(),
                 });
             }
-            for ((cell, column), name) in record.iter().zip(&mut columns).zip(&names) {
+            let cells = record.iter().skip(skip);
+            for ((cell, column), name) in cells.zip(&mut columns).zip(&names) {
                 column.push(parse_cell(cell, &source, row, name)?);
             }
         }
@@ -262,10 +305,12 @@ impl Dataset {
     ) -> Result<Self, DataError> {
         let mut index = HashMap::new();
         for (position, name) in names.iter().enumerate() {
-            if index.insert(name.clone(), position).is_some() {
+            if let Some(first) = index.insert(name.clone(), position) {
                 return Err(DataError::DuplicateColumn {
                     source_name: source,
                     column: name.clone(),
+                    first: first + 1,
+                    second: position + 1,
                 });
             }
         }
@@ -442,7 +487,12 @@ mod tests {
                 "x,y\n1,inf\n",
                 "row 1, column `y`: inf is not a finite number",
             ),
-            ("x,x\n1,2\n", "the column `x` appears twice"),
+            (
+                "x,y,x\n1,2,3\n",
+                "the column `x` appears twice in the header, as columns 1 and 3",
+            ),
+            (",x,x\n0,1,2\n", "as columns 2 and 3"),
+            ("i,x,\n0,1,2\n", "<csv>: the header's column 3 has no name"),
             ("x,y\n1,\n", "row 1, column `y`: the cell is empty"),
             ("x\n-1e400\n", "row 1, column `x`: `-1e400` is too large"),
             ("x,,z\n1,2,3\n", "<csv>: the header's column 2 has no name"),
@@ -451,6 +501,31 @@ mod tests {
             let err = Dataset::from_csv_str(text).unwrap_err().to_string();
             assert!(err.contains(expected), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn byte_order_marks_crlf_quotes_and_index_columns() {
+        let expected = Dataset::from_csv_str("a,b\n1,2\n3,4\n").unwrap();
+        for text in [
+            "\u{feff}\"a\",\"b\"\r\n1,2\r\n3,4\r\n",
+            ",a,b\n0,1,2\n1,3,4\n",
+            "\"\",a,b\nrow one,1,2\nrow two,3,4\n",
+            "Unnamed: 0,a,b\n0,1,2\n1,3,4\n",
+        ] {
+            let data = Dataset::from_csv_str(text).unwrap();
+            assert_eq!(
+                (data.names(), data.column("b").unwrap()),
+                (expected.names(), expected.column("b").unwrap()),
+                "{text:?}"
+            );
+        }
+        let err = Dataset::from_csv_str(",a\n0,1\n1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("row 2 has 1 cells but the header names 2"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,65 +1,82 @@
-//! The `digraph { .. }` subset of DOT: node and edge statements, with
-//! attributes, ports, defaults and comments read and ignored.
+//! DOT as Graphviz, networkx/pydot, DoWhy and pgmpy write it, and
+//! dagitty's DOT-like `dag { .. }` syntax, read into a [`CausalGraph`].
 //!
-//! In quoted names `\"` is a quote and `\\` a backslash (what
-//! [`quote`] writes); a leading UTF-8 byte-order mark is skipped; blocks
-//! nest at most [`MAX_DEPTH`] deep. Errors found after parsing (a cycle, a
-//! repeated edge) name the line and column of the edge that caused them.
+//! The leading keyword picks the language: `digraph` (optionally `strict`,
+//! optionally named) is DOT, `dag` or `pdag` is dagitty. Both read node
+//! statements, edge chains, attribute lists (ignored, multi-line),
+//! `graph`/`node`/`edge` default statements, `key = value` graph
+//! attributes, `subgraph name { .. }` and anonymous `{ a b }` groups (an
+//! edge to or from a group is an edge to or from each of its members), and
+//! `;` between statements is optional. dagitty adds `<-` edges; it merges a
+//! repeated edge, as a `strict digraph` does, and its `[latent]` marks a
+//! variable causalgrad cannot fit. A variable is named by its ID, never by
+//! its `label` attribute. Blocks nest at most [`MAX_DEPTH`] deep.
+//!
+//! Every error has a line and a column: syntax errors are
+//! [`GraphError::Parse`]; an undirected or bidirected edge, a latent
+//! variable, a cycle are [`GraphError::Located`] around the typed error, at
+//! the edge or attribute that caused it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::lex::{self, Lexed, Position, Token};
 use super::{CausalGraph, GraphError};
-
-#[derive(Clone, Debug, PartialEq)]
-enum Token {
-    Id(String),
-    Arrow,
-    UndirectedEdge,
-    Open,
-    Close,
-    OpenBracket,
-    CloseBracket,
-    Semicolon,
-    Comma,
-    Equals,
-    Colon,
-}
-
-struct Lexed {
-    token: Token,
-    line: usize,
-    column: usize,
-}
 
 /// How deep `{ .. }` blocks and subgraphs may nest (deeper input would
 /// exhaust the stack of the recursive parser).
 pub(super) const MAX_DEPTH: usize = 64;
 
-/// A line and a column, both 1-based.
-type Position = (usize, usize);
+/// Why parsing stopped.
+enum Failure {
+    /// Malformed text: what was wrong and what was expected.
+    Syntax(String),
+    /// Well-formed text describing something that is not a causal graph.
+    Graph(GraphError),
+}
+
+type ParseResult<T> = Result<T, (Position, Failure)>;
+
+/// The language of the text, from its leading keyword.
+#[derive(Clone, Copy, PartialEq)]
+enum Dialect {
+    Dot,
+    Dagitty,
+}
 
 /// Parses `text`; `file` names it in errors.
 pub(super) fn parse(text: &str, file: Option<&Path>) -> Result<CausalGraph, GraphError> {
-    let error = |(line, column): Position, message: String| GraphError::Parse {
-        file: file.map(Path::to_path_buf),
-        line,
-        column,
-        message,
+    let located = |(line, column): Position, failure: Failure| match failure {
+        Failure::Syntax(message) => GraphError::Parse {
+            file: file.map(Path::to_path_buf),
+            line,
+            column,
+            message,
+        },
+        Failure::Graph(error) => GraphError::Located {
+            file: file.map(Path::to_path_buf),
+            line,
+            column,
+            error: Box::new(error),
+        },
     };
-    let (tokens, end) = lex(text).map_err(|(at, message)| error(at, message))?;
+    let (tokens, end) = lex::lex(text).map_err(|(at, m)| located(at, Failure::Syntax(m)))?;
     let mut parser = Parser {
         tokens,
         end,
         position: 0,
         depth: 0,
-        strict: false,
+        dialect: Dialect::Dot,
+        merge_repeats: false,
         nodes: Vec::new(),
         known: HashSet::new(),
         edges: Vec::new(),
         edge_at: HashMap::new(),
+        groups: Vec::new(),
     };
-    parser.graph().map_err(|(at, message)| error(at, message))?;
+    parser
+        .graph()
+        .map_err(|(at, failure)| located(at, failure))?;
     let Parser {
         nodes,
         edges,
@@ -78,40 +95,18 @@ pub(super) fn parse(text: &str, file: Option<&Path>) -> Result<CausalGraph, Grap
             _ => None,
         };
         match at {
-            Some((line, column)) => GraphError::Located {
-                file: file.map(Path::to_path_buf),
-                line,
-                column,
-                error: Box::new(graph_error),
-            },
+            Some(at) => located(at, Failure::Graph(graph_error)),
             None => graph_error,
         }
     })
-}
-
-/// The error for a file that is not UTF-8, at the first bad byte.
-pub(super) fn not_utf8(bytes: &[u8], error: &std::str::Utf8Error, file: &Path) -> GraphError {
-    let valid = &bytes[..error.valid_up_to()];
-    let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
-    let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    // Everything before the bad byte is valid UTF-8, so this cannot fail.
-    let column = 1 + std::str::from_utf8(&valid[start..]).map_or(0, |text| text.chars().count());
-    GraphError::Parse {
-        file: Some(file.to_path_buf()),
-        line,
-        column,
-        message: format!(
-            "the byte 0x{:02x} is not UTF-8; save the file as UTF-8",
-            bytes[error.valid_up_to()]
-        ),
-    }
 }
 
 /// `name`, quoted when DOT needs it.
 pub(super) fn quote(name: &str) -> String {
     let plain = !name.is_empty()
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && !is_dot_keyword(name);
     if plain {
         name.to_string()
     } else {
@@ -119,174 +114,27 @@ pub(super) fn quote(name: &str) -> String {
     }
 }
 
-/// The tokens of `text` and the position just past its end.
-fn lex(text: &str) -> Result<(Vec<Lexed>, Position), (Position, String)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut cur = Cursor {
-        chars: text.chars().collect(),
-        i: 0,
-        line: 1,
-        column: 1,
-    };
-    let mut tokens = Vec::new();
-    while let Some(c) = cur.peek(0) {
-        let (start_line, start_column) = (cur.line, cur.column);
-        let (line, column) = (cur.line, cur.column);
-        let next = cur.peek(1);
-        let single = match c {
-            '{' => Some(Token::Open),
-            '}' => Some(Token::Close),
-            '[' => Some(Token::OpenBracket),
-            ']' => Some(Token::CloseBracket),
-            ';' => Some(Token::Semicolon),
-            ',' => Some(Token::Comma),
-            '=' => Some(Token::Equals),
-            ':' => Some(Token::Colon),
-            _ => None,
-        };
-        if let Some(token) = single {
-            tokens.push(Lexed {
-                token,
-                line,
-                column,
-            });
-            cur.bump();
-        } else if c.is_whitespace() {
-            cur.bump();
-        } else if c == '#' || c == '/' && next == Some('/') {
-            while cur.peek(0).is_some_and(|ch| ch != '\n') {
-                cur.bump();
-            }
-        } else if c == '/' && next == Some('*') {
-            cur.bump();
-            cur.bump();
-            loop {
-                if cur.peek(0).is_none() {
-                    return Err((
-                        (start_line, start_column),
-                        "unterminated `/* */` comment".into(),
-                    ));
-                }
-                if cur.peek(0) == Some('*') && cur.peek(1) == Some('/') {
-                    cur.bump();
-                    cur.bump();
-                    break;
-                }
-                cur.bump();
-            }
-        } else if c == '-' && (next == Some('>') || next == Some('-')) {
-            tokens.push(Lexed {
-                token: if next == Some('>') {
-                    Token::Arrow
-                } else {
-                    Token::UndirectedEdge
-                },
-                line,
-                column,
-            });
-            cur.bump();
-            cur.bump();
-        } else if c == '"' {
-            cur.bump();
-            let mut value = String::new();
-            loop {
-                match cur.peek(0) {
-                    None => {
-                        return Err((
-                            (start_line, start_column),
-                            "unterminated quoted name".into(),
-                        ))
-                    }
-                    Some('"') => {
-                        cur.bump();
-                        break;
-                    }
-                    Some('\\') if matches!(cur.peek(1), Some('"' | '\\')) => {
-                        value.extend(cur.peek(1));
-                        cur.bump();
-                        cur.bump();
-                    }
-                    Some(other) => {
-                        value.push(other);
-                        cur.bump();
-                    }
-                }
-            }
-            tokens.push(Lexed {
-                token: Token::Id(value),
-                line: start_line,
-                column: start_column,
-            });
-        } else if c == '<' {
-            // An HTML string (only in attributes): skip it, balanced.
-            let mut depth = 0;
-            loop {
-                match cur.peek(0) {
-                    None => return Err(((start_line, start_column), "unterminated `<..>`".into())),
-                    Some('<') => depth += 1,
-                    Some('>') => depth -= 1,
-                    _ => {}
-                }
-                cur.bump();
-                if depth == 0 {
-                    break;
-                }
-            }
-            tokens.push(Lexed {
-                token: Token::Id(String::new()),
-                line: start_line,
-                column: start_column,
-            });
-        } else if c.is_alphanumeric() || c == '_' || c == '.' || c == '-' {
-            let mut value = String::new();
-            while let Some(ch) = cur.peek(0) {
-                if ch.is_alphanumeric() || ch == '_' || ch == '.' || (ch == '-' && value.is_empty())
-                {
-                    value.push(ch);
-                    cur.bump();
-                } else {
-                    break;
-                }
-            }
-            tokens.push(Lexed {
-                token: Token::Id(value),
-                line: start_line,
-                column: start_column,
-            });
-        } else {
-            return Err(((line, column), format!("unexpected character {c:?}")));
-        }
-    }
-    Ok((tokens, (cur.line, cur.column)))
+/// DOT's keywords (any case), which name a variable only when quoted.
+fn is_dot_keyword(word: &str) -> bool {
+    ["node", "edge", "graph", "digraph", "subgraph", "strict"]
+        .iter()
+        .any(|keyword| word.eq_ignore_ascii_case(keyword))
 }
 
-/// Characters with their position.
-struct Cursor {
-    chars: Vec<char>,
-    i: usize,
-    line: usize,
-    column: usize,
-}
-
-impl Cursor {
-    fn peek(&self, ahead: usize) -> Option<char> {
-        self.chars.get(self.i + ahead).copied()
-    }
-
-    fn bump(&mut self) {
-        if let Some(c) = self.peek(0) {
-            self.i += 1;
-            if c == '\n' {
-                self.line += 1;
-                self.column = 1;
-            } else {
-                self.column += 1;
-            }
-        }
+/// The names of an edge's end: the variable, or a group's members in braces.
+fn shown(members: &[String]) -> String {
+    match members {
+        [name] => name.clone(),
+        _ => format!("{{{}}}", members.join(" ")),
     }
 }
 
-type ParseResult<T> = Result<T, (Position, String)>;
+/// The variables mentioned inside an open `{ .. }` group, in order.
+#[derive(Default)]
+struct Group {
+    members: Vec<String>,
+    seen: HashSet<String>,
+}
 
 struct Parser {
     tokens: Vec<Lexed>,
@@ -295,37 +143,50 @@ struct Parser {
     position: usize,
     /// How many blocks enclose the current statement.
     depth: usize,
-    /// `strict digraph`: a repeated edge is merged, not an error.
-    strict: bool,
+    dialect: Dialect,
+    /// `strict digraph` and dagitty: a repeated edge is merged, not an error.
+    merge_repeats: bool,
     nodes: Vec<String>,
     known: HashSet<String>,
     edges: Vec<(String, String)>,
-    /// Where each edge's `->` is.
+    /// Where each edge's operator is.
     edge_at: HashMap<(String, String), Position>,
+    /// The groups enclosing the current statement, innermost last.
+    groups: Vec<Group>,
 }
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.position).map(|lexed| &lexed.token)
+        self.token_at(self.position)
+    }
+
+    fn token_at(&self, position: usize) -> Option<&Token> {
+        self.tokens.get(position).map(|lexed| &lexed.token)
+    }
+
+    /// The current token's text if it is an unquoted ID, in lower case.
+    fn keyword(&self) -> Option<String> {
+        self.peek()
+            .and_then(Token::keyword)
+            .map(str::to_ascii_lowercase)
+    }
+
+    /// The position of the current token.
+    fn here(&self) -> Position {
+        self.tokens
+            .get(self.position)
+            .map_or(self.end, |lexed| (lexed.line, lexed.column))
     }
 
     fn fail<T>(&self, message: impl Into<String>) -> ParseResult<T> {
+        let message = message.into();
         match self.tokens.get(self.position) {
-            Some(lexed) => Err(((lexed.line, lexed.column), message.into())),
+            Some(lexed) => Err(((lexed.line, lexed.column), Failure::Syntax(message))),
             None => Err((
                 self.end,
-                format!("{} (at the end of the file)", message.into()),
+                Failure::Syntax(format!("{message} (at the end of the file)")),
             )),
         }
-    }
-
-    fn next(&mut self) -> Option<Token> {
-        let token = self
-            .tokens
-            .get(self.position)
-            .map(|lexed| lexed.token.clone());
-        self.position += 1;
-        token
     }
 
     fn expect(&mut self, token: Token, what: &str) -> ParseResult<()> {
@@ -338,23 +199,38 @@ impl Parser {
     }
 
     fn graph(&mut self) -> ParseResult<()> {
-        if let Some(Token::Id(word)) = self.peek() {
-            if word.eq_ignore_ascii_case("strict") {
-                self.strict = true;
-                self.position += 1;
-            }
-        }
-        match self.peek() {
-            Some(Token::Id(word)) if word.eq_ignore_ascii_case("digraph") => self.position += 1,
-            Some(Token::Id(word)) if word.eq_ignore_ascii_case("graph") => {
-                return self.fail("an undirected `graph` cannot be a causal graph; write `digraph`")
-            }
-            _ => return self.fail("expected `digraph`"),
-        }
-        if let Some(Token::Id(_)) = self.peek() {
+        if self.keyword().as_deref() == Some("strict") {
+            self.merge_repeats = true;
             self.position += 1;
         }
-        self.expect(Token::Open, "`{` after `digraph`")?;
+        match self.keyword().as_deref() {
+            Some("digraph") => {}
+            Some("dag" | "pdag") => {
+                self.dialect = Dialect::Dagitty;
+                self.merge_repeats = true;
+            }
+            Some("graph") => {
+                return self.fail(
+                    "an undirected `graph` cannot be a causal graph; a causal graph must be directed: write `digraph`",
+                )
+            }
+            Some("mag") => {
+                return self.fail(
+                    "a `mag` (maximal ancestral graph) relates variables through latent ones and is not one causal graph; write the DAG you assume as `dag { .. }`",
+                )
+            }
+            Some("pag") => {
+                return self.fail(
+                    "a `pag` (partial ancestral graph) is a class of causal graphs, not one; write the DAG you assume as `dag { .. }`",
+                )
+            }
+            _ => return self.fail("expected `digraph` (DOT) or `dag` (dagitty)"),
+        }
+        self.position += 1;
+        if let Some(Token::Id { .. }) = self.peek() {
+            self.position += 1;
+        }
+        self.expect(Token::Open, "`{` after the graph's keyword")?;
         self.block()?;
         self.expect(Token::Close, "`}` closing the graph")?;
         if self.peek().is_some() {
@@ -386,132 +262,213 @@ impl Parser {
     }
 
     fn statement(&mut self) -> ParseResult<()> {
-        match self.peek().cloned() {
-            Some(Token::Open) => {
-                self.position += 1;
-                self.block()?;
-                self.expect(Token::Close, "`}` closing the block")
-            }
-            Some(Token::Id(word)) => {
-                let lower = word.to_ascii_lowercase();
-                if lower == "subgraph" {
-                    self.position += 1;
-                    if let Some(Token::Id(_)) = self.peek() {
-                        self.position += 1;
-                    }
-                    self.expect(Token::Open, "`{` after `subgraph`")?;
-                    self.block()?;
-                    return self.expect(Token::Close, "`}` closing the subgraph");
-                }
-                if matches!(lower.as_str(), "graph" | "node" | "edge")
-                    && self.tokens.get(self.position + 1).map(|l| &l.token)
-                        == Some(&Token::OpenBracket)
-                {
-                    self.position += 1;
-                    return self.attributes();
-                }
-                if self.tokens.get(self.position + 1).map(|l| &l.token) == Some(&Token::Equals) {
-                    // `rankdir = LR`: a graph attribute.
-                    self.position += 2;
-                    return match self.next() {
-                        Some(Token::Id(_)) => Ok(()),
-                        _ => {
-                            self.position -= 1;
-                            self.fail("expected a value after `=`")
-                        }
-                    };
-                }
-                let mut previous = self.node_id()?;
-                self.add_node(&previous);
-                loop {
-                    match self.peek() {
-                        Some(Token::Arrow) => {
-                            let at = self.here();
-                            self.position += 1;
-                            let next = self.node_id()?;
-                            self.add_node(&next);
-                            self.add_edge(previous, next.clone(), at)?;
-                            previous = next;
-                        }
-                        Some(Token::UndirectedEdge) => {
-                            return self.fail("`--` is an undirected edge; write `->`")
-                        }
-                        _ => break,
-                    }
-                }
-                if self.peek() == Some(&Token::OpenBracket) {
-                    self.attributes()?;
-                }
-                Ok(())
-            }
-            _ => self.fail("expected a node, an edge or an attribute statement"),
+        let next = self.token_at(self.position + 1);
+        if matches!(self.keyword().as_deref(), Some("graph" | "node" | "edge"))
+            && next == Some(&Token::OpenBracket)
+        {
+            self.position += 1;
+            return self.attributes().map(drop);
         }
+        if matches!(self.peek(), Some(Token::Id { .. })) && next == Some(&Token::Equals) {
+            // `rankdir = LR`, dagitty's `bb = "0,0,1,1"`: a graph attribute.
+            self.position += 2;
+            return self.value();
+        }
+        let mut left = self.operand()?;
+        let mut is_edge = false;
+        loop {
+            let at = self.here();
+            let operator = match self.peek() {
+                Some(
+                    token @ (Token::Arrow
+                    | Token::BackArrow
+                    | Token::Bidirected
+                    | Token::Undirected),
+                ) => token.clone(),
+                _ => break,
+            };
+            self.position += 1;
+            let right = self.operand()?;
+            self.connect(&left, &operator, &right, at)?;
+            left = right;
+            is_edge = true;
+        }
+        let keys = self.attributes()?;
+        if self.dialect == Dialect::Dagitty && !is_edge {
+            if let Some((_, at)) = keys.iter().find(|(key, _)| key == "latent") {
+                return Err((
+                    *at,
+                    Failure::Graph(GraphError::LatentVariable { name: shown(&left) }),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One end of an edge: a variable, a `{ .. }` group or a subgraph; its
+    /// variables.
+    fn operand(&mut self) -> ParseResult<Vec<String>> {
+        if self.peek() == Some(&Token::Open) {
+            self.position += 1;
+            return self.group("`}` closing the block");
+        }
+        if self.keyword().as_deref() == Some("subgraph") {
+            self.position += 1;
+            if let Some(Token::Id { .. }) = self.peek() {
+                self.position += 1;
+            }
+            self.expect(Token::Open, "`{` after `subgraph`")?;
+            return self.group("`}` closing the subgraph");
+        }
+        let name = self.node_id()?;
+        self.mention(&name);
+        Ok(vec![name])
+    }
+
+    /// The statements of a group whose `{` was just read, and its `}`;
+    /// the variables mentioned in it.
+    fn group(&mut self, closing: &str) -> ParseResult<Vec<String>> {
+        self.groups.push(Group::default());
+        let result = self
+            .block()
+            .and_then(|()| self.expect(Token::Close, closing));
+        let group = self.groups.pop().unwrap_or_default();
+        result?;
+        // The members are mentioned in the enclosing group too.
+        for name in &group.members {
+            self.mention(name);
+        }
+        Ok(group.members)
     }
 
     fn node_id(&mut self) -> ParseResult<String> {
         let name = match self.peek() {
-            Some(Token::Id(name)) if !name.is_empty() => name.clone(),
+            Some(Token::Html) => {
+                return self.fail(
+                    "an HTML-like `<..>` ID cannot name a variable; write the name in quotes",
+                )
+            }
+            Some(Token::Id { text, .. }) if text.is_empty() => {
+                return self.fail("a variable name cannot be empty")
+            }
+            Some(Token::Id {
+                text,
+                quoted: false,
+            }) if self.dialect == Dialect::Dot && is_dot_keyword(text) => {
+                return self.fail(format!(
+                "`{text}` is a DOT keyword; write it in quotes (`\"{text}\"`) to name a variable"
+            ))
+            }
+            Some(Token::Id { text, .. }) => text.clone(),
             _ => return self.fail("expected a variable name"),
         };
         self.position += 1;
         // Ports (`a:n`, `a:port:sw`) are ignored.
         while self.peek() == Some(&Token::Colon) {
             self.position += 1;
-            match self.next() {
-                Some(Token::Id(_)) => {}
-                _ => {
-                    self.position -= 1;
-                    return self.fail("expected a port name after `:`");
-                }
+            match self.peek() {
+                Some(Token::Id { .. }) => self.position += 1,
+                _ => return self.fail("expected a port name after `:`"),
             }
         }
         Ok(name)
     }
 
-    fn attributes(&mut self) -> ParseResult<()> {
+    /// The value after an attribute's `=`: an ID or an HTML-like string.
+    fn value(&mut self) -> ParseResult<()> {
+        match self.peek() {
+            Some(Token::Id { .. } | Token::Html) => {
+                self.position += 1;
+                Ok(())
+            }
+            _ => self.fail("expected a value after `=`"),
+        }
+    }
+
+    /// Attribute lists `[a=1, b; c]` (none, one or several); the names of
+    /// their attributes and where each is.
+    fn attributes(&mut self) -> ParseResult<Vec<(String, Position)>> {
+        let mut keys = Vec::new();
         while self.peek() == Some(&Token::OpenBracket) {
             self.position += 1;
             loop {
-                match self.next() {
-                    Some(Token::CloseBracket) => break,
-                    Some(_) => {}
-                    None => {
-                        self.position -= 1;
-                        return self.fail("expected `]` closing the attribute list");
+                match self.peek() {
+                    Some(Token::CloseBracket) => {
+                        self.position += 1;
+                        break;
+                    }
+                    Some(Token::Comma | Token::Semicolon) => self.position += 1,
+                    Some(Token::Id { text, .. }) => {
+                        keys.push((text.clone(), self.here()));
+                        self.position += 1;
+                        if self.peek() == Some(&Token::Equals) {
+                            self.position += 1;
+                            self.value()?;
+                        }
+                    }
+                    _ => {
+                        return self
+                            .fail("expected an attribute name or `]` closing the attribute list")
                     }
                 }
             }
         }
-        Ok(())
+        Ok(keys)
     }
 
-    /// The position of the current token.
-    fn here(&self) -> Position {
-        self.tokens
-            .get(self.position)
-            .map_or(self.end, |lexed| (lexed.line, lexed.column))
-    }
-
-    fn add_node(&mut self, name: &str) {
+    /// Records that `name` is a variable, in the innermost group too.
+    fn mention(&mut self, name: &str) {
         if self.known.insert(name.to_string()) {
             self.nodes.push(name.to_string());
         }
+        if let Some(group) = self.groups.last_mut() {
+            if group.seen.insert(name.to_string()) {
+                group.members.push(name.to_string());
+            }
+        }
     }
 
-    /// Records `from -> to` (its `->` at `at`); a repeated edge is merged
-    /// in a `strict` graph and an error otherwise.
+    /// The edges between every variable of `left` and every one of `right`
+    /// that `operator` (at `at`) makes.
+    fn connect(
+        &mut self,
+        left: &[String],
+        operator: &Token,
+        right: &[String],
+        at: Position,
+    ) -> ParseResult<()> {
+        let (from, to) = (shown(left), shown(right));
+        let error = match operator {
+            Token::Arrow | Token::BackArrow => {
+                let forward = *operator == Token::Arrow;
+                for l in left {
+                    for r in right {
+                        let (parent, child) = if forward { (l, r) } else { (r, l) };
+                        self.add_edge(parent.clone(), child.clone(), at)?;
+                    }
+                }
+                return Ok(());
+            }
+            Token::Bidirected => GraphError::BidirectedEdge { from, to },
+            _ => GraphError::UndirectedEdge { from, to },
+        };
+        Err((at, Failure::Graph(error)))
+    }
+
+    /// Records `from -> to` (its operator at `at`); a repeated edge is
+    /// merged in a `strict` graph and in dagitty, and an error otherwise.
     fn add_edge(&mut self, from: String, to: String, at: Position) -> ParseResult<()> {
         let edge = (from, to);
         if let Some(&(line, column)) = self.edge_at.get(&edge) {
-            if self.strict {
+            if self.merge_repeats {
                 return Ok(());
             }
             return Err((
                 at,
-                format!(
+                Failure::Syntax(format!(
                     "the edge `{} -> {}` is given twice (first at {line}:{column}); remove one, or write `strict digraph` to merge repeated edges",
                     edge.0, edge.1
-                ),
+                )),
             ));
         }
         self.edge_at.insert(edge.clone(), at);
@@ -519,7 +476,6 @@ impl Parser {
         Ok(())
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

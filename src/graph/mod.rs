@@ -1,9 +1,32 @@
 //! Causal graphs: directed acyclic graphs of named variables.
 //!
 //! A [`CausalGraph`] is built from an edge list ([`CausalGraph::new`]) or
-//! from a DOT file ([`CausalGraph::from_dot_file`], the `digraph { a -> b; }`
-//! subset, with comments and attributes ignored). It is a plain petgraph
-//! `DiGraph` underneath; the topological order is computed once and cached.
+//! read from a file in one of the text formats causal tools write:
+//! [`CausalGraph::from_file`] tells them apart by their content (never by
+//! the file's extension), [`CausalGraph::from_dot_str`] and
+//! [`CausalGraph::from_gml_str`] read text of a known kind.
+//!
+//! | format | written by | starts with |
+//! |---|---|---|
+//! | DOT | Graphviz, networkx (`nx.nx_pydot.write_dot`), pydot, DoWhy (`dot_graph`), pgmpy via pygraphviz | `digraph`, `strict digraph` |
+//! | dagitty (DOT-like) | dagitty.net, the dagitty R package, ggdag, pgmpy (`DAG.to_dagitty()`) | `dag`, `pdag` |
+//! | GML | networkx (`nx.write_gml`), DoWhy (`gml_graph`) | `graph [` (after `Creator`/`Version` lines, if any) |
+//!
+//! GML is read as described in [`CausalGraph::from_gml_str`]. DOT and
+//! dagitty are read with names quoted or not (numerals too), attribute lists
+//! (ignored, also over several lines), `graph`/`node`/`edge` defaults,
+//! `rankdir=LR`-style graph attributes, subgraphs and `{ a b } -> c`
+//! groups (an edge to or from a group joins each member), comments, with or
+//! without `;`, with CRLF line ends and a byte-order mark. **A variable is
+//! named by its ID**: `v0 [label="treatment"]` is the variable `v0`, whose
+//! CSV column must be `v0`. What a causal graph cannot be is a located
+//! error: an undirected `graph {}` or edge `a -- b`, dagitty's bidirected
+//! `a <-> b` (a latent confounder) or `[latent]` variable, an HTML-like
+//! `<..>` ID, a cycle; so is a repeated edge, except in a `strict digraph`
+//! and in dagitty, which merge it.
+//!
+//! It is a plain petgraph `DiGraph` underneath; the topological order is
+//! computed once and cached.
 //!
 //! ```
 //! use causalgrad::graph::CausalGraph;
@@ -16,6 +39,8 @@
 //! ```
 
 mod dot;
+mod gml;
+mod lex;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +79,29 @@ pub enum GraphError {
         /// The child.
         to: String,
     },
+    /// An undirected edge (`a -- b`): every edge of a causal graph has a
+    /// direction.
+    #[error("the edge `{from} -- {to}` is undirected; a causal graph must be directed: write `{from} -> {to}` or `{to} -> {from}`")]
+    UndirectedEdge {
+        /// The variable (or `{group}`) before `--`.
+        from: String,
+        /// The variable (or `{group}`) after `--`.
+        to: String,
+    },
+    /// A bidirected edge (dagitty's `a <-> b`): an unobserved common cause.
+    #[error("the edge `{from} <-> {to}` is bidirected: it stands for an unobserved common cause of both, and causalgrad fits models whose variables are all observed; add the common cause as a variable with data (`u -> {from}; u -> {to}`) or remove the edge")]
+    BidirectedEdge {
+        /// The variable (or `{group}`) before `<->`.
+        from: String,
+        /// The variable (or `{group}`) after `<->`.
+        to: String,
+    },
+    /// A variable marked unobserved (dagitty's `x [latent]`).
+    #[error("the variable `{name}` is marked `latent`: causalgrad fits models whose variables are all observed; remove `{name}` from the graph, or give it a column of data and drop `latent`")]
+    LatentVariable {
+        /// The variable.
+        name: String,
+    },
     /// A DOT file could not be parsed.
     #[error("{}:{line}:{column}: {message}", .file.as_deref().map_or_else(|| "<dot>".to_string(), |f| f.display().to_string()))]
     Parse {
@@ -66,8 +114,9 @@ pub enum GraphError {
         /// What was wrong and what was expected.
         message: String,
     },
-    /// An error about the graph a DOT file describes (a cycle), at the
-    /// line and column of the edge that caused it.
+    /// An error about the graph a file describes (a cycle, an undirected or
+    /// bidirected edge, a latent variable), at the line and column of the
+    /// edge or attribute that caused it.
     #[error("{}:{line}:{column}: {error}", .file.as_deref().map_or_else(|| "<dot>".to_string(), |f| f.display().to_string()))]
     Located {
         /// The file, if the text came from one.
@@ -155,31 +204,76 @@ impl CausalGraph {
         })
     }
 
-    /// Parses the `digraph { .. }` subset of DOT.
+    /// Parses DOT (`digraph { .. }`) or dagitty (`dag { .. }`) text, told
+    /// apart by the leading keyword (see the [module docs](self)).
     ///
-    /// Node statements (`a;`, `a [label="A"];`), edge chains (`a -> b -> c;`),
-    /// quoted names (`"p44/42"`, with `\"` and `\\` escapes), `//`, `/* */`
-    /// and `#` comments are read; attributes and graph/node/edge default
-    /// statements are ignored. A repeated edge is an error, merged in a
-    /// `strict digraph`. Every error names a line and a column: syntax
-    /// errors are [`GraphError::Parse`], a cycle is [`GraphError::Located`]
-    /// at the edge that closes it. No input makes the parser panic
+    /// Node statements (`a;`, `a [label="A"];`), edge chains (`a -> b -> c;`,
+    /// dagitty's `a -> b <- c`), groups (`{a b} -> c`), subgraphs, quoted
+    /// names (`"p44/42"`, with `\"` and `\\` escapes), `//`, `/* */` and `#`
+    /// comments are read; attributes and graph/node/edge default statements
+    /// are ignored, and the variable is the ID, not its `label`. A repeated
+    /// edge is an error, merged in a `strict digraph` and in dagitty. Every
+    /// error names a line and a column: syntax errors are
+    /// [`GraphError::Parse`]; an undirected or bidirected edge, a latent
+    /// variable or a cycle is [`GraphError::Located`] at the edge or
+    /// attribute that caused it. No input makes the parser panic
     /// (`tests/fuzz_parsers.rs`).
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    ///
+    /// // DoWhy's `dot_graph`, and the same graph as dagitty writes it.
+    /// let dowhy = CausalGraph::from_dot_str("digraph {v0->y;W0-> v0; W0-> y;}")?;
+    /// let dagitty = CausalGraph::from_dot_str("dag {\n v0 [exposure]\n W0 -> v0 -> y <- W0\n}")?;
+    /// assert_eq!(dowhy.parents("y")?, ["v0", "W0"]);
+    /// assert_eq!(dagitty.parents("y")?, ["v0", "W0"]);
+    /// let err = CausalGraph::from_dot_str("dag { x -> y; x <-> y }").unwrap_err();
+    /// assert!(err.to_string().starts_with("<dot>:1:17: the edge `x <-> y` is bidirected"));
+    /// # Ok::<(), causalgrad::graph::GraphError>(())
+    /// ```
     pub fn from_dot_str(text: &str) -> Result<Self, GraphError> {
         dot::parse(text, None)
     }
 
-    /// Reads a DOT file (see [`CausalGraph::from_dot_str`]); bytes that are
-    /// not UTF-8 are a [`GraphError::Parse`] at their line and column.
+    /// Reads a DOT or dagitty file, whatever its extension (see
+    /// [`CausalGraph::from_dot_str`]); bytes that are not UTF-8 are a
+    /// [`GraphError::Parse`] at their line and column.
     pub fn from_dot_file(path: impl AsRef<Path>) -> Result<Self, GraphError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| GraphError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => dot::parse(text, Some(path)),
-            Err(error) => Err(dot::not_utf8(&bytes, &error, path)),
+        dot::parse(&read_text(path)?, Some(path))
+    }
+
+    /// Parses GML, as networkx's `write_gml` and DoWhy's `gml_graph` write
+    /// it: the `graph [ .. ]` list must say `directed 1`; each
+    /// `node [ id .. label .. ]` is a variable named by its `label` (by its
+    /// `id` when it has none, as networkx's `read_gml` names nodes), each
+    /// `edge [ source .. target .. ]` an edge between node ids; other keys
+    /// are ignored. Errors are located like DOT's.
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    ///
+    /// // DoWhy's `gml_graph`, with its `directed 1node[` run together.
+    /// let text = r#"graph[directed 1node[ id "y" label "y"]node[ id "v0" label "v0"]edge[source "v0" target "y"]]"#;
+    /// assert_eq!(CausalGraph::from_gml_str(text)?.parents("y")?, ["v0"]);
+    /// # Ok::<(), causalgrad::graph::GraphError>(())
+    /// ```
+    pub fn from_gml_str(text: &str) -> Result<Self, GraphError> {
+        gml::parse(text, None)
+    }
+
+    /// Reads a graph file in any of the formats of the [module docs](self),
+    /// told apart by the content: GML when the first key, after `#`
+    /// comment lines, is followed by `[` (`graph [`) or is `Creator` or
+    /// `Version`; DOT or dagitty otherwise. This is what the command line's
+    /// `--graph` reads.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, GraphError> {
+        let path = path.as_ref();
+        let text = read_text(path)?;
+        if looks_like_gml(&text) {
+            gml::parse(&text, Some(path))
+        } else {
+            dot::parse(&text, Some(path))
         }
     }
 
@@ -290,6 +384,34 @@ impl CausalGraph {
         found.sort();
         Ok(found.into_iter().map(|n| self.graph[n].as_str()).collect())
     }
+}
+
+/// The text of a graph file; bytes that are not UTF-8 are a located error.
+fn read_text(path: &Path) -> Result<String, GraphError> {
+    let bytes = std::fs::read(path).map_err(|source| GraphError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|error| lex::not_utf8(error.as_bytes(), &error.utf8_error(), path))
+}
+
+/// Whether `text` is GML: its first word (after a byte-order mark, blanks
+/// and `#` comment lines) is followed by `[`, or is `Creator` or `Version`.
+fn looks_like_gml(text: &str) -> bool {
+    let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    while rest.starts_with('#') {
+        rest = rest
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(rest.len());
+    let (word, after) = rest.split_at(word_end);
+    !word.is_empty()
+        && (after.trim_start().starts_with('[') || matches!(word, "Creator" | "Version"))
 }
 
 /// Kahn's algorithm in declaration order, so the order is deterministic
