@@ -13,7 +13,7 @@ use causalgrad::scm::{ModelFileError, ScmError};
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// The graph file is missing, malformed or cyclic.
-    #[error("{source}\nThe graph file must be a DOT `digraph {{ a -> b; }}` of the model's variables; fix it and run again.")]
+    #[error("{source}\nThe graph file must be a directed acyclic graph of the model's variables: DOT (`digraph {{ a -> b; }}`), dagitty (`dag {{ a -> b }}`) or GML (`graph [ directed 1 ... ]`); fix it and run again.")]
     Graph {
         /// What the graph parser said (it names the file, line and column).
         source: GraphError,

@@ -53,7 +53,7 @@ pub(crate) fn settings_fingerprint(config: &FitConfig) -> String {
         Schedule::Cosine { .. } => Some(config.steps),
     };
     format!(
-        "optimizer={:?} rate={} schedule={:?} horizon={:?} batch={:?} seed={} validation={} clip={:?}",
+        "optimizer={:?} rate={} schedule={:?} horizon={:?} batch={:?} seed={} validation={} clip={:?} plateau={:?}",
         config.optimizer,
         config.learning_rate,
         config.schedule,
@@ -61,7 +61,8 @@ pub(crate) fn settings_fingerprint(config: &FitConfig) -> String {
         config.batch_size,
         config.seed,
         config.validation_fraction,
-        config.clip_norm
+        config.clip_norm,
+        config.plateau
     )
 }
 

@@ -87,7 +87,8 @@ impl std::str::FromStr for FitDevice {
 /// [`FitConfig::default`] is what `causalgrad fit` uses: Adam at `1e-2` on
 /// standardised data, 10% of the rows held out, at most 3000 steps, stopping
 /// once the validation loss has not improved for 10 evaluations (250 steps)
-/// and keeping the best parameters. [`FitConfig::adam`] and
+/// and keeping the best parameters, and halving the learning rate after
+/// every 3 evaluations without improvement. [`FitConfig::adam`] and
 /// [`FitConfig::sgd`] start from a plain 500-step full-batch fit without a
 /// validation split.
 ///
@@ -114,6 +115,7 @@ pub struct FitConfig {
     pub(crate) checkpoint: Option<Checkpointing>,
     pub(crate) device: FitDevice,
     pub(crate) standardize: bool,
+    pub(crate) plateau: Option<(f64, usize)>,
 }
 
 impl Default for FitConfig {
@@ -122,6 +124,7 @@ impl Default for FitConfig {
             .with_steps(3000)
             .with_validation(0.1)
             .with_early_stopping(10)
+            .with_plateau_decay(0.5, 3)
     }
 }
 
@@ -147,6 +150,7 @@ impl FitConfig {
             checkpoint: None,
             device: FitDevice::Flex,
             standardize: true,
+            plateau: None,
         }
     }
 
@@ -265,6 +269,21 @@ impl FitConfig {
         self
     }
 
+    /// Multiplies the learning rate by `factor` each time `evaluations`
+    /// evaluations in a row did not improve the validation loss (burn's
+    /// schedule times [`plateau_factor`](crate::fit::plateau_factor)): Adam's
+    /// steps shrink as the fit closes in, and early stopping sees the
+    /// smaller steps' improvements.
+    pub fn with_plateau_decay(mut self, factor: f64, evaluations: usize) -> Self {
+        self.plateau = Some((factor, evaluations));
+        self
+    }
+
+    /// The learning-rate decay on plateaus, `(factor, evaluations)`.
+    pub fn plateau_decay(&self) -> Option<(f64, usize)> {
+        self.plateau
+    }
+
     /// The optimiser.
     pub fn optimizer(&self) -> Optimizer {
         self.optimizer
@@ -369,6 +388,13 @@ impl FitConfig {
         if let Some(checkpoint) = &self.checkpoint {
             if checkpoint.every == 0 {
                 return refuse("the checkpoint interval must be at least 1 step".into());
+            }
+        }
+        if let Some((factor, evaluations)) = self.plateau {
+            if !(factor > 0.0 && factor < 1.0) || evaluations == 0 {
+                return refuse(format!(
+                    "the plateau decay needs a factor in (0, 1) and at least 1 evaluation, got {factor} and {evaluations}"
+                ));
             }
         }
         if let Schedule::Cosine { min_rate } = self.schedule {

@@ -13,6 +13,41 @@
 //! stopped early by its validation loss has converged by definition; a fit
 //! too short for a window (fewer than `2 · MIN_WINDOW` steps) has not.
 
+/// The learning-rate factor after the evaluations `values` (in order) under
+/// [`FitConfig::with_plateau_decay`](crate::fit::FitConfig::with_plateau_decay)`(factor, evaluations)`:
+/// `factor` to the power of the number of times `evaluations` evaluations
+/// in a row did not improve on the best value so far. It is a function of
+/// the evaluation history alone, so a resumed fit finds it again.
+///
+/// ```
+/// use causalgrad::fit::plateau_factor;
+///
+/// let values = [3.0, 2.0, 2.5, 2.4, 2.1, 1.0, 1.5];
+/// assert_eq!(plateau_factor(values.iter().copied(), 0.5, 3), 0.5);
+/// assert_eq!(plateau_factor(values.iter().copied(), 0.5, 2), 0.25);
+/// ```
+pub fn plateau_factor(
+    values: impl IntoIterator<Item = f64>,
+    factor: f64,
+    evaluations: usize,
+) -> f64 {
+    let mut best = f64::INFINITY;
+    let mut since = 0;
+    let mut scale = 1.0;
+    for value in values {
+        if value < best {
+            best = value;
+            since = 0;
+        } else {
+            since += 1;
+            if since % evaluations.max(1) == 0 {
+                scale *= factor;
+            }
+        }
+    }
+    scale
+}
+
 /// The relative improvement over the last tenth of the steps above which a
 /// fit is still improving.
 pub const TOLERANCE: f64 = 1e-3;

@@ -66,7 +66,7 @@ pub use config::{
 };
 #[cfg(feature = "burn")]
 pub use contexts::{ContextEvaluation, ContextFitReport, ContextTrainer, ParamGradient};
-pub use convergence::{still_improving, MIN_WINDOW, SMOOTHING, TOLERANCE};
+pub use convergence::{plateau_factor, still_improving, MIN_WINDOW, SMOOTHING, TOLERANCE};
 #[cfg(feature = "burn")]
 pub use nll::{gaussian_nll, GaussianNllGradOps, GaussianNllOps};
 #[cfg(feature = "burn")]

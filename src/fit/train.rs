@@ -279,7 +279,7 @@ impl<'m> Trainer<'m> {
         self.last_good = (self.step - 1, value, snapshot(&self.params));
         self.losses.push(value);
         let params = std::mem::replace(&mut self.params, ScmParams::empty(&self.device));
-        let rate = self.schedule.step();
+        let rate = self.schedule.step().base() * self.rate_factor();
         self.params = self.optim.step(rate, params, grads);
         if self.step % self.config.eval_every == 0 || self.step == self.config.steps {
             self.validate();
@@ -322,6 +322,14 @@ impl<'m> Trainer<'m> {
             StopReason::Completed
         };
         self.finish(stop)
+    }
+
+    /// The factor of the learning rate after the validation history so far
+    /// ([`FitConfig::with_plateau_decay`]).
+    fn rate_factor(&self) -> f64 {
+        self.config.plateau.map_or(1.0, |(factor, evaluations)| {
+            super::plateau_factor(self.validation.iter().map(|&(_, v)| v), factor, evaluations)
+        })
     }
 
     /// Whether early stopping asks to stop: the validation loss has not

@@ -199,7 +199,6 @@ fn fit_data(
         report.losses,
         report.validation,
         report.stop,
-        report.converged,
         started,
     );
 
@@ -292,7 +291,6 @@ fn fit_contexts(
         report.losses,
         validation,
         report.stop,
-        report.converged,
         started,
     );
 
@@ -405,9 +403,9 @@ impl FitArgs {
         losses: Vec<f64>,
         validation: Vec<(usize, f64)>,
         stop: StopReason,
-        converged: bool,
         started: Instant,
     ) -> FitRecord {
+        let converged = stop.converged(&losses);
         FitRecord {
             data: data.to_path_buf(),
             contexts,

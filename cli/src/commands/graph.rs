@@ -20,7 +20,7 @@ use crate::output::Output;
 A malformed file or a cycle is an error naming the line and column or the
 variables on the cycle (exit code 2).")]
 pub struct GraphArgs {
-    /// The DOT file (`digraph { x1 -> x2; }`).
+    /// The graph file: DOT (`digraph { x1 -> x2; }`), dagitty or GML.
     #[arg(long, value_name = "FILE")]
     pub graph: PathBuf,
 }

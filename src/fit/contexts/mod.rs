@@ -77,6 +77,8 @@ pub struct ContextTrainer<'m> {
     config_steps: usize,
     eval_every: usize,
     patience: Option<usize>,
+    /// [`FitConfig::plateau_decay`].
+    plateau: Option<(f64, usize)>,
     /// The best evaluated objective and its parameter sets, and the
     /// evaluations since it (for early stopping).
     best: Option<(f64, Vec<Vec<f32>>)>,
@@ -214,6 +216,7 @@ impl<'m> ContextTrainer<'m> {
             config_steps: config.steps,
             eval_every: config.eval_every,
             patience: config.patience,
+            plateau: config.plateau,
             best: None,
             since_best: 0,
             scm,
@@ -374,7 +377,14 @@ impl<'m> ContextTrainer<'m> {
         self.losses.push(value);
         let grads = GradientsParams::from_grads(loss.backward(), &self.params);
         let params = std::mem::replace(&mut self.params, ContextParams { sets: Vec::new() });
-        let rate = self.schedule.step();
+        let factor = self.plateau.map_or(1.0, |(factor, evaluations)| {
+            super::plateau_factor(
+                self.evaluations.iter().map(|e| e.objective),
+                factor,
+                evaluations,
+            )
+        });
+        let rate = self.schedule.step().base() * factor;
         self.params = self.optim.step(rate, params, grads);
         Ok(value)
     }
