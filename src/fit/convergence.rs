@@ -24,7 +24,7 @@
 ///
 /// let values = [3.0, 2.0, 2.5, 2.4, 2.1, 1.0, 1.5];
 /// assert_eq!(plateau_factor(values.iter().copied(), 0.5, 3), 0.5);
-/// assert_eq!(plateau_factor(values.iter().copied(), 0.5, 2), 0.25);
+/// assert_eq!(plateau_factor(values.iter().copied(), 0.5, 1), 0.0625);
 /// ```
 pub fn plateau_factor(
     values: impl IntoIterator<Item = f64>,
