@@ -161,7 +161,22 @@ pub(crate) fn defined_names(lowered: &Lowered, step: &Step) -> Vec<Ident> {
     match step {
         Step::Const { name, .. } => vec![name.clone()],
         Step::Active { var, .. } => vec![lowered.vars[*var].clone()],
-        Step::Call { var, pullback, .. } => vec![lowered.vars[*var].clone(), pullback.clone()],
+        Step::Call {
+            var, pullback, args, ..
+        } => {
+            let mut names = vec![lowered.vars[*var].clone()];
+            if !step.recomputes() {
+                names.push(pullback.clone());
+            }
+            names.extend(args.iter().filter_map(|arg| match arg {
+                CallArg::Place {
+                    snapshot: Some(copy),
+                    ..
+                } => Some(copy.clone()),
+                _ => None,
+            }));
+            names
+        }
         Step::Array { zero, .. } => vec![zero.clone()],
         Step::Match { flag, .. } => vec![flag.clone()],
         Step::Loop { id, .. } => {
@@ -513,6 +528,7 @@ impl Sweep<'_> {
             Step::Call {
                 var,
                 pullback,
+                callee,
                 receiver,
                 args,
                 ..
@@ -524,6 +540,10 @@ impl Sweep<'_> {
                     return;
                 };
                 let grads = format_ident!("__g_{}", pullback);
+                if step.recomputes() {
+                    let call = self.lowered.call_tokens(callee, receiver.as_ref(), args, true);
+                    out.extend(quote!(let (_, #pullback) = #call;));
+                }
                 out.extend(quote!(let #grads = #pullback(#g);));
                 let mut index = 0usize;
                 if let Some(place) = receiver {

@@ -790,34 +790,29 @@ impl Forward<'_> {
                 var,
                 pullback,
                 callee,
+                primal,
                 receiver,
                 args,
             } => {
                 let value = &lowered.vars[*var];
-                let args = args.iter().map(|arg| match arg {
-                    CallArg::Scalar(operand) => t(operand),
-                    CallArg::Array(elements) => {
-                        let elements = elements.iter().map(t);
-                        quote!([#(#elements),*])
-                    }
-                    CallArg::Place { place, by_ref } => {
-                        let tokens = place_forward_tokens(place);
-                        if *by_ref {
-                            quote!(&#tokens)
-                        } else {
-                            tokens
+                if step.recomputes() {
+                    for arg in args {
+                        if let CallArg::Place {
+                            place,
+                            snapshot: Some(copy),
+                            ..
+                        } = arg
+                        {
+                            let buffer = place_forward_tokens(place);
+                            out.extend(quote!(let #copy = ::core::clone::Clone::clone(&#buffer);));
                         }
                     }
-                    CallArg::Passive(tokens) => tokens.clone(),
-                });
-                let call = match receiver {
-                    Some(place) => {
-                        let receiver = place_forward_tokens(place);
-                        quote!(#receiver.#callee(#(#args),*))
-                    }
-                    None => quote!(#callee(#(#args),*)),
-                };
-                out.extend(quote!(let (#value, #pullback) = #call;));
+                    let call = lowered.call_tokens(primal, receiver.as_ref(), args, false);
+                    out.extend(quote!(let #value = #call;));
+                } else {
+                    let call = lowered.call_tokens(callee, receiver.as_ref(), args, false);
+                    out.extend(quote!(let (#value, #pullback) = #call;));
+                }
             }
             Step::If { flag, then, els } => {
                 let (then, els) = (self.block(then), self.block(els));

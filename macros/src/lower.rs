@@ -1099,6 +1099,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Whether `place` lies in a local array (not in an argument).
+    fn is_local_array(&self, place: &Place) -> bool {
+        let base = place.base.to_string();
+        self.array_tangents.iter().any(|(name, _)| *name == base)
+    }
+
     /// An index: passive, evaluated on primal values.
     fn index_operand(&mut self, expr: &Expr) -> syn::Result<Operand> {
         self.check_passive(expr)?;
@@ -1150,9 +1156,10 @@ impl<'a> Lowerer<'a> {
         if let Some(receiver) = self.place_of(&call.receiver)? {
             if receiver.path.is_empty() || rules::lookup(&name).is_none() {
                 let method = format_ident!("{}__vjp", call.method);
-                let turbofish = &call.turbofish;
+                let (primal, turbofish) = (&call.method, &call.turbofish);
                 return self.lower_diff_call(
                     quote!(#method #turbofish),
+                    quote!(#primal #turbofish),
                     Some(receiver),
                     call.args.iter(),
                 );
@@ -1218,12 +1225,18 @@ impl<'a> Lowerer<'a> {
             _ => TokenStream::new(),
         };
         let vjp = Ident::new("__vjp", last.ident.span());
-        self.lower_diff_call(quote!(#callee::#vjp #turbofish), None, call.args.iter())
+        self.lower_diff_call(
+            quote!(#callee::#vjp #turbofish),
+            quote!(#callee #turbofish),
+            None,
+            call.args.iter(),
+        )
     }
 
     fn lower_diff_call<'e>(
         &mut self,
         callee: TokenStream,
+        primal: TokenStream,
         receiver: Option<Place>,
         args: impl Iterator<Item = &'e Expr>,
     ) -> syn::Result<Operand> {
@@ -1237,7 +1250,12 @@ impl<'a> Lowerer<'a> {
             if let Some(place) = self.place_of(inner)? {
                 let aggregate = by_ref || place.path.is_empty();
                 if aggregate {
-                    lowered.push(CallArg::Place { place, by_ref });
+                    let snapshot = self.is_local_array(&place).then(|| self.fresh("y"));
+                    lowered.push(CallArg::Place {
+                        place,
+                        by_ref,
+                        snapshot,
+                    });
                     continue;
                 }
             }
@@ -1251,8 +1269,9 @@ impl<'a> Lowerer<'a> {
             } else if self.is_active(arg) {
                 lowered.push(CallArg::Scalar(self.lower_expr(arg)?));
             } else {
-                self.check_passive(arg)?;
-                lowered.push(CallArg::Passive(self.substitute(arg)?));
+                // Bound to a name: the reverse sweep may call the callee again.
+                let operand = self.passive(arg, None)?;
+                lowered.push(CallArg::Passive(self.operand_tokens(&operand)));
             }
         }
         let var = self.vars.len();
@@ -1263,6 +1282,7 @@ impl<'a> Lowerer<'a> {
             var,
             pullback,
             callee,
+            primal,
             receiver,
             args: lowered,
         });
