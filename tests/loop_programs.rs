@@ -18,7 +18,9 @@ fn check(f: impl Fn(&[f64]) -> f64, x: &[f64], g: &[f64]) {
 
 /// A deterministic pseudo-random sequence in `[lo, hi)`.
 fn values(seed: u64, len: usize, lo: f64, hi: f64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             state = state
@@ -125,14 +127,146 @@ fn gaussian_mixture_gradient_is_exact() {
         let x = values(4, d * n, -2.0, 2.0);
         let (value, (da, dm, di)) =
             gmm_objective::value_and_grad(&alphas, &means, &icf, &x, d, k, n, 1.0, 0.0);
-        assert_eq!(value, gmm_objective(&alphas, &means, &icf, &x, d, k, n, 1.0, 0.0));
+        assert_eq!(
+            value,
+            gmm_objective(&alphas, &means, &icf, &x, d, k, n, 1.0, 0.0)
+        );
         let (na, nm) = (alphas.len(), means.len());
         let flat: Vec<f64> = [alphas.clone(), means.clone(), icf.clone()].concat();
         let grad: Vec<f64> = [da, dm, di].concat();
         check(
-            |v| gmm_objective(&v[..na], &v[na..na + nm], &v[na + nm..], &x, d, k, n, 1.0, 0.0),
+            |v| {
+                gmm_objective(
+                    &v[..na],
+                    &v[na..na + nm],
+                    &v[na + nm..],
+                    &x,
+                    d,
+                    k,
+                    n,
+                    1.0,
+                    0.0,
+                )
+            },
             &flat,
             &grad,
         );
     }
+}
+
+#[differentiable]
+fn sum_of(x: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        total += x[i];
+    }
+    total
+}
+
+/// `vec![x; n]` filled with an active value, then overwritten in part.
+#[differentiable]
+fn filled_vec(x: f64, n: usize) -> f64 {
+    let mut buffer = vec![x * x; n];
+    buffer[0] = x.sin();
+    let mut total = 0.0;
+    for i in 0..buffer.len() {
+        total += buffer[i] * (i as f64 + 1.0);
+    }
+    total
+}
+
+#[test]
+fn vec_filled_with_an_active_value() {
+    let (value, dx) = filled_vec::value_and_grad(0.7, 4);
+    assert_eq!(value, filled_vec(0.7, 4));
+    check(|v| filled_vec(v[0], 4), &[0.7], &[dx]);
+}
+
+/// `[x; N]` filled with an active value, read with computed indices.
+#[differentiable]
+fn filled_array(x: f64, y: f64) -> f64 {
+    let mut buffer = [y; 4];
+    for i in 0..2 {
+        buffer[2 * i + 1] = buffer[2 * i] * x;
+    }
+    buffer[3] * buffer[1] + buffer.len() as f64
+}
+
+#[test]
+fn array_filled_with_an_active_value() {
+    let (value, (dx, dy)) = filled_array::value_and_grad(0.7, -1.3);
+    assert_eq!(value, filled_array(0.7, -1.3));
+    check(|v| filled_array(v[0], v[1]), &[0.7, -1.3], &[dx, dy]);
+}
+
+/// `Vec::with_capacity` and `push`, then reads by computed index and a
+/// call of another `#[differentiable]` function on the buffer.
+#[differentiable]
+fn pushed(x: &[f64]) -> f64 {
+    let mut squares = Vec::with_capacity(x.len());
+    for i in 0..x.len() {
+        squares.push(x[i] * x[i]);
+    }
+    let mut acc = 0.0;
+    for i in 0..squares.len() {
+        acc += squares[squares.len() - 1 - i] * x[i];
+    }
+    acc + sum_of(&squares)
+}
+
+#[test]
+fn with_capacity_and_push() {
+    let x = [0.5, -1.25, 2.0, 0.75];
+    let (value, dx) = pushed::value_and_grad(&x);
+    assert_eq!(value, pushed(&x));
+    check(pushed, &x, &dx);
+}
+
+/// A buffer reused across iterations, overwritten in each, and passed by
+/// reference to another `#[differentiable]` function every time.
+#[differentiable]
+fn reused(x: &[f64], rows: usize) -> f64 {
+    let cols = x.len() / rows;
+    let mut row = vec![0.0; cols];
+    let mut total = 0.0;
+    for r in 0..rows {
+        for c in 0..cols {
+            row[c] = (x[r * cols + c] * (r as f64 + 1.0)).tanh();
+        }
+        total += logsumexp(&row) * sum_of(&row);
+    }
+    total
+}
+
+#[test]
+fn buffer_reused_across_iterations_and_passed_by_reference() {
+    let x = values(7, 12, -1.0, 1.0);
+    let (value, dx) = reused::value_and_grad(&x, 3);
+    assert_eq!(value, reused(&x, 3));
+    check(|v| reused(v, 3), &x, &dx);
+}
+
+/// Lists of active values (`[a, b]`, `vec![a, b]`) and a generic buffer
+/// grown by `push`.
+#[differentiable]
+fn lists<T: causalgrad::Real>(a: T, b: T) -> T {
+    let fixed = [a * b, a - b];
+    let mut grown = vec![b.exp(), a];
+    for i in 0..2 {
+        grown.push(fixed[i] * grown[i]);
+    }
+    let mut total = T::zero();
+    for value in grown.iter() {
+        total += *value * *value;
+    }
+    total
+}
+
+#[test]
+fn lists_of_active_values_and_a_generic_push() {
+    let (value, (da, db)) = lists::value_and_grad(0.3f64, -0.8);
+    assert_eq!(value, lists(0.3, -0.8));
+    check(|v| lists(v[0], v[1]), &[0.3, -0.8], &[da, db]);
+    let (value32, _) = lists::value_and_grad(0.3f32, -0.8);
+    assert!((f64::from(value32) - value).abs() < 1e-5);
 }

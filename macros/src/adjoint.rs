@@ -162,7 +162,10 @@ pub(crate) fn defined_names(lowered: &Lowered, step: &Step) -> Vec<Ident> {
         Step::Const { name, .. } => vec![name.clone()],
         Step::Active { var, .. } => vec![lowered.vars[*var].clone()],
         Step::Call {
-            var, pullback, args, ..
+            var,
+            pullback,
+            args,
+            ..
         } => {
             let mut names = vec![lowered.vars[*var].clone()];
             if !step.recomputes() {
@@ -330,11 +333,21 @@ impl Analysis {
                     let from = use_var(self, value);
                     deps.entry(Node::Cell(*cell)).or_default().extend(from);
                 }
-                Step::Store { place, value } => {
+                Step::Store { place, value } | Step::Push { place, value, .. } => {
                     let from = use_var(self, value);
                     if let Some(node) = array_node(lowered, place) {
                         deps.entry(node).or_default().extend(from);
                     }
+                }
+                Step::Array {
+                    name,
+                    fill: Some(fill),
+                    ..
+                } => {
+                    let from = use_var(self, fill);
+                    deps.entry(Node::Array(name.to_string()))
+                        .or_default()
+                        .extend(from);
                 }
                 Step::If { then, els, .. } => {
                     self.walk(lowered, then, deps);
@@ -350,7 +363,7 @@ impl Analysis {
                 | Step::Effect(_)
                 | Step::PassiveCell { .. }
                 | Step::PassiveWrite { .. }
-                | Step::Array { .. }
+                | Step::Array { fill: None, .. }
                 | Step::Exit { .. } => {}
             }
         }
@@ -541,17 +554,16 @@ impl Sweep<'_> {
                 };
                 let grads = format_ident!("__g_{}", pullback);
                 if step.recomputes() {
-                    let call = self.lowered.call_tokens(callee, receiver.as_ref(), args, true);
+                    let call = self
+                        .lowered
+                        .call_tokens(callee, receiver.as_ref(), args, true);
                     out.extend(quote!(let (_, #pullback) = #call;));
                 }
                 out.extend(quote!(let #grads = #pullback(#g);));
                 let mut index = 0usize;
                 if let Some(place) = receiver {
                     let entry = syn::Index::from(index);
-                    let target = self.place_tangent(place);
-                    out.extend(
-                        quote!(::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);),
-                    );
+                    out.extend(self.accumulate_place(place, quote!(#grads.#entry)));
                     index += 1;
                 }
                 for arg in args {
@@ -567,10 +579,7 @@ impl Sweep<'_> {
                             out,
                         ),
                         CallArg::Place { place, .. } => {
-                            let target = self.place_tangent(place);
-                            out.extend(quote!(
-                                ::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);
-                            ));
+                            out.extend(self.accumulate_place(place, quote!(#grads.#entry)));
                         }
                         CallArg::Array(elements) => {
                             for (position, element) in elements.iter().enumerate() {
@@ -646,6 +655,58 @@ impl Sweep<'_> {
                     }
                     Operand::Const(_) => out.extend(quote!(#target = #zero;)),
                 }
+            }
+            Step::Push {
+                place,
+                index,
+                value,
+            } => {
+                let base = place.base.to_string();
+                if !self.analysis.live_arrays.contains(&base) {
+                    return;
+                }
+                if let Operand::Var(var) = value {
+                    let tangent = &place.tangent;
+                    let index = self.lowered.operand_tokens(index);
+                    let taken = format_ident!("__w_{}", self.lowered.vars[*var]);
+                    out.extend(quote!(
+                        let #taken = ::causalgrad::__private::take(&mut #tangent, #index);
+                    ));
+                    self.accumulate(
+                        *var,
+                        Term {
+                            negate: false,
+                            expr: taken.to_token_stream(),
+                        },
+                        out,
+                    );
+                }
+            }
+            Step::Array {
+                name,
+                fill: Some(Operand::Var(var)),
+                ..
+            } => {
+                if !self.analysis.live_arrays.contains(&name.to_string()) {
+                    return;
+                }
+                let tangent = cotangent_name(name);
+                let zero = self.zero();
+                let sum = quote!({
+                    let mut __sum = #zero;
+                    for __entry in #tangent.iter() {
+                        __sum += *__entry;
+                    }
+                    __sum
+                });
+                self.accumulate(
+                    *var,
+                    Term {
+                        negate: false,
+                        expr: sum,
+                    },
+                    out,
+                );
             }
             Step::If { flag, then, els } => {
                 let then = self.block(then, false);
@@ -786,7 +847,16 @@ impl Sweep<'_> {
         } else {
             tangent.to_token_stream()
         };
-        let path = place.path.iter().map(|segment| match segment {
+        let mut path = place.path.iter();
+        let tangent = match (self.is_grown(place), place.path.first()) {
+            (true, Some(PathSeg::Index(index))) => {
+                path.next();
+                let index = self.lowered.operand_tokens(index);
+                quote!((*::causalgrad::__private::grow(&mut #tangent, #index)))
+            }
+            _ => tangent,
+        };
+        let path = path.map(|segment| match segment {
             PathSeg::Field(member) => quote!(.#member),
             PathSeg::Index(index) => {
                 let index = self.lowered.operand_tokens(index);
@@ -794,6 +864,22 @@ impl Sweep<'_> {
             }
         });
         quote!(#tangent #(#path)*)
+    }
+
+    /// Whether `place` is in a local `Vec` that grows by `push`.
+    fn is_grown(&self, place: &Place) -> bool {
+        let base = place.base.to_string();
+        self.lowered.grown.iter().any(|name| *name == base)
+    }
+
+    /// Adds a callee's cotangent `value` into the tangent of `place`.
+    fn accumulate_place(&self, place: &Place, value: TokenStream) -> TokenStream {
+        let target = self.place_tangent(place);
+        if self.is_grown(place) && place.path.is_empty() {
+            quote!(::causalgrad::__private::accumulate_grown(&mut #target, #value);)
+        } else {
+            quote!(::causalgrad::Tangent::accumulate(&mut #target, #value);)
+        }
     }
 
     fn accumulate(&mut self, var: VarId, term: Term, out: &mut TokenStream) {

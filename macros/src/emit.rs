@@ -782,7 +782,13 @@ impl Forward<'_> {
                 }
             }
             Step::PassiveWrite { name, value } => out.extend(quote!(#name = #value;)),
-            Step::Array { name, zero, init } => out.extend(quote!(
+            Step::Push { place, value, .. } => {
+                let (target, value) = (place_forward_tokens(place), t(value));
+                out.extend(quote!(#target.push(#value);));
+            }
+            Step::Array {
+                name, zero, init, ..
+            } => out.extend(quote!(
                 let mut #name = #init;
                 let #zero = ::causalgrad::Differentiable::zero_tangent(&#name);
             )),

@@ -138,11 +138,20 @@ pub(crate) enum Step {
     /// `name = value;`
     PassiveWrite { name: Ident, value: TokenStream },
     /// `let mut name = init;` for a local array written element-wise, with
-    /// `zero` its zero tangent.
+    /// `zero` its zero tangent; `fill` is the active value of
+    /// `vec![fill; n]` or `[fill; N]`, repeated in every element.
     Array {
         name: Ident,
         zero: Ident,
         init: TokenStream,
+        fill: Option<Operand>,
+    },
+    /// `place.push(value);` onto a local `Vec`, whose length before the
+    /// push is the constant `index`.
+    Push {
+        place: Place,
+        index: Operand,
+        value: Operand,
     },
     /// `let (var, pullback) = callee(args);` for a differentiable callee,
     /// or, when an argument is a local buffer (see [`CallArg::Place`]),
@@ -244,6 +253,9 @@ pub(crate) struct Lowered {
     pub outputs: Vec<Operand>,
     /// Names of the local arrays' tangents, by array name.
     pub array_tangents: Vec<(Ident, Ident)>,
+    /// The local arrays that grow by `push`: their tangents grow on demand
+    /// in the reverse sweep.
+    pub grown: Vec<Ident>,
     /// For a struct result: its path and fields, in `outputs` order.
     pub output_struct: Option<(syn::Path, Vec<syn::Member>)>,
 }

@@ -23,7 +23,7 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, ExprCall, ExprMethodCall, Ident, Local, Pat, Stmt, UnOp};
 
-use crate::activity::{self, is_compound_assignment, Activity};
+use crate::activity::{self, is_compound_assignment, Activity, VecBody};
 use crate::ir::{
     Block, CallArg, CellId, ExitKind, ExitRecord, Input, Leave, LoopHead, LoopId, LoopInfo,
     Lowered, Op, Operand, PathSeg, Place, Step, Storage,
@@ -137,6 +137,7 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
         cells,
         loops,
         array_tangents,
+        grown,
         output_struct,
         ..
     } = lowerer;
@@ -161,6 +162,7 @@ pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
         inputs,
         outputs,
         array_tangents,
+        grown,
         output_struct,
     })
 }
@@ -254,6 +256,7 @@ struct Lowerer<'a> {
     frames: Vec<Frame>,
     fresh: usize,
     array_tangents: Vec<(Ident, Ident)>,
+    grown: Vec<Ident>,
     output_cells: Option<Vec<CellId>>,
     output_struct: Option<(syn::Path, Vec<syn::Member>)>,
 }
@@ -271,6 +274,7 @@ impl<'a> Lowerer<'a> {
             frames: Vec::new(),
             fresh: 0,
             array_tangents: Vec::new(),
+            grown: Vec::new(),
             output_cells: None,
             output_struct: None,
         }
@@ -504,20 +508,22 @@ impl<'a> Lowerer<'a> {
                 }
                 if let Expr::Macro(mac) = expr {
                     // `vec![..]` arguments are expressions: rename inside them.
-                    if let Ok(args) = mac.mac.parse_body_with(
-                        syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
-                    ) {
-                        let mut args: Vec<Expr> = args.into_iter().collect();
-                        args.iter_mut().for_each(|arg| self.visit_expr_mut(arg));
-                        mac.mac.tokens = quote!(#(#args),*);
-                        return;
-                    }
-                    if let Ok(mut repeat) = mac.mac.parse_body::<VecRepeat>() {
-                        self.visit_expr_mut(&mut repeat.value);
-                        self.visit_expr_mut(&mut repeat.count);
-                        let (value, count) = (&repeat.value, &repeat.count);
-                        mac.mac.tokens = quote!(#value; #count);
-                        return;
+                    match activity::vec_body(&mac.mac) {
+                        Some(VecBody::List(mut elements)) => {
+                            elements.iter_mut().for_each(|arg| self.visit_expr_mut(arg));
+                            mac.mac.tokens = quote!(#(#elements),*);
+                            return;
+                        }
+                        Some(VecBody::Repeat {
+                            mut value,
+                            mut count,
+                        }) => {
+                            self.visit_expr_mut(&mut value);
+                            self.visit_expr_mut(&mut count);
+                            mac.mac.tokens = quote!(#value; #count);
+                            return;
+                        }
+                        None => {}
                     }
                 }
                 syn::visit_mut::visit_expr_mut(self, expr);
@@ -701,34 +707,9 @@ impl<'a> Lowerer<'a> {
         let name = ident.to_string();
         let element_assigned = self.activity.element_assigned.contains(&name);
         let active_name = self.activity.active.contains(&name);
-        let binding = if element_assigned && active_name {
-            if self.is_active(&init.expr) {
-                return Err(syn::Error::new_spanned(
-                    &init.expr,
-                    "a local array written element by element must start from constants \
-                     (`[0.0; N]`, `vec![0.0; n]`); copy active values in with assignments",
-                ));
-            }
-            self.check_passive(&init.expr)?;
-            let init_tokens = self.substitute(&init.expr)?;
-            let init_tokens = match ty {
-                Some(ty) => quote!({ let __init: #ty = #init_tokens; __init }),
-                None => init_tokens,
-            };
-            let array = self.fresh("a");
-            let zero = self.fresh("z");
-            let tangent = format_ident!("__d_{}", array);
-            self.array_tangents.push((array.clone(), tangent.clone()));
-            self.push(Step::Array {
-                name: array.clone(),
-                zero,
-                init: init_tokens,
-            });
-            Binding::Aggregate(Place {
-                base: array.to_token_stream(),
-                tangent,
-                path: Vec::new(),
-            })
+        let buffer_literal = active_name && is_buffer_literal(&init.expr);
+        let binding = if (element_assigned || buffer_literal) && active_name {
+            self.lower_array(&init.expr, ty)?
         } else if (element_assigned || mutable) && !active_name {
             if self.is_active(&init.expr) {
                 // The flow-insensitive analysis missed it; treat as active.
@@ -752,6 +733,126 @@ impl<'a> Lowerer<'a> {
         };
         self.declare(&ident, binding);
         Ok(())
+    }
+
+    /// A local array: its elements are read and written through places.
+    /// An active initialiser is a fill value (`vec![x; n]`, `[x; N]`),
+    /// saved as the array's `fill`, or a list (`[a, b]`, `vec![a, b]`),
+    /// stored element by element into an array of zeros.
+    fn lower_array(&mut self, init: &Expr, ty: Option<TokenStream>) -> syn::Result<Binding> {
+        let array = self.fresh("a");
+        let tangent = format_ident!("__d_{}", array);
+        let place = Place {
+            base: array.to_token_stream(),
+            tangent: tangent.clone(),
+            path: Vec::new(),
+        };
+        let (init_tokens, fill, list) = if self.is_active(init) {
+            let body = match strip_parens(init) {
+                Expr::Macro(mac) => activity::vec_body(&mac.mac),
+                _ => None,
+            };
+            let (repeat, list) = match (strip_parens(init), &body) {
+                (Expr::Repeat(repeat), _) => (Some((&*repeat.expr, &*repeat.len, false)), None),
+                (Expr::Array(array), _) => (None, Some((array.elems.iter().collect(), false))),
+                (_, Some(VecBody::Repeat { value, count })) => (Some((value, count, true)), None),
+                (_, Some(VecBody::List(elements))) => {
+                    (None, Some((elements.iter().collect(), true)))
+                }
+                _ => (None, None),
+            };
+            match (repeat, list) {
+                (Some((value, count, is_vec)), _) => {
+                    if is_buffer_literal(value) {
+                        return Err(syn::Error::new_spanned(
+                            value,
+                            "a buffer filled with an active value holds scalars; build nested \
+                             buffers from constants and assign their elements",
+                        ));
+                    }
+                    let fill = self.lower_expr(value)?;
+                    self.check_passive(count)?;
+                    let count = self.substitute(count)?;
+                    let fill_tokens = self.operand_tokens(&fill);
+                    let tokens = if is_vec {
+                        quote!(::std::vec![#fill_tokens; #count])
+                    } else {
+                        quote!([#fill_tokens; #count])
+                    };
+                    (tokens, Some(fill), Vec::new())
+                }
+                (None, Some((elements, is_vec))) => {
+                    let elements: Vec<&Expr> = elements;
+                    let values = elements
+                        .into_iter()
+                        .map(|element| self.lower_expr(element))
+                        .collect::<syn::Result<Vec<_>>>()?;
+                    let zeros = values.iter().map(|_| self.zero());
+                    let tokens = if is_vec {
+                        quote!(::std::vec![#(#zeros),*])
+                    } else {
+                        quote!([#(#zeros),*])
+                    };
+                    (tokens, None, values)
+                }
+                (None, None) => {
+                    return Err(syn::Error::new_spanned(
+                        init,
+                        "a local buffer written element by element starts from constants \
+                         (`vec![0.0; n]`, `Vec::with_capacity(n)`), an active fill value \
+                         (`vec![x; n]`, `[x; N]`) or a list (`[a, b]`); copy other active \
+                         values in with assignments",
+                    ))
+                }
+            }
+        } else {
+            self.check_passive(init)?;
+            (self.substitute(init)?, None, Vec::new())
+        };
+        let init_tokens = match ty {
+            Some(ty) => quote!({ let __init: #ty = #init_tokens; __init }),
+            None => init_tokens,
+        };
+        let zero = self.fresh("z");
+        self.array_tangents.push((array.clone(), tangent));
+        self.push(Step::Array {
+            name: array,
+            zero,
+            init: init_tokens,
+            fill,
+        });
+        for (index, value) in list.into_iter().enumerate() {
+            let mut element = place.clone();
+            let index = syn::Index::from(index);
+            element
+                .path
+                .push(PathSeg::Index(Operand::Const(quote!(#index))));
+            self.push(Step::Store {
+                place: element,
+                value,
+            });
+        }
+        Ok(Binding::Aggregate(place))
+    }
+
+    /// `buffer.push(value)` onto a local array.
+    fn lower_push(&mut self, place: Place, call: &ExprMethodCall) -> syn::Result<Operand> {
+        if call.args.len() != 1 {
+            return Err(syn::Error::new_spanned(call, "`push` takes one value"));
+        }
+        let forward = place_forward_tokens(&place);
+        let index = self.new_const(quote!(#forward.len()), None);
+        let value = self.lower_expr(&call.args[0])?;
+        let base = place.base.to_string();
+        if !self.grown.iter().any(|name| *name == base) {
+            self.grown.push(Ident::new(&base, Span::call_site()));
+        }
+        self.push(Step::Push {
+            place,
+            index,
+            value,
+        });
+        Ok(Operand::Const(quote!(())))
     }
 
     /// The value stored under a name: always a name, never an inline literal.
@@ -1154,6 +1255,20 @@ impl<'a> Lowerer<'a> {
             return self.lower_expr(&call.receiver);
         }
         if let Some(receiver) = self.place_of(&call.receiver)? {
+            if receiver.path.is_empty() && self.is_local_array(&receiver) {
+                return match name.as_str() {
+                    "push" => self.lower_push(receiver, call),
+                    _ => Err(syn::Error::new_spanned(
+                        &call.method,
+                        format!(
+                            "`{name}` on a local buffer is not supported by \
+                             #[differentiable]; supported are `push`, `len`, `is_empty`, \
+                             `iter` in a `for` loop, indexing, and passing it by reference \
+                             to a #[differentiable] function"
+                        ),
+                    )),
+                };
+            }
             if receiver.path.is_empty() || rules::lookup(&name).is_none() {
                 let method = format_ident!("{}__vjp", call.method);
                 let (primal, turbofish) = (&call.method, &call.turbofish);
@@ -1898,21 +2013,6 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// The body of `vec![value; count]`.
-struct VecRepeat {
-    value: Expr,
-    count: Expr,
-}
-
-impl syn::parse::Parse for VecRepeat {
-    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
-        let value = input.parse()?;
-        input.parse::<syn::Token![;]>()?;
-        let count = input.parse()?;
-        Ok(VecRepeat { value, count })
-    }
-}
-
 /// Where the value of an `if` or `match` used as an expression goes.
 enum Merge {
     Active(CellId),
@@ -2080,6 +2180,15 @@ fn binary_symbol(op: &BinOp) -> TokenStream {
         BinOp::ShlAssign(_) => quote!(<<),
         BinOp::ShrAssign(_) => quote!(>>),
         other => other.to_token_stream(),
+    }
+}
+
+/// `[..]`, `[x; N]` or `vec![..]`: a buffer's initial value.
+fn is_buffer_literal(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Array(_) | Expr::Repeat(_) => true,
+        Expr::Macro(mac) => mac.mac.path.is_ident("vec"),
+        _ => false,
     }
 }
 
