@@ -270,3 +270,69 @@ fn lists_of_active_values_and_a_generic_push() {
     let (value32, _) = lists::value_and_grad(0.3f32, -0.8);
     assert!((f64::from(value32) - value).abs() < 1e-5);
 }
+
+/// The programs of `cargo bench --bench gradient`, checked here.
+#[path = "../benches/programs/loops.rs"]
+mod benchmarked;
+
+#[test]
+fn benchmarked_programs_have_exact_gradients() {
+    let (d, k) = (3, 4);
+    let icf_sz = d * (d + 1) / 2;
+    let (alphas, means) = (values(11, k, -1.0, 1.0), values(12, d * k, -1.0, 1.0));
+    let (icf, x) = (
+        values(13, icf_sz * k, -0.5, 0.5),
+        values(14, d * 5, -2.0, 2.0),
+    );
+    let (_, (da, dm, di)) = benchmarked::gmm::value_and_grad(&alphas, &means, &icf, &x, d, k);
+    let (na, nm) = (alphas.len(), means.len());
+    check(
+        |v| benchmarked::gmm(&v[..na], &v[na..na + nm], &v[na + nm..], &x, d, k),
+        &[alphas.clone(), means.clone(), icf.clone()].concat(),
+        &[da, dm, di].concat(),
+    );
+
+    let h = 3;
+    let (w, b, xs) = (
+        values(15, 8 * h * h, -0.5, 0.5),
+        values(16, 4 * h, -0.2, 0.2),
+        values(17, 4 * h, -1.0, 1.0),
+    );
+    let (value, (dw, db)) = benchmarked::lstm::value_and_grad(&w, &b, &xs, h);
+    assert_eq!(value, benchmarked::lstm(&w, &b, &xs, h));
+    let nw = w.len();
+    check(
+        |v| benchmarked::lstm(&v[..nw], &v[nw..], &xs, h),
+        &[w.clone(), b.clone()].concat(),
+        &[dw, db].concat(),
+    );
+
+    let mut cameras = Vec::new();
+    for camera in 0..3 {
+        cameras.extend(values(20 + camera, 3, 0.1, 0.5));
+        cameras.extend(values(30 + camera, 2, -0.5, 0.5));
+        cameras.extend([6.0 + camera as f64, 1.5]);
+    }
+    let points = values(40, 3 * 4, -1.0, 1.0);
+    let which: Vec<usize> = (0..9).flat_map(|o| [o % 3, (o * 7) % 4]).collect();
+    let uv = values(41, 18, -0.5, 0.5);
+    let (value, (dc, dp)) = benchmarked::bundle::value_and_grad(&cameras, &points, &which, &uv);
+    assert_eq!(value, benchmarked::bundle(&cameras, &points, &which, &uv));
+    let nc = cameras.len();
+    check(
+        |v| benchmarked::bundle(&v[..nc], &v[nc..], &which, &uv),
+        &[cameras.clone(), points.clone()].concat(),
+        &[dc, dp].concat(),
+    );
+
+    let x0 = values(50, 6, -1.0, 1.0);
+    let (value, (dx, df)) = benchmarked::lorenz::value_and_grad(&x0, 8.0, 30);
+    assert_eq!(value, benchmarked::lorenz(&x0, 8.0, 30));
+    let mut grad = dx.clone();
+    grad.push(df);
+    check(
+        |v| benchmarked::lorenz(&v[..6], v[6], 30),
+        &[x0.clone(), vec![8.0]].concat(),
+        &grad,
+    );
+}
