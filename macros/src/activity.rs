@@ -72,9 +72,7 @@ impl<'ast> Flows<'ast> {
     }
 
     fn bind_pattern(&mut self, pat: &'ast Pat, source: &'ast Expr) {
-        let mut names = Vec::new();
-        pattern_names(pat, &mut names);
-        for name in names {
+        for name in pattern_names(pat) {
             self.flows.push((name, source));
         }
     }
@@ -123,7 +121,14 @@ fn root_of(target: &Expr) -> (Option<String>, bool) {
     }
 }
 
-fn pattern_names(pat: &Pat, out: &mut Vec<String>) {
+/// The names a pattern binds, in order.
+pub(crate) fn pattern_names(pat: &Pat) -> Vec<String> {
+    let mut names = Vec::new();
+    collect_pattern_names(pat, &mut names);
+    names
+}
+
+fn collect_pattern_names(pat: &Pat, out: &mut Vec<String>) {
     struct Names<'o> {
         out: &'o mut Vec<String>,
     }

@@ -14,7 +14,7 @@
 //! constants while still rejecting, with a spanned error, every
 //! non-differentiable use of an active value.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -24,6 +24,7 @@ use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, ExprCall, ExprMethodCall, Ident, Local, Pat, Stmt, UnOp};
 
 use crate::activity::{self, is_compound_assignment, Activity, VecBody};
+use crate::ctxt::Ctxt;
 use crate::ir::{
     Block, CallArg, CellId, ExitKind, ExitRecord, Input, Leave, LoopHead, LoopId, LoopInfo,
     Lowered, Op, Operand, PathSeg, Place, Step, Storage,
@@ -35,9 +36,13 @@ use crate::rules::{self, Derivative, OperandKind, Rule};
 const UNGUARDED: LoopId = usize::MAX;
 
 /// Lowers the body of the function described by `spec`.
-pub(crate) fn lower(spec: &FnSpec, body: &syn::Block) -> syn::Result<Lowered> {
+///
+/// An error in a statement is recorded in `cx` and lowering goes on with
+/// the next statement (the names the statement would have bound are then
+/// constants), so one expansion reports every independent error.
+pub(crate) fn lower(spec: &FnSpec, body: &syn::Block, cx: &Ctxt) -> syn::Result<Lowered> {
     let activity = activity::analyse(spec, body);
-    let mut lowerer = Lowerer::new(spec, activity);
+    let mut lowerer = Lowerer::new(spec, activity, cx);
     lowerer
         .loops
         .push(LoopState::new(quote!('__body), format_ident!("__n0")));
@@ -247,6 +252,9 @@ struct Outcome {
 
 struct Lowerer<'a> {
     spec: &'a FnSpec,
+    cx: &'a Ctxt,
+    /// Names whose declaration failed.
+    poisoned: HashSet<String>,
     activity: Activity,
     vars: Vec<Ident>,
     cells: Vec<Ident>,
@@ -262,9 +270,11 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(spec: &'a FnSpec, activity: Activity) -> Self {
+    fn new(spec: &'a FnSpec, activity: Activity, cx: &'a Ctxt) -> Self {
         Lowerer {
             spec,
+            cx,
+            poisoned: HashSet::new(),
             activity,
             vars: Vec::new(),
             cells: Vec::new(),
@@ -565,7 +575,7 @@ impl<'a> Lowerer<'a> {
             ));
         };
         for stmt in init {
-            self.lower_stmt(stmt)?;
+            self.lower_stmt_or_record(stmt);
         }
         match last {
             Stmt::Expr(Expr::Return(ret), _) => match &ret.expr {
@@ -671,12 +681,47 @@ impl<'a> Lowerer<'a> {
                     });
                 }
             }
-            self.lower_stmt(stmt)?;
+            self.lower_stmt_or_record(stmt);
         }
         Ok(Outcome {
             value: None,
             diverges,
         })
+    }
+
+    /// Lowers a statement; on an error, records it, drops what the
+    /// statement had begun, and binds the names it declares to themselves
+    /// as constants so later statements report only their own errors.
+    fn lower_stmt_or_record(&mut self, stmt: &Stmt) {
+        let depths = (self.blocks.len(), self.scopes.len(), self.frames.len());
+        let Err(error) = self.lower_stmt(stmt) else {
+            return;
+        };
+        self.blocks.truncate(depths.0);
+        self.scopes.truncate(depths.1);
+        self.frames.truncate(depths.2);
+        // An error in a statement that uses a name an earlier error left
+        // unbound is a consequence of that error: not reported again.
+        let poisoned = &self.poisoned;
+        let consequence = match stmt {
+            Stmt::Local(Local {
+                init: Some(init), ..
+            }) => activity::mentions(&init.expr, &|ident| poisoned.contains(&ident.to_string())),
+            Stmt::Expr(expr, _) => {
+                activity::mentions(expr, &|ident| poisoned.contains(&ident.to_string()))
+            }
+            _ => false,
+        };
+        if !consequence {
+            self.cx.push(error);
+        }
+        if let Stmt::Local(local) = stmt {
+            for name in activity::pattern_names(&local.pat) {
+                let ident = Ident::new(&name, Span::call_site());
+                self.declare(&ident, Binding::Value(Operand::Const(quote!(#ident))));
+                self.poisoned.insert(name);
+            }
+        }
     }
 
     fn lower_local(&mut self, local: &Local) -> syn::Result<()> {
