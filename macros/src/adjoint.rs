@@ -27,6 +27,7 @@ use crate::ir::{
     Block, CallArg, CellId, ExitRecord, Input, LoopId, Lowered, Op, Operand, PathSeg, Place, Step,
     Storage, VarId,
 };
+use crate::reuse::{replay, Replay, Reuse};
 use crate::rules::{Derivative, RuleCtx, Term};
 
 /// The emitted reverse sweep.
@@ -68,6 +69,7 @@ pub(crate) fn reverse_sweep(
         arguments,
         cotangents: HashMap::new(),
         saved: HashMap::new(),
+        reuse: Reuse::new(lowered),
     };
     let zero = quote!(#real::from_f64(0.0));
     let top = &lowered.body;
@@ -182,11 +184,15 @@ pub(crate) fn defined_names(lowered: &Lowered, step: &Step) -> Vec<Ident> {
         }
         Step::Array { zero, .. } => vec![zero.clone()],
         Step::Match { flag, .. } => vec![flag.clone()],
-        Step::Loop { id, .. } => {
+        Step::Loop { id, head, .. } => {
             let info = &lowered.loops[*id];
             let mut names = vec![info.count.clone()];
             if let ExitRecord::Last(name) = &info.exits {
                 names.push(name.clone());
+            }
+            if replay(lowered, *id, head).is_some() {
+                let (start, end) = Replay::bounds(*id);
+                names.extend([start, end]);
             }
             names
         }
@@ -414,6 +420,7 @@ struct Sweep<'a> {
     /// The current name of each SSA value's cotangent, or its accumulator.
     cotangents: HashMap<VarId, TokenStream>,
     saved: HashMap<String, Storage>,
+    reuse: Reuse,
 }
 
 impl Sweep<'_> {
@@ -497,22 +504,33 @@ impl Sweep<'_> {
             self.step(step, &mut reversed);
         }
         let mut region = quote!(#declarations #nested #reversed);
-        // Restore what this group defined and the region reads.
+        // Restore (or recompute) what this group defined and the region
+        // reads, last first: a recomputed constant reads earlier ones.
         if block.storage != Storage::Direct {
             let mut read = BTreeSet::new();
             collect_idents(region.clone(), &mut read);
-            let mut restores = TokenStream::new();
-            for step in steps {
-                for name in defined_names(self.lowered, step) {
+            let mut restores = Vec::new();
+            for step in steps.iter().rev() {
+                for name in defined_names(self.lowered, step).into_iter().rev() {
                     let key = name.to_string();
                     if !read.contains(&key) {
                         continue;
                     }
-                    self.saved.insert(key.clone(), block.storage);
-                    restores.extend(restore(&name, block.storage));
+                    match self.reuse.recompute.get(&key) {
+                        Some((ty, expr)) => {
+                            collect_idents(expr.clone(), &mut read);
+                            let ty = ty.as_ref().map(|ty| quote!(: #ty));
+                            restores.push(quote!(let #name #ty = #expr;));
+                        }
+                        None => {
+                            self.saved.insert(key.clone(), block.storage);
+                            restores.push(restore(&name, block.storage));
+                        }
+                    }
                 }
             }
-            region = quote!(#restores #region);
+            restores.reverse();
+            region = quote!(#(#restores)* #region);
         }
         region
     }
@@ -727,9 +745,20 @@ impl Sweep<'_> {
                     out.extend(quote!(match #flag { #cases _ => {} }));
                 }
             }
-            Step::Loop { id, body, .. } => {
+            Step::Loop { id, body, head } => {
                 let reversed = self.block(body, false);
                 if reversed.is_empty() {
+                    return;
+                }
+                if let Some(replay) = replay(self.lowered, *id, head) {
+                    let (start, end) = Replay::bounds(*id);
+                    let pat = &replay.pat;
+                    let range = if replay.closed {
+                        quote!(#start..=#end)
+                    } else {
+                        quote!(#start..#end)
+                    };
+                    out.extend(quote!(for #pat in (#range).rev() { #reversed }));
                     return;
                 }
                 let info = &self.lowered.loops[*id];
@@ -831,7 +860,12 @@ impl Sweep<'_> {
     /// changed), so it is never saved.
     fn operand_tokens(&self, operand: &Operand) -> TokenStream {
         if let Operand::Var(var) = operand {
-            if let Some(place) = self.analysis.argument_loads.get(var) {
+            if let Some(place) = self
+                .analysis
+                .argument_loads
+                .get(var)
+                .or_else(|| self.reuse.final_loads.get(var))
+            {
                 return crate::lower::place_forward_tokens(place);
             }
         }

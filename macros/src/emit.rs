@@ -29,6 +29,7 @@ use crate::ir::{
 };
 use crate::lower::place_forward_tokens;
 use crate::parse::{ArgKind, FnSpec};
+use crate::reuse::{replay, Replay};
 
 /// The generated items for `spec`, whose body lowered to `lowered`.
 pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
@@ -846,8 +847,20 @@ impl Forward<'_> {
                 // Tapes written once per iteration get their room up front
                 // when the iterator knows its length.
                 let mut reserve = TokenStream::new();
+                let replayed = replay(lowered, *id, head);
+                let iter_override = replayed.as_ref().map(|replay| {
+                    let (start, end) = Replay::bounds(*id);
+                    let (lo, hi) = (&replay.start, &replay.end);
+                    reserve.extend(quote!(let #start = #lo; let #end = #hi;));
+                    if replay.closed {
+                        quote!(#start..=#end)
+                    } else {
+                        quote!(#start..#end)
+                    }
+                });
                 let head = match head {
                     LoopHead::For { pat, iter } => {
+                        let iter = iter_override.as_ref().unwrap_or(iter);
                         let iterator = format_ident!("__iter{}", id);
                         let hint = format_ident!("__hint{}", id);
                         let mut tapes = Vec::new();
@@ -859,11 +872,11 @@ impl Forward<'_> {
                         if tapes.is_empty() {
                             quote!(for #pat in #iter)
                         } else {
-                            reserve = quote!(
+                            reserve.extend(quote!(
                                 let #iterator = ::core::iter::IntoIterator::into_iter(#iter);
                                 let #hint = ::core::iter::Iterator::size_hint(&#iterator).0;
                                 #(#tapes.reserve(#hint);)*
-                            );
+                            ));
                             quote!(for #pat in #iterator)
                         }
                     }

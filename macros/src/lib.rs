@@ -18,6 +18,7 @@ mod emit;
 mod ir;
 mod lower;
 mod parse;
+mod reuse;
 mod rules;
 
 use proc_macro::TokenStream;

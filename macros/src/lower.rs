@@ -330,6 +330,12 @@ impl<'a> Lowerer<'a> {
         format_ident!("__{}{}", prefix, self.fresh)
     }
 
+    /// A number no other call returns, for unique generated names.
+    fn next_tag(&mut self) -> usize {
+        self.fresh += 1;
+        self.fresh
+    }
+
     fn new_var(&mut self, op: Op) -> Operand {
         let var = self.vars.len();
         let name = self.fresh("v");
@@ -1705,7 +1711,8 @@ impl<'a> Lowerer<'a> {
                 Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
                 other => (other, None),
             };
-            let (pattern, renames) = rename_pattern(arm_pat);
+            let tag = self.next_tag();
+            let (pattern, renames) = rename_pattern(arm_pat, tag);
             self.scopes.push(HashMap::new());
             for (user, fresh) in &renames {
                 self.declare(user, Binding::Value(Operand::Const(quote!(#fresh))));
@@ -1842,7 +1849,7 @@ impl<'a> Lowerer<'a> {
         }
         self.check_passive(iter)?;
         let iter_tokens = self.substitute(iter)?;
-        let (pattern, renames) = rename_pattern(pat);
+        let (pattern, renames) = rename_pattern(pat, self.next_tag());
         let head = LoopHead::For {
             pat: pattern.to_token_stream(),
             iter: iter_tokens,
@@ -2111,8 +2118,10 @@ pub(crate) fn place_forward_tokens(place: &Place) -> TokenStream {
 }
 
 /// `pat` with every binding renamed to a fresh name.
-fn rename_pattern(pat: &Pat) -> (Pat, Vec<(Ident, Ident)>) {
+/// The fresh names contain `tag`, unique per pattern.
+fn rename_pattern(pat: &Pat, tag: usize) -> (Pat, Vec<(Ident, Ident)>) {
     struct Renamer {
+        tag: usize,
         renames: Vec<(Ident, Ident)>,
     }
     impl VisitMut for Renamer {
@@ -2129,7 +2138,7 @@ fn rename_pattern(pat: &Pat) -> (Pat, Vec<(Ident, Ident)>) {
             let name = pat.ident.to_string();
             let binding = name.starts_with(|c: char| c.is_lowercase() || c == '_') && name != "_";
             if binding {
-                let fresh = format_ident!("__r_{}_{}", name, self.renames.len());
+                let fresh = format_ident!("__r_{}_{}_{}", name, self.tag, self.renames.len());
                 self.renames.push((pat.ident.clone(), fresh.clone()));
                 pat.ident = fresh;
                 pat.mutability = None;
@@ -2140,6 +2149,7 @@ fn rename_pattern(pat: &Pat) -> (Pat, Vec<(Ident, Ident)>) {
         }
     }
     let mut renamer = Renamer {
+        tag,
         renames: Vec::new(),
     };
     let mut pat = pat.clone();
