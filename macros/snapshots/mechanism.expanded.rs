@@ -133,32 +133,34 @@ impl mechanism {
         (__value, ::causalgrad::PullbackFn::new(__zero, __pullback))
     }
 }
-impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
-    type Output = f64;
-    type Grad = (f64, f64, f64);
-    const BRANCH_FREE: bool = true;
-    #[inline]
-    fn call(&self, (f, g, h, x3, x4): (f64, f64, f64, f64, f64)) -> f64 {
-        mechanism(f, g, h, x3, x4)
+const _: () = {
+    impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
+        type Output = f64;
+        type Grad = (f64, f64, f64);
+        const BRANCH_FREE: bool = true;
+        #[inline]
+        fn call(&self, (f, g, h, x3, x4): (f64, f64, f64, f64, f64)) -> f64 {
+            mechanism(f, g, h, x3, x4)
+        }
+        #[inline]
+        fn value_and_grad(
+            &self,
+            (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
+        ) -> (f64, (f64, f64, f64)) {
+            mechanism::value_and_grad(f, g, h, x3, x4)
+        }
+        #[inline]
+        fn pullback(
+            &self,
+            (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
+        ) -> (
+            f64,
+            impl ::causalgrad::Pullback<
+                Seed = f64,
+                Grad = (f64, f64, f64),
+            > + ::core::clone::Clone,
+        ) {
+            mechanism::pullback(f, g, h, x3, x4)
+        }
     }
-    #[inline]
-    fn value_and_grad(
-        &self,
-        (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
-    ) -> (f64, (f64, f64, f64)) {
-        mechanism::value_and_grad(f, g, h, x3, x4)
-    }
-    #[inline]
-    fn pullback(
-        &self,
-        (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
-    ) -> (
-        f64,
-        impl ::causalgrad::Pullback<
-            Seed = f64,
-            Grad = (f64, f64, f64),
-        > + ::core::clone::Clone,
-    ) {
-        mechanism::pullback(f, g, h, x3, x4)
-    }
-}
+};

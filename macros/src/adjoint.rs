@@ -27,7 +27,8 @@ use crate::ir::{
     Block, CallArg, CellId, ExitRecord, Input, LoopId, Lowered, Op, Operand, PathSeg, Place, Step,
     Storage, VarId,
 };
-use crate::reuse::{replay, Replay, Reuse};
+use crate::names;
+use crate::reuse::{replay, Reuse};
 use crate::rules::{Derivative, RuleCtx, Term};
 
 /// The emitted reverse sweep.
@@ -84,7 +85,7 @@ pub(crate) fn reverse_sweep(
     for (position, input) in active.iter().enumerate() {
         match input {
             Input::Scalar(var) if analysis.is_live(*var) && !analysis.is_ssa(*var) => {
-                let name = cotangent_name(&lowered.vars[*var]);
+                let name = names::cotangent(&lowered.vars[*var]);
                 prologue.extend(quote!(let mut #name = #zero;));
                 sweep.cotangents.insert(*var, name.to_token_stream());
             }
@@ -115,12 +116,15 @@ pub(crate) fn reverse_sweep(
         .collect();
     taped.sort();
     for name in taped {
-        let (tape, cursor) = (tape_name(name), cursor_name(name));
+        let (tape, cursor) = (names::tape(name), names::cursor(name));
         cursors.extend(quote!(let mut #cursor = #tape.len();));
     }
     for info in &lowered.loops {
         if let ExitRecord::PerIteration(name) = &info.exits {
-            let (tape, cursor) = (tape_name(&name.to_string()), cursor_name(&name.to_string()));
+            let (tape, cursor) = (
+                names::tape(&name.to_string()),
+                names::cursor(&name.to_string()),
+            );
             cursors.extend(quote!(let mut #cursor = #tape.len();));
         }
     }
@@ -139,23 +143,6 @@ pub(crate) fn active_entry(gradient: &TokenStream, position: usize, count: usize
         let index = syn::Index::from(position);
         quote!(#gradient.#index)
     }
-}
-
-pub(crate) fn tape_name(name: &str) -> Ident {
-    format_ident!("__t_{}", name)
-}
-
-pub(crate) fn slot_name(name: &str) -> Ident {
-    format_ident!("__s_{}", name)
-}
-
-fn cursor_name(name: &str) -> Ident {
-    format_ident!("__k_{}", name)
-}
-
-/// `__d_x` for an argument `x`, `__d___v3` for an intermediate `__v3`.
-fn cotangent_name(value: &Ident) -> Ident {
-    format_ident!("__d_{}", value)
 }
 
 /// The names a step binds in the forward sweep that its reverse may read.
@@ -191,7 +178,7 @@ pub(crate) fn defined_names(lowered: &Lowered, step: &Step) -> Vec<Ident> {
                 names.push(name.clone());
             }
             if replay(lowered, *id, head).is_some() {
-                let (start, end) = Replay::bounds(*id);
+                let (start, end) = names::bounds(*id);
                 names.extend([start, end]);
             }
             names
@@ -453,12 +440,12 @@ impl Sweep<'_> {
                 Step::Active { var, .. } | Step::Call { var, .. }
                     if self.analysis.is_live(*var) && !self.analysis.is_ssa(*var) =>
                 {
-                    let name = cotangent_name(&self.lowered.vars[*var]);
+                    let name = names::cotangent(&self.lowered.vars[*var]);
                     declarations.extend(quote!(let mut #name = #zero;));
                     self.cotangents.insert(*var, name.to_token_stream());
                 }
                 Step::Cell { cell, .. } if self.analysis.live_cells.contains(cell) => {
-                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    let name = names::cotangent(&self.lowered.cells[*cell]);
                     declarations.extend(quote!(let mut #name = #zero;));
                 }
                 Step::Array {
@@ -466,7 +453,7 @@ impl Sweep<'_> {
                     zero: template,
                     ..
                 } if self.analysis.live_arrays.contains(&name.to_string()) => {
-                    let tangent = cotangent_name(name);
+                    let tangent = names::cotangent(name);
                     declarations.extend(
                         quote!(let mut #tangent = ::core::clone::Clone::clone(&#template);),
                     );
@@ -540,7 +527,7 @@ impl Sweep<'_> {
         if loop_id == usize::MAX || start <= 1 {
             return None;
         }
-        let code = exit_code_name(loop_id);
+        let code = names::exit_code(loop_id);
         Some(quote!(#code == 0 || #code >= #start))
     }
 
@@ -619,7 +606,7 @@ impl Sweep<'_> {
             }
             Step::Cell { cell, init } => {
                 if let (true, Operand::Var(var)) = (self.analysis.live_cells.contains(cell), init) {
-                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    let name = names::cotangent(&self.lowered.cells[*cell]);
                     self.accumulate(
                         *var,
                         Term {
@@ -634,7 +621,7 @@ impl Sweep<'_> {
                 if !self.analysis.live_cells.contains(cell) {
                     return;
                 }
-                let name = cotangent_name(&self.lowered.cells[*cell]);
+                let name = names::cotangent(&self.lowered.cells[*cell]);
                 let zero = self.zero();
                 match value {
                     Operand::Var(var) => {
@@ -708,7 +695,7 @@ impl Sweep<'_> {
                 if !self.analysis.live_arrays.contains(&name.to_string()) {
                     return;
                 }
-                let tangent = cotangent_name(name);
+                let tangent = names::cotangent(name);
                 let zero = self.zero();
                 let sum = quote!({
                     let mut __sum = #zero;
@@ -751,7 +738,7 @@ impl Sweep<'_> {
                     return;
                 }
                 if let Some(replay) = replay(self.lowered, *id, head) {
-                    let (start, end) = Replay::bounds(*id);
+                    let (start, end) = names::bounds(*id);
                     let pat = &replay.pat;
                     let range = if replay.closed {
                         quote!(#start..=#end)
@@ -763,7 +750,7 @@ impl Sweep<'_> {
                 }
                 let info = &self.lowered.loops[*id];
                 let count = &info.count;
-                let code = exit_code_name(*id);
+                let code = names::exit_code(*id);
                 let iteration = format_ident!("__it{}", id);
                 let exit_code = match &info.exits {
                     ExitRecord::None => TokenStream::new(),
@@ -771,8 +758,10 @@ impl Sweep<'_> {
                         let #code: u32 = if #iteration + 1 == #count { #last } else { 0 };
                     ),
                     ExitRecord::PerIteration(name) => {
-                        let (tape, cursor) =
-                            (tape_name(&name.to_string()), cursor_name(&name.to_string()));
+                        let (tape, cursor) = (
+                            names::tape(&name.to_string()),
+                            names::cursor(&name.to_string()),
+                        );
                         quote!(#cursor -= 1; let #code: u32 = #tape[#cursor];)
                     }
                 };
@@ -785,7 +774,7 @@ impl Sweep<'_> {
             }
             Step::Body(body) => {
                 let reversed = self.block(body, false);
-                let code = exit_code_name(0);
+                let code = names::exit_code(0);
                 out.extend(quote!(let #code: u32 = __x0; #reversed));
             }
             Step::Const { .. }
@@ -842,7 +831,7 @@ impl Sweep<'_> {
             }
             Op::Read(cell) => {
                 if self.analysis.live_cells.contains(cell) {
-                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    let name = names::cotangent(&self.lowered.cells[*cell]);
                     out.extend(quote!(#name += #g;));
                 }
                 return;
@@ -934,7 +923,7 @@ impl Sweep<'_> {
             });
             return;
         }
-        let name = cotangent_name(&self.lowered.vars[var]);
+        let name = names::cotangent(&self.lowered.vars[var]);
         let value = match (self.cotangents.get(&var), negate) {
             (Some(current), false) => quote!(#current + #expr),
             (Some(current), true) => quote!(#current - #expr),
@@ -946,21 +935,16 @@ impl Sweep<'_> {
     }
 }
 
-/// The exit code of the current iteration of a loop (0: the function body).
-pub(crate) fn exit_code_name(loop_id: LoopId) -> Ident {
-    format_ident!("__ec{}", loop_id)
-}
-
 fn restore(name: &Ident, storage: Storage) -> TokenStream {
     match storage {
         Storage::Direct => TokenStream::new(),
         Storage::Tape => {
             let key = name.to_string();
-            let (tape, cursor) = (tape_name(&key), cursor_name(&key));
+            let (tape, cursor) = (names::tape(&key), names::cursor(&key));
             quote!(#cursor -= 1; let #name = ::core::clone::Clone::clone(&#tape[#cursor]);)
         }
         Storage::Slot => {
-            let slot = slot_name(&name.to_string());
+            let slot = names::slot(&name.to_string());
             quote!(let #name = match &#slot {
                 ::core::option::Option::Some(value) => ::core::clone::Clone::clone(value),
                 ::core::option::Option::None => unreachable!(),

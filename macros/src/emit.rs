@@ -23,13 +23,14 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{GenericParam, Generics};
 
-use crate::adjoint::{active_entry, defined_names, reverse_sweep, slot_name, tape_name};
+use crate::adjoint::{active_entry, defined_names, reverse_sweep};
 use crate::ir::{
     Block, CallArg, ExitKind, ExitRecord, Leave, LoopHead, Lowered, Op, Operand, Step, Storage,
 };
 use crate::lower::place_forward_tokens;
+use crate::names;
 use crate::parse::{ArgKind, FnSpec};
-use crate::reuse::{replay, Replay};
+use crate::reuse::replay;
 
 /// The generated items for `spec`, whose body lowered to `lowered`.
 pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
@@ -56,7 +57,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     let fixed: HashMap<Ident, usize> = bounds
         .into_iter()
         .filter(|(_, bound)| *bound <= MAX_FIXED_TAPE)
-        .map(|(name, bound)| (tape_name(&name), bound))
+        .map(|(name, bound)| (names::tape(&name), bound))
         .collect();
     let forward = Forward {
         lowered,
@@ -76,9 +77,9 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     saved.sort();
     for (name, storage) in saved {
         storage_decls.extend(match storage {
-            Storage::Tape => new_tape(&tape_name(name), quote!(_)),
+            Storage::Tape => new_tape(&names::tape(name), quote!(_)),
             Storage::Slot => {
-                let slot = slot_name(name);
+                let slot = names::slot(name);
                 quote!(let mut #slot = ::core::option::Option::None;)
             }
             Storage::Direct => TokenStream::new(),
@@ -86,7 +87,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     }
     for info in &lowered.loops {
         if let ExitRecord::PerIteration(name) = &info.exits {
-            storage_decls.extend(new_tape(&tape_name(&name.to_string()), quote!(u32)));
+            storage_decls.extend(new_tape(&names::tape(&name.to_string()), quote!(u32)));
         }
     }
     let outputs: Vec<TokenStream> = lowered
@@ -537,8 +538,11 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
         })
         .collect();
     let (trait_generics, _, trait_where) = generics.split_for_impl();
+    // In an anonymous constant, as serde_derive does: the impl adds no name
+    // to the caller's scope.
     let function_item = scalar.then(|| {
         quote! {
+            const _: () = {
             impl #trait_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #trait_where {
                 type Output = #output_ty;
                 type Grad = #grad_ty;
@@ -558,6 +562,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
                     #name::pullback #turbofish (#(#call_args),*)
                 }
             }
+            };
         }
     });
     quote! {
@@ -686,7 +691,7 @@ impl Forward<'_> {
             for name in defined_names(self.lowered, step) {
                 let key = name.to_string();
                 if self.saved.get(&key) == Some(&Storage::Tape) {
-                    out.push(tape_name(&key));
+                    out.push(names::tape(&key));
                 }
             }
             match step {
@@ -709,11 +714,11 @@ impl Forward<'_> {
         let key = name.to_string();
         match self.saved.get(&key) {
             Some(Storage::Tape) => {
-                let tape = tape_name(&key);
+                let tape = names::tape(&key);
                 quote!(#tape.push(::core::clone::Clone::clone(&#name));)
             }
             Some(Storage::Slot) => {
-                let slot = slot_name(&key);
+                let slot = names::slot(&key);
                 quote!(#slot = ::core::option::Option::Some(::core::clone::Clone::clone(&#name));)
             }
             Some(Storage::Direct) | None => TokenStream::new(),
@@ -849,7 +854,7 @@ impl Forward<'_> {
                 let mut reserve = TokenStream::new();
                 let replayed = replay(lowered, *id, head);
                 let iter_override = replayed.as_ref().map(|replay| {
-                    let (start, end) = Replay::bounds(*id);
+                    let (start, end) = names::bounds(*id);
                     let (lo, hi) = (&replay.start, &replay.end);
                     reserve.extend(quote!(let #start = #lo; let #end = #hi;));
                     if replay.closed {
@@ -866,7 +871,7 @@ impl Forward<'_> {
                         let mut tapes = Vec::new();
                         self.body_tapes(body_block, &mut tapes);
                         if let ExitRecord::PerIteration(name) = &info.exits {
-                            tapes.push(tape_name(&name.to_string()));
+                            tapes.push(names::tape(&name.to_string()));
                         }
                         tapes.retain(|tape| !self.fixed.contains_key(tape));
                         if tapes.is_empty() {
@@ -887,7 +892,7 @@ impl Forward<'_> {
                     ExitRecord::None => (TokenStream::new(), TokenStream::new()),
                     ExitRecord::Last(last) => (quote!(let mut #last: u32 = 0;), TokenStream::new()),
                     ExitRecord::PerIteration(name) => {
-                        let tape = tape_name(&name.to_string());
+                        let tape = names::tape(&name.to_string());
                         (TokenStream::new(), quote!(#tape.push(0u32);))
                     }
                 };
@@ -922,7 +927,7 @@ impl Forward<'_> {
                     }
                     match &lowered.loops[*loop_id].exits {
                         ExitRecord::PerIteration(name) => {
-                            let tape = tape_name(&name.to_string());
+                            let tape = names::tape(&name.to_string());
                             out.extend(quote!(#tape.push(#code);));
                         }
                         ExitRecord::Last(last) => out.extend(quote!(#last = #code;)),

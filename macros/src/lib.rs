@@ -17,6 +17,7 @@ mod derive;
 mod emit;
 mod ir;
 mod lower;
+mod names;
 mod parse;
 mod reuse;
 mod rules;
@@ -83,7 +84,11 @@ fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
     let cx = ctxt::Ctxt::new();
     let generated = cx.ok(parse::fn_spec(item, &options, &cx)).and_then(|spec| {
         let lowered = cx.ok(lower::lower(&spec, &item.block, &cx))?;
-        Some(emit::generated_items(&spec, &lowered))
+        let generated = emit::generated_items(&spec, &lowered);
+        Some(match &options.krate {
+            Some(krate) => names::with_runtime(generated, &quote!(#krate)),
+            None => generated,
+        })
     });
     match cx.check() {
         Ok(()) => quote!(#item #generated),

@@ -25,14 +25,20 @@ pub(crate) struct Options {
     pub wrt: Option<Vec<Ident>>,
     /// The span of the `wrt(..)` option, for errors about it.
     pub wrt_span: Option<proc_macro2::Span>,
+    /// `crate = path`: the path of causalgrad in generated code, for crates
+    /// that re-export it; `None` means `::causalgrad`.
+    pub krate: Option<syn::Path>,
 }
 
 impl Parse for Options {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut options = Options::default();
         while !input.is_empty() {
-            let key: Ident = input.parse()?;
-            if key == "wrt" {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            if key == "crate" {
+                input.parse::<Token![=]>()?;
+                options.krate = Some(input.parse()?);
+            } else if key == "wrt" {
                 if options.wrt.is_some() {
                     return Err(syn::Error::new(
                         key.span(),
@@ -48,8 +54,9 @@ impl Parse for Options {
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown option `{key}`; the only option is `wrt(a, b, ..)`, \
-                         naming the arguments to differentiate with respect to"
+                        "unknown option `{key}`; the options are `wrt(a, b, ..)`, naming \
+                         the arguments to differentiate with respect to, and `crate = path`, \
+                         the path of causalgrad in a crate that re-exports it"
                     ),
                 ));
             }

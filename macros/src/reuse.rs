@@ -14,10 +14,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
-use quote::format_ident;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 use crate::ir::{Block, ExitRecord, LoopHead, LoopId, Lowered, Op, Place, Step, VarId};
+use crate::names;
 
 /// A replayed loop: its index pattern and range.
 pub(crate) struct Replay {
@@ -25,13 +25,6 @@ pub(crate) struct Replay {
     pub start: TokenStream,
     pub end: TokenStream,
     pub closed: bool,
-}
-
-impl Replay {
-    /// The names keeping the range's bounds.
-    pub fn bounds(id: LoopId) -> (Ident, Ident) {
-        (format_ident!("__lo{}", id), format_ident!("__hi{}", id))
-    }
 }
 
 /// Whether loop `id`, driven by `head`, is replayed, and how.
@@ -104,7 +97,7 @@ fn collect(
             }
             Step::Loop { id, head, body } => match (replay(lowered, *id, head), head) {
                 (Some(replay), _) => {
-                    let (start, end) = Replay::bounds(*id);
+                    let (start, end) = names::bounds(*id);
                     constants.push((start.to_string(), (None, replay.start)));
                     constants.push((end.to_string(), (None, replay.end)));
                     collect(lowered, body, unavailable, constants);
