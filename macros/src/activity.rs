@@ -298,7 +298,7 @@ pub(crate) enum VecBody {
     /// `vec![a, b, c]`
     List(Vec<Expr>),
     /// `vec![value; count]`
-    Repeat { value: Expr, count: Expr },
+    Repeat { value: Box<Expr>, count: Box<Expr> },
 }
 
 /// The body of `mac` if it is a `vec![..]` of expressions.
@@ -307,9 +307,9 @@ pub(crate) fn vec_body(mac: &syn::Macro) -> Option<VecBody> {
         return None;
     }
     let repeat = |input: syn::parse::ParseStream| {
-        let value = input.parse()?;
+        let value = Box::new(input.parse()?);
         input.parse::<syn::Token![;]>()?;
-        let count = input.parse()?;
+        let count = Box::new(input.parse()?);
         Ok(VecBody::Repeat { value, count })
     };
     if let Ok(body) = syn::parse::Parser::parse2(repeat, mac.tokens.clone()) {
