@@ -11,8 +11,8 @@ mod reexport {
 #[differentiable(crate = reexport::cg, wrt(x))]
 fn scaled(x: &[f64], scale: f64) -> f64 {
     let mut total = 0.0;
-    for i in 0..x.len() {
-        total += scale * x[i] * x[i];
+    for v in x.iter() {
+        total += scale * *v * *v;
     }
     total
 }

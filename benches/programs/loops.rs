@@ -7,7 +7,11 @@
 //! nested loops.
 
 // Index loops over buffers are what these programs are made of.
-#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::too_many_arguments,
+    clippy::manual_memcpy
+)]
 
 use causalgrad::differentiable;
 

@@ -16,10 +16,11 @@ fn uniform(rng: &mut Lcg, len: usize, lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// The programs and sizes in the summary table: `(group, label)`.
-pub const CASES: [(&str, &str); 12] = [
+pub const CASES: [(&str, &str); 13] = [
     ("gmm/small", "gmm d=2 k=5"),
     ("gmm/medium", "gmm d=10 k=25"),
     ("gmm/large", "gmm d=20 k=50"),
+    ("gmm/peer", "gmm d=10 k=25 n=1000"),
     ("lstm/small", "lstm h=4 T=10"),
     ("lstm/medium", "lstm h=16 T=20"),
     ("lstm/large", "lstm h=32 T=40"),
@@ -51,11 +52,13 @@ fn bench_program(
 /// Benchmarks every program at its three sizes.
 pub fn bench_programs(c: &mut Criterion) {
     let mut rng = Lcg(0x6c6f_6f70);
-    for (size, (d, k)) in ["small", "medium", "large"]
-        .iter()
-        .zip([(2, 5), (10, 25), (20, 50)])
-    {
-        let n = 20;
+    // `peer` is the size `benches/peers/gmm_jax.py` measures JAX at.
+    for (size, (d, k, n)) in ["small", "medium", "large", "peer"].iter().zip([
+        (2, 5, 20),
+        (10, 25, 20),
+        (20, 50, 20),
+        (10, 25, 1000),
+    ]) {
         let icf_sz = d * (d + 1) / 2;
         let alphas = uniform(&mut rng, k, -1.0, 1.0);
         let means = uniform(&mut rng, d * k, -1.0, 1.0);

@@ -100,6 +100,7 @@ impl mechanism {
     }
     ///Evaluates [`mechanism`] and its gradient with respect to the active arguments (`f`, `g`, `h`).
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn value_and_grad(
         f: f64,
         g: f64,
@@ -114,6 +115,7 @@ impl mechanism {
     }
     ///Evaluates [`mechanism`] and returns its pullback: `.pull(seed)` maps an output cotangent to the cotangents of the active arguments.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn pullback(
         f: f64,
         g: f64,

@@ -469,6 +469,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
         quote! {
             #[doc = #doc_vg]
             #[inline]
+            #[allow(clippy::too_many_arguments)]
             #vis fn #value_and_grad #impl_generics (#receiver #(#params),*) -> (#output_ty, #grad_ty) #where_clause {
                 let (__value, __zero, __pullback) = #call_vjp_into;
                 let mut __grad = __zero();
@@ -480,6 +481,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
     let pullback_item = quote! {
         #[doc = #doc_pb]
         #[inline]
+        #[allow(clippy::too_many_arguments)]
         #vis fn #pullback #impl_generics (#receiver #(#params),*)
             -> (
                 #output_ty,
@@ -655,6 +657,7 @@ fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenSt
     Some(quote! {
         #[doc = #doc]
         #[inline]
+        #[allow(clippy::too_many_arguments)]
         #vis fn hvp #impl_generics (#(#params,)* direction: #grad_ty) -> #grad_ty #where_clause {
             let #direction_pattern = direction;
             let (_, __grad) = Self::value_and_grad #turbofish (#(#lifted),*);
