@@ -715,14 +715,19 @@ impl Forward<'_> {
     /// Saves `name` if the reverse sweep restores it.
     fn save(&self, name: &Ident) -> TokenStream {
         let key = name.to_string();
+        let value = if names::is_snapshot(&key) {
+            name.to_token_stream()
+        } else {
+            quote!(::core::clone::Clone::clone(&#name))
+        };
         match self.saved.get(&key) {
             Some(Storage::Tape) => {
                 let tape = names::tape(&key);
-                quote!(#tape.push(::core::clone::Clone::clone(&#name));)
+                quote!(#tape.push(#value);)
             }
             Some(Storage::Slot) => {
                 let slot = names::slot(&key);
-                quote!(#slot = ::core::option::Option::Some(::core::clone::Clone::clone(&#name));)
+                quote!(#slot = ::core::option::Option::Some(#value);)
             }
             Some(Storage::Direct) | None => TokenStream::new(),
         }

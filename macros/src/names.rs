@@ -8,6 +8,18 @@ use quote::format_ident;
 
 use crate::ir::LoopId;
 
+/// The prefix of the copies of local buffers saved for calls that make
+/// their pullback in the reverse sweep (`__y3`).
+pub(crate) const SNAPSHOT: &str = "y";
+
+/// Whether `name` is such a copy: the forward sweep moves it into its
+/// storage instead of cloning it.
+pub(crate) fn is_snapshot(name: &str) -> bool {
+    name.strip_prefix("__")
+        .and_then(|rest| rest.strip_prefix(SNAPSHOT))
+        .is_some_and(|number| number.bytes().all(|byte| byte.is_ascii_digit()))
+}
+
 /// The tape of a value saved once per loop iteration.
 pub(crate) fn tape(name: &str) -> Ident {
     format_ident!("__t_{}", name)

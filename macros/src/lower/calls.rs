@@ -123,7 +123,9 @@ impl Lowerer<'_> {
             if let Some(place) = self.place_of(inner)? {
                 let aggregate = by_ref || place.path.is_empty();
                 if aggregate {
-                    let snapshot = self.is_local_array(&place).then(|| self.fresh("y"));
+                    let snapshot = self
+                        .is_local_array(&place)
+                        .then(|| self.fresh(names::SNAPSHOT));
                     lowered.push(CallArg::Place {
                         place,
                         by_ref,

@@ -31,6 +31,7 @@ use crate::ir::{
     Block, CallArg, CellId, ExitKind, ExitRecord, Input, Leave, LoopHead, LoopId, LoopInfo,
     Lowered, Op, Operand, PathSeg, Place, Step, Storage,
 };
+use crate::names;
 use crate::parse::{ArgKind, FnSpec};
 use crate::rules::{self, Derivative, OperandKind, Rule};
 
