@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use causalgrad::{differentiable, Differentiable, Real};
+
+mod programs;
 use criterion::{black_box, Criterion, Throughput};
 
 /// Number of input points evaluated per benchmark iteration.
@@ -372,13 +374,17 @@ fn mean_ns(home: &Path, group: &str, id: &str, since: SystemTime) -> Option<f64>
 /// for every function measured in this run.
 fn print_summary(since: SystemTime) {
     let home = criterion_home();
-    let rows: Vec<_> = FUNCTIONS
+    let per_batch = FUNCTIONS.iter().map(|name| (*name, *name, BATCH as f64));
+    let programs = programs::CASES
         .iter()
-        .filter_map(|name| {
+        .map(|(group, label)| (*group, *label, 1.0));
+    let rows: Vec<_> = per_batch
+        .chain(programs)
+        .filter_map(|(name, label, evaluations)| {
             let group = format!("gradient/{name}");
-            let primal = mean_ns(&home, &group, "primal", since)? / BATCH as f64;
-            let grad = mean_ns(&home, &group, "value_and_grad", since)? / BATCH as f64;
-            Some((name, primal, grad))
+            let primal = mean_ns(&home, &group, "primal", since)? / evaluations;
+            let grad = mean_ns(&home, &group, "value_and_grad", since)? / evaluations;
+            Some((label, primal, grad))
         })
         .collect();
     if rows.is_empty() {
@@ -386,12 +392,12 @@ fn print_summary(since: SystemTime) {
     }
     println!();
     println!(
-        "{:<15} {:>17} {:>25} {:>7}",
+        "{:<18} {:>17} {:>25} {:>7}",
         "function", "primal ns/eval", "value_and_grad ns/eval", "ratio"
     );
     for (name, primal, grad) in rows {
         println!(
-            "{:<15} {:>17.3} {:>25.3} {:>7.2}",
+            "{:<18} {:>17.3} {:>25.3} {:>7.2}",
             name,
             primal,
             grad,
@@ -412,6 +418,7 @@ fn main() {
     bench_mlp_loop(&mut criterion);
     bench_branch(&mut criterion);
     bench_euler100(&mut criterion);
+    programs::bench_programs(&mut criterion);
     criterion.final_summary();
     print_summary(start);
 }

@@ -139,6 +139,42 @@ pub mod scm;
 pub mod __private {
     /// Fixed-capacity tapes for loops with a constant trip count.
     pub use arrayvec::ArrayVec;
+
+    /// Element `index` of the tangent of a local `Vec` that grows by
+    /// `push`, extended with zeros when the reverse sweep reaches an element
+    /// before it has one.
+    #[inline]
+    pub fn grow<T: num_traits::Zero + Clone>(tangent: &mut Vec<T>, index: usize) -> &mut T {
+        if tangent.len() <= index {
+            tangent.resize(index + 1, T::zero());
+        }
+        &mut tangent[index]
+    }
+
+    /// The cotangent of the element a `push` appended at `index`, leaving
+    /// zero in its place: the reverse of the push.
+    #[inline]
+    pub fn take<T: num_traits::Zero>(tangent: &mut [T], index: usize) -> T {
+        match tangent.get_mut(index) {
+            Some(entry) => core::mem::replace(entry, T::zero()),
+            None => T::zero(),
+        }
+    }
+
+    /// Adds a callee's cotangent into the tangent of a local `Vec` that
+    /// grows by `push` (and may be shorter than the cotangent).
+    #[inline]
+    pub fn accumulate_grown<T: crate::Tangent + num_traits::Zero + Clone>(
+        tangent: &mut Vec<T>,
+        cotangent: Vec<T>,
+    ) {
+        if tangent.len() < cotangent.len() {
+            tangent.resize(cotangent.len(), T::zero());
+        }
+        for (entry, add) in tangent.iter_mut().zip(cotangent) {
+            entry.accumulate(add);
+        }
+    }
 }
 
 pub use causalgrad_macros::Differentiable;

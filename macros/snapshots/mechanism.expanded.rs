@@ -100,6 +100,7 @@ impl mechanism {
     }
     ///Evaluates [`mechanism`] and its gradient with respect to the active arguments (`f`, `g`, `h`).
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn value_and_grad(
         f: f64,
         g: f64,
@@ -114,6 +115,7 @@ impl mechanism {
     }
     ///Evaluates [`mechanism`] and returns its pullback: `.pull(seed)` maps an output cotangent to the cotangents of the active arguments.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn pullback(
         f: f64,
         g: f64,
@@ -133,32 +135,34 @@ impl mechanism {
         (__value, ::causalgrad::PullbackFn::new(__zero, __pullback))
     }
 }
-impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
-    type Output = f64;
-    type Grad = (f64, f64, f64);
-    const BRANCH_FREE: bool = true;
-    #[inline]
-    fn call(&self, (f, g, h, x3, x4): (f64, f64, f64, f64, f64)) -> f64 {
-        mechanism(f, g, h, x3, x4)
+const _: () = {
+    impl ::causalgrad::DiffFn<(f64, f64, f64, f64, f64)> for mechanism {
+        type Output = f64;
+        type Grad = (f64, f64, f64);
+        const BRANCH_FREE: bool = true;
+        #[inline]
+        fn call(&self, (f, g, h, x3, x4): (f64, f64, f64, f64, f64)) -> f64 {
+            mechanism(f, g, h, x3, x4)
+        }
+        #[inline]
+        fn value_and_grad(
+            &self,
+            (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
+        ) -> (f64, (f64, f64, f64)) {
+            mechanism::value_and_grad(f, g, h, x3, x4)
+        }
+        #[inline]
+        fn pullback(
+            &self,
+            (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
+        ) -> (
+            f64,
+            impl ::causalgrad::Pullback<
+                Seed = f64,
+                Grad = (f64, f64, f64),
+            > + ::core::clone::Clone,
+        ) {
+            mechanism::pullback(f, g, h, x3, x4)
+        }
     }
-    #[inline]
-    fn value_and_grad(
-        &self,
-        (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
-    ) -> (f64, (f64, f64, f64)) {
-        mechanism::value_and_grad(f, g, h, x3, x4)
-    }
-    #[inline]
-    fn pullback(
-        &self,
-        (f, g, h, x3, x4): (f64, f64, f64, f64, f64),
-    ) -> (
-        f64,
-        impl ::causalgrad::Pullback<
-            Seed = f64,
-            Grad = (f64, f64, f64),
-        > + ::core::clone::Clone,
-    ) {
-        mechanism::pullback(f, g, h, x3, x4)
-    }
-}
+};

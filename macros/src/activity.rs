@@ -72,9 +72,7 @@ impl<'ast> Flows<'ast> {
     }
 
     fn bind_pattern(&mut self, pat: &'ast Pat, source: &'ast Expr) {
-        let mut names = Vec::new();
-        pattern_names(pat, &mut names);
-        for name in names {
+        for name in pattern_names(pat) {
             self.flows.push((name, source));
         }
     }
@@ -95,6 +93,12 @@ impl<'ast> Visit<'ast> for Flows<'ast> {
                 self.assign(&binary.left, &binary.right);
             }
             Expr::ForLoop(for_loop) => self.bind_pattern(&for_loop.pat, &for_loop.expr),
+            Expr::MethodCall(call) if call.method == "push" && call.args.len() == 1 => {
+                if let (Some(root), _) = root_of(&call.receiver) {
+                    self.element_assigned.insert(root.clone());
+                    self.flows.push((root, &call.args[0]));
+                }
+            }
             _ => {}
         }
         syn::visit::visit_expr(self, expr);
@@ -117,7 +121,14 @@ fn root_of(target: &Expr) -> (Option<String>, bool) {
     }
 }
 
-fn pattern_names(pat: &Pat, out: &mut Vec<String>) {
+/// The names a pattern binds, in order.
+pub(crate) fn pattern_names(pat: &Pat) -> Vec<String> {
+    let mut names = Vec::new();
+    collect_pattern_names(pat, &mut names);
+    names
+}
+
+fn collect_pattern_names(pat: &Pat, out: &mut Vec<String>) {
     struct Names<'o> {
         out: &'o mut Vec<String>,
     }
@@ -225,7 +236,15 @@ pub(crate) fn mentions(expr: &Expr, active: &dyn Fn(&Ident) -> bool) -> bool {
                         self.visit_expr(&cast.expr);
                     }
                 }
-                Expr::Closure(_) | Expr::Macro(_) => {}
+                Expr::Macro(mac) => match vec_body(&mac.mac) {
+                    Some(VecBody::List(elements)) => {
+                        elements.iter().for_each(|element| self.visit_expr(element))
+                    }
+                    Some(VecBody::Repeat { value, .. }) => self.visit_expr(&value),
+                    None => {}
+                },
+                Expr::Repeat(repeat) => self.visit_expr(&repeat.expr),
+                Expr::Closure(_) => {}
                 _ => syn::visit::visit_expr(self, expr),
             }
         }
@@ -272,4 +291,31 @@ pub(crate) fn assigned_names(expr: &Expr) -> Vec<String> {
     let mut finder = Finder { names: Vec::new() };
     finder.visit_expr(expr);
     finder.names
+}
+
+/// The body of a `vec![..]` macro.
+pub(crate) enum VecBody {
+    /// `vec![a, b, c]`
+    List(Vec<Expr>),
+    /// `vec![value; count]`
+    Repeat { value: Box<Expr>, count: Box<Expr> },
+}
+
+/// The body of `mac` if it is a `vec![..]` of expressions.
+pub(crate) fn vec_body(mac: &syn::Macro) -> Option<VecBody> {
+    if !mac.path.is_ident("vec") {
+        return None;
+    }
+    let repeat = |input: syn::parse::ParseStream| {
+        let value = Box::new(input.parse()?);
+        input.parse::<syn::Token![;]>()?;
+        let count = Box::new(input.parse()?);
+        Ok(VecBody::Repeat { value, count })
+    };
+    if let Ok(body) = syn::parse::Parser::parse2(repeat, mac.tokens.clone()) {
+        return Some(body);
+    }
+    mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+        .ok()
+        .map(|list| VecBody::List(list.into_iter().collect()))
 }

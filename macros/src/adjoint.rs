@@ -27,6 +27,8 @@ use crate::ir::{
     Block, CallArg, CellId, ExitRecord, Input, LoopId, Lowered, Op, Operand, PathSeg, Place, Step,
     Storage, VarId,
 };
+use crate::names;
+use crate::reuse::{replay, Reuse};
 use crate::rules::{Derivative, RuleCtx, Term};
 
 /// The emitted reverse sweep.
@@ -68,6 +70,7 @@ pub(crate) fn reverse_sweep(
         arguments,
         cotangents: HashMap::new(),
         saved: HashMap::new(),
+        reuse: Reuse::new(lowered),
     };
     let zero = quote!(#real::from_f64(0.0));
     let top = &lowered.body;
@@ -82,7 +85,7 @@ pub(crate) fn reverse_sweep(
     for (position, input) in active.iter().enumerate() {
         match input {
             Input::Scalar(var) if analysis.is_live(*var) && !analysis.is_ssa(*var) => {
-                let name = cotangent_name(&lowered.vars[*var]);
+                let name = names::cotangent(&lowered.vars[*var]);
                 prologue.extend(quote!(let mut #name = #zero;));
                 sweep.cotangents.insert(*var, name.to_token_stream());
             }
@@ -113,12 +116,15 @@ pub(crate) fn reverse_sweep(
         .collect();
     taped.sort();
     for name in taped {
-        let (tape, cursor) = (tape_name(name), cursor_name(name));
+        let (tape, cursor) = (names::tape(name), names::cursor(name));
         cursors.extend(quote!(let mut #cursor = #tape.len();));
     }
     for info in &lowered.loops {
         if let ExitRecord::PerIteration(name) = &info.exits {
-            let (tape, cursor) = (tape_name(&name.to_string()), cursor_name(&name.to_string()));
+            let (tape, cursor) = (
+                names::tape(&name.to_string()),
+                names::cursor(&name.to_string()),
+            );
             cursors.extend(quote!(let mut #cursor = #tape.len();));
         }
     }
@@ -139,36 +145,41 @@ pub(crate) fn active_entry(gradient: &TokenStream, position: usize, count: usize
     }
 }
 
-pub(crate) fn tape_name(name: &str) -> Ident {
-    format_ident!("__t_{}", name)
-}
-
-pub(crate) fn slot_name(name: &str) -> Ident {
-    format_ident!("__s_{}", name)
-}
-
-fn cursor_name(name: &str) -> Ident {
-    format_ident!("__k_{}", name)
-}
-
-/// `__d_x` for an argument `x`, `__d___v3` for an intermediate `__v3`.
-fn cotangent_name(value: &Ident) -> Ident {
-    format_ident!("__d_{}", value)
-}
-
 /// The names a step binds in the forward sweep that its reverse may read.
 pub(crate) fn defined_names(lowered: &Lowered, step: &Step) -> Vec<Ident> {
     match step {
         Step::Const { name, .. } => vec![name.clone()],
         Step::Active { var, .. } => vec![lowered.vars[*var].clone()],
-        Step::Call { var, pullback, .. } => vec![lowered.vars[*var].clone(), pullback.clone()],
+        Step::Call {
+            var,
+            pullback,
+            args,
+            ..
+        } => {
+            let mut names = vec![lowered.vars[*var].clone()];
+            if !step.recomputes() {
+                names.push(pullback.clone());
+            }
+            names.extend(args.iter().filter_map(|arg| match arg {
+                CallArg::Place {
+                    snapshot: Some(copy),
+                    ..
+                } => Some(copy.clone()),
+                _ => None,
+            }));
+            names
+        }
         Step::Array { zero, .. } => vec![zero.clone()],
         Step::Match { flag, .. } => vec![flag.clone()],
-        Step::Loop { id, .. } => {
+        Step::Loop { id, head, .. } => {
             let info = &lowered.loops[*id];
             let mut names = vec![info.count.clone()];
             if let ExitRecord::Last(name) = &info.exits {
                 names.push(name.clone());
+            }
+            if replay(lowered, *id, head).is_some() {
+                let (start, end) = names::bounds(*id);
+                names.extend([start, end]);
             }
             names
         }
@@ -315,11 +326,21 @@ impl Analysis {
                     let from = use_var(self, value);
                     deps.entry(Node::Cell(*cell)).or_default().extend(from);
                 }
-                Step::Store { place, value } => {
+                Step::Store { place, value } | Step::Push { place, value, .. } => {
                     let from = use_var(self, value);
                     if let Some(node) = array_node(lowered, place) {
                         deps.entry(node).or_default().extend(from);
                     }
+                }
+                Step::Array {
+                    name,
+                    fill: Some(fill),
+                    ..
+                } => {
+                    let from = use_var(self, fill);
+                    deps.entry(Node::Array(name.to_string()))
+                        .or_default()
+                        .extend(from);
                 }
                 Step::If { then, els, .. } => {
                     self.walk(lowered, then, deps);
@@ -335,7 +356,7 @@ impl Analysis {
                 | Step::Effect(_)
                 | Step::PassiveCell { .. }
                 | Step::PassiveWrite { .. }
-                | Step::Array { .. }
+                | Step::Array { fill: None, .. }
                 | Step::Exit { .. } => {}
             }
         }
@@ -386,6 +407,7 @@ struct Sweep<'a> {
     /// The current name of each SSA value's cotangent, or its accumulator.
     cotangents: HashMap<VarId, TokenStream>,
     saved: HashMap<String, Storage>,
+    reuse: Reuse,
 }
 
 impl Sweep<'_> {
@@ -418,12 +440,12 @@ impl Sweep<'_> {
                 Step::Active { var, .. } | Step::Call { var, .. }
                     if self.analysis.is_live(*var) && !self.analysis.is_ssa(*var) =>
                 {
-                    let name = cotangent_name(&self.lowered.vars[*var]);
+                    let name = names::cotangent(&self.lowered.vars[*var]);
                     declarations.extend(quote!(let mut #name = #zero;));
                     self.cotangents.insert(*var, name.to_token_stream());
                 }
                 Step::Cell { cell, .. } if self.analysis.live_cells.contains(cell) => {
-                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    let name = names::cotangent(&self.lowered.cells[*cell]);
                     declarations.extend(quote!(let mut #name = #zero;));
                 }
                 Step::Array {
@@ -431,7 +453,7 @@ impl Sweep<'_> {
                     zero: template,
                     ..
                 } if self.analysis.live_arrays.contains(&name.to_string()) => {
-                    let tangent = cotangent_name(name);
+                    let tangent = names::cotangent(name);
                     declarations.extend(
                         quote!(let mut #tangent = ::core::clone::Clone::clone(&#template);),
                     );
@@ -469,22 +491,33 @@ impl Sweep<'_> {
             self.step(step, &mut reversed);
         }
         let mut region = quote!(#declarations #nested #reversed);
-        // Restore what this group defined and the region reads.
+        // Restore (or recompute) what this group defined and the region
+        // reads, last first: a recomputed constant reads earlier ones.
         if block.storage != Storage::Direct {
             let mut read = BTreeSet::new();
             collect_idents(region.clone(), &mut read);
-            let mut restores = TokenStream::new();
-            for step in steps {
-                for name in defined_names(self.lowered, step) {
+            let mut restores = Vec::new();
+            for step in steps.iter().rev() {
+                for name in defined_names(self.lowered, step).into_iter().rev() {
                     let key = name.to_string();
                     if !read.contains(&key) {
                         continue;
                     }
-                    self.saved.insert(key.clone(), block.storage);
-                    restores.extend(restore(&name, block.storage));
+                    match self.reuse.recompute.get(&key) {
+                        Some((ty, expr)) => {
+                            collect_idents(expr.clone(), &mut read);
+                            let ty = ty.as_ref().map(|ty| quote!(: #ty));
+                            restores.push(quote!(let #name #ty = #expr;));
+                        }
+                        None => {
+                            self.saved.insert(key.clone(), block.storage);
+                            restores.push(restore(&name, block.storage));
+                        }
+                    }
                 }
             }
-            region = quote!(#restores #region);
+            restores.reverse();
+            region = quote!(#(#restores)* #region);
         }
         region
     }
@@ -494,7 +527,7 @@ impl Sweep<'_> {
         if loop_id == usize::MAX || start <= 1 {
             return None;
         }
-        let code = exit_code_name(loop_id);
+        let code = names::exit_code(loop_id);
         Some(quote!(#code == 0 || #code >= #start))
     }
 
@@ -513,6 +546,7 @@ impl Sweep<'_> {
             Step::Call {
                 var,
                 pullback,
+                callee,
                 receiver,
                 args,
                 ..
@@ -524,14 +558,17 @@ impl Sweep<'_> {
                     return;
                 };
                 let grads = format_ident!("__g_{}", pullback);
+                if step.recomputes() {
+                    let call = self
+                        .lowered
+                        .call_tokens(callee, receiver.as_ref(), args, true);
+                    out.extend(quote!(let (_, #pullback) = #call;));
+                }
                 out.extend(quote!(let #grads = #pullback(#g);));
                 let mut index = 0usize;
                 if let Some(place) = receiver {
                     let entry = syn::Index::from(index);
-                    let target = self.place_tangent(place);
-                    out.extend(
-                        quote!(::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);),
-                    );
+                    out.extend(self.accumulate_place(place, quote!(#grads.#entry)));
                     index += 1;
                 }
                 for arg in args {
@@ -547,10 +584,7 @@ impl Sweep<'_> {
                             out,
                         ),
                         CallArg::Place { place, .. } => {
-                            let target = self.place_tangent(place);
-                            out.extend(quote!(
-                                ::causalgrad::Tangent::accumulate(&mut #target, #grads.#entry);
-                            ));
+                            out.extend(self.accumulate_place(place, quote!(#grads.#entry)));
                         }
                         CallArg::Array(elements) => {
                             for (position, element) in elements.iter().enumerate() {
@@ -572,7 +606,7 @@ impl Sweep<'_> {
             }
             Step::Cell { cell, init } => {
                 if let (true, Operand::Var(var)) = (self.analysis.live_cells.contains(cell), init) {
-                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    let name = names::cotangent(&self.lowered.cells[*cell]);
                     self.accumulate(
                         *var,
                         Term {
@@ -587,7 +621,7 @@ impl Sweep<'_> {
                 if !self.analysis.live_cells.contains(cell) {
                     return;
                 }
-                let name = cotangent_name(&self.lowered.cells[*cell]);
+                let name = names::cotangent(&self.lowered.cells[*cell]);
                 let zero = self.zero();
                 match value {
                     Operand::Var(var) => {
@@ -627,6 +661,58 @@ impl Sweep<'_> {
                     Operand::Const(_) => out.extend(quote!(#target = #zero;)),
                 }
             }
+            Step::Push {
+                place,
+                index,
+                value,
+            } => {
+                let base = place.base.to_string();
+                if !self.analysis.live_arrays.contains(&base) {
+                    return;
+                }
+                if let Operand::Var(var) = value {
+                    let tangent = &place.tangent;
+                    let index = self.lowered.operand_tokens(index);
+                    let taken = format_ident!("__w_{}", self.lowered.vars[*var]);
+                    out.extend(quote!(
+                        let #taken = ::causalgrad::__private::take(&mut #tangent, #index);
+                    ));
+                    self.accumulate(
+                        *var,
+                        Term {
+                            negate: false,
+                            expr: taken.to_token_stream(),
+                        },
+                        out,
+                    );
+                }
+            }
+            Step::Array {
+                name,
+                fill: Some(Operand::Var(var)),
+                ..
+            } => {
+                if !self.analysis.live_arrays.contains(&name.to_string()) {
+                    return;
+                }
+                let tangent = names::cotangent(name);
+                let zero = self.zero();
+                let sum = quote!({
+                    let mut __sum = #zero;
+                    for __entry in #tangent.iter() {
+                        __sum += *__entry;
+                    }
+                    __sum
+                });
+                self.accumulate(
+                    *var,
+                    Term {
+                        negate: false,
+                        expr: sum,
+                    },
+                    out,
+                );
+            }
             Step::If { flag, then, els } => {
                 let then = self.block(then, false);
                 let els = self.block(els, false);
@@ -646,14 +732,25 @@ impl Sweep<'_> {
                     out.extend(quote!(match #flag { #cases _ => {} }));
                 }
             }
-            Step::Loop { id, body, .. } => {
+            Step::Loop { id, body, head } => {
                 let reversed = self.block(body, false);
                 if reversed.is_empty() {
                     return;
                 }
+                if let Some(replay) = replay(self.lowered, *id, head) {
+                    let (start, end) = names::bounds(*id);
+                    let pat = &replay.pat;
+                    let range = if replay.closed {
+                        quote!(#start..=#end)
+                    } else {
+                        quote!(#start..#end)
+                    };
+                    out.extend(quote!(for #pat in (#range).rev() { #reversed }));
+                    return;
+                }
                 let info = &self.lowered.loops[*id];
                 let count = &info.count;
-                let code = exit_code_name(*id);
+                let code = names::exit_code(*id);
                 let iteration = format_ident!("__it{}", id);
                 let exit_code = match &info.exits {
                     ExitRecord::None => TokenStream::new(),
@@ -661,8 +758,10 @@ impl Sweep<'_> {
                         let #code: u32 = if #iteration + 1 == #count { #last } else { 0 };
                     ),
                     ExitRecord::PerIteration(name) => {
-                        let (tape, cursor) =
-                            (tape_name(&name.to_string()), cursor_name(&name.to_string()));
+                        let (tape, cursor) = (
+                            names::tape(&name.to_string()),
+                            names::cursor(&name.to_string()),
+                        );
                         quote!(#cursor -= 1; let #code: u32 = #tape[#cursor];)
                     }
                 };
@@ -675,7 +774,7 @@ impl Sweep<'_> {
             }
             Step::Body(body) => {
                 let reversed = self.block(body, false);
-                let code = exit_code_name(0);
+                let code = names::exit_code(0);
                 out.extend(quote!(let #code: u32 = __x0; #reversed));
             }
             Step::Const { .. }
@@ -732,7 +831,7 @@ impl Sweep<'_> {
             }
             Op::Read(cell) => {
                 if self.analysis.live_cells.contains(cell) {
-                    let name = cotangent_name(&self.lowered.cells[*cell]);
+                    let name = names::cotangent(&self.lowered.cells[*cell]);
                     out.extend(quote!(#name += #g;));
                 }
                 return;
@@ -750,7 +849,12 @@ impl Sweep<'_> {
     /// changed), so it is never saved.
     fn operand_tokens(&self, operand: &Operand) -> TokenStream {
         if let Operand::Var(var) = operand {
-            if let Some(place) = self.analysis.argument_loads.get(var) {
+            if let Some(place) = self
+                .analysis
+                .argument_loads
+                .get(var)
+                .or_else(|| self.reuse.final_loads.get(var))
+            {
                 return crate::lower::place_forward_tokens(place);
             }
         }
@@ -766,7 +870,16 @@ impl Sweep<'_> {
         } else {
             tangent.to_token_stream()
         };
-        let path = place.path.iter().map(|segment| match segment {
+        let mut path = place.path.iter();
+        let tangent = match (self.is_grown(place), place.path.first()) {
+            (true, Some(PathSeg::Index(index))) => {
+                path.next();
+                let index = self.lowered.operand_tokens(index);
+                quote!((*::causalgrad::__private::grow(&mut #tangent, #index)))
+            }
+            _ => tangent,
+        };
+        let path = path.map(|segment| match segment {
             PathSeg::Field(member) => quote!(.#member),
             PathSeg::Index(index) => {
                 let index = self.lowered.operand_tokens(index);
@@ -774,6 +887,22 @@ impl Sweep<'_> {
             }
         });
         quote!(#tangent #(#path)*)
+    }
+
+    /// Whether `place` is in a local `Vec` that grows by `push`.
+    fn is_grown(&self, place: &Place) -> bool {
+        let base = place.base.to_string();
+        self.lowered.grown.iter().any(|name| *name == base)
+    }
+
+    /// Adds a callee's cotangent `value` into the tangent of `place`.
+    fn accumulate_place(&self, place: &Place, value: TokenStream) -> TokenStream {
+        let target = self.place_tangent(place);
+        if self.is_grown(place) && place.path.is_empty() {
+            quote!(::causalgrad::__private::accumulate_grown(&mut #target, #value);)
+        } else {
+            quote!(::causalgrad::Tangent::accumulate(&mut #target, #value);)
+        }
     }
 
     fn accumulate(&mut self, var: VarId, term: Term, out: &mut TokenStream) {
@@ -794,7 +923,7 @@ impl Sweep<'_> {
             });
             return;
         }
-        let name = cotangent_name(&self.lowered.vars[var]);
+        let name = names::cotangent(&self.lowered.vars[var]);
         let value = match (self.cotangents.get(&var), negate) {
             (Some(current), false) => quote!(#current + #expr),
             (Some(current), true) => quote!(#current - #expr),
@@ -806,21 +935,16 @@ impl Sweep<'_> {
     }
 }
 
-/// The exit code of the current iteration of a loop (0: the function body).
-pub(crate) fn exit_code_name(loop_id: LoopId) -> Ident {
-    format_ident!("__ec{}", loop_id)
-}
-
 fn restore(name: &Ident, storage: Storage) -> TokenStream {
     match storage {
         Storage::Direct => TokenStream::new(),
         Storage::Tape => {
             let key = name.to_string();
-            let (tape, cursor) = (tape_name(&key), cursor_name(&key));
+            let (tape, cursor) = (names::tape(&key), names::cursor(&key));
             quote!(#cursor -= 1; let #name = ::core::clone::Clone::clone(&#tape[#cursor]);)
         }
         Storage::Slot => {
-            let slot = slot_name(&name.to_string());
+            let slot = names::slot(&name.to_string());
             quote!(let #name = match &#slot {
                 ::core::option::Option::Some(value) => ::core::clone::Clone::clone(value),
                 ::core::option::Option::None => unreachable!(),

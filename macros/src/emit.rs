@@ -23,12 +23,14 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{GenericParam, Generics};
 
-use crate::adjoint::{active_entry, defined_names, reverse_sweep, slot_name, tape_name};
+use crate::adjoint::{active_entry, defined_names, reverse_sweep};
 use crate::ir::{
     Block, CallArg, ExitKind, ExitRecord, Leave, LoopHead, Lowered, Op, Operand, Step, Storage,
 };
 use crate::lower::place_forward_tokens;
+use crate::names;
 use crate::parse::{ArgKind, FnSpec};
+use crate::reuse::replay;
 
 /// The generated items for `spec`, whose body lowered to `lowered`.
 pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
@@ -55,7 +57,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     let fixed: HashMap<Ident, usize> = bounds
         .into_iter()
         .filter(|(_, bound)| *bound <= MAX_FIXED_TAPE)
-        .map(|(name, bound)| (tape_name(&name), bound))
+        .map(|(name, bound)| (names::tape(&name), bound))
         .collect();
     let forward = Forward {
         lowered,
@@ -75,9 +77,9 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     saved.sort();
     for (name, storage) in saved {
         storage_decls.extend(match storage {
-            Storage::Tape => new_tape(&tape_name(name), quote!(_)),
+            Storage::Tape => new_tape(&names::tape(name), quote!(_)),
             Storage::Slot => {
-                let slot = slot_name(name);
+                let slot = names::slot(name);
                 quote!(let mut #slot = ::core::option::Option::None;)
             }
             Storage::Direct => TokenStream::new(),
@@ -85,7 +87,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     }
     for info in &lowered.loops {
         if let ExitRecord::PerIteration(name) = &info.exits {
-            storage_decls.extend(new_tape(&tape_name(&name.to_string()), quote!(u32)));
+            storage_decls.extend(new_tape(&names::tape(&name.to_string()), quote!(u32)));
         }
     }
     let outputs: Vec<TokenStream> = lowered
@@ -467,6 +469,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
         quote! {
             #[doc = #doc_vg]
             #[inline]
+            #[allow(clippy::too_many_arguments)]
             #vis fn #value_and_grad #impl_generics (#receiver #(#params),*) -> (#output_ty, #grad_ty) #where_clause {
                 let (__value, __zero, __pullback) = #call_vjp_into;
                 let mut __grad = __zero();
@@ -478,6 +481,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
     let pullback_item = quote! {
         #[doc = #doc_pb]
         #[inline]
+        #[allow(clippy::too_many_arguments)]
         #vis fn #pullback #impl_generics (#receiver #(#params),*)
             -> (
                 #output_ty,
@@ -536,8 +540,11 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
         })
         .collect();
     let (trait_generics, _, trait_where) = generics.split_for_impl();
+    // In an anonymous constant, as serde_derive does: the impl adds no name
+    // to the caller's scope.
     let function_item = scalar.then(|| {
         quote! {
+            const _: () = {
             impl #trait_generics ::causalgrad::DiffFn<(#(#arg_types,)*)> for #name #trait_where {
                 type Output = #output_ty;
                 type Grad = #grad_ty;
@@ -557,6 +564,7 @@ fn items(spec: &FnSpec, vjp_into_body: TokenStream, branch_free: bool) -> TokenS
                     #name::pullback #turbofish (#(#call_args),*)
                 }
             }
+            };
         }
     });
     quote! {
@@ -649,6 +657,7 @@ fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenSt
     Some(quote! {
         #[doc = #doc]
         #[inline]
+        #[allow(clippy::too_many_arguments)]
         #vis fn hvp #impl_generics (#(#params,)* direction: #grad_ty) -> #grad_ty #where_clause {
             let #direction_pattern = direction;
             let (_, __grad) = Self::value_and_grad #turbofish (#(#lifted),*);
@@ -685,7 +694,7 @@ impl Forward<'_> {
             for name in defined_names(self.lowered, step) {
                 let key = name.to_string();
                 if self.saved.get(&key) == Some(&Storage::Tape) {
-                    out.push(tape_name(&key));
+                    out.push(names::tape(&key));
                 }
             }
             match step {
@@ -706,14 +715,19 @@ impl Forward<'_> {
     /// Saves `name` if the reverse sweep restores it.
     fn save(&self, name: &Ident) -> TokenStream {
         let key = name.to_string();
+        let value = if names::is_snapshot(&key) {
+            name.to_token_stream()
+        } else {
+            quote!(::core::clone::Clone::clone(&#name))
+        };
         match self.saved.get(&key) {
             Some(Storage::Tape) => {
-                let tape = tape_name(&key);
-                quote!(#tape.push(::core::clone::Clone::clone(&#name));)
+                let tape = names::tape(&key);
+                quote!(#tape.push(#value);)
             }
             Some(Storage::Slot) => {
-                let slot = slot_name(&key);
-                quote!(#slot = ::core::option::Option::Some(::core::clone::Clone::clone(&#name));)
+                let slot = names::slot(&key);
+                quote!(#slot = ::core::option::Option::Some(#value);)
             }
             Some(Storage::Direct) | None => TokenStream::new(),
         }
@@ -782,7 +796,13 @@ impl Forward<'_> {
                 }
             }
             Step::PassiveWrite { name, value } => out.extend(quote!(#name = #value;)),
-            Step::Array { name, zero, init } => out.extend(quote!(
+            Step::Push { place, value, .. } => {
+                let (target, value) = (place_forward_tokens(place), t(value));
+                out.extend(quote!(#target.push(#value);));
+            }
+            Step::Array {
+                name, zero, init, ..
+            } => out.extend(quote!(
                 let mut #name = #init;
                 let #zero = ::causalgrad::Differentiable::zero_tangent(&#name);
             )),
@@ -790,34 +810,29 @@ impl Forward<'_> {
                 var,
                 pullback,
                 callee,
+                primal,
                 receiver,
                 args,
             } => {
                 let value = &lowered.vars[*var];
-                let args = args.iter().map(|arg| match arg {
-                    CallArg::Scalar(operand) => t(operand),
-                    CallArg::Array(elements) => {
-                        let elements = elements.iter().map(t);
-                        quote!([#(#elements),*])
-                    }
-                    CallArg::Place { place, by_ref } => {
-                        let tokens = place_forward_tokens(place);
-                        if *by_ref {
-                            quote!(&#tokens)
-                        } else {
-                            tokens
+                if step.recomputes() {
+                    for arg in args {
+                        if let CallArg::Place {
+                            place,
+                            snapshot: Some(copy),
+                            ..
+                        } = arg
+                        {
+                            let buffer = place_forward_tokens(place);
+                            out.extend(quote!(let #copy = ::core::clone::Clone::clone(&#buffer);));
                         }
                     }
-                    CallArg::Passive(tokens) => tokens.clone(),
-                });
-                let call = match receiver {
-                    Some(place) => {
-                        let receiver = place_forward_tokens(place);
-                        quote!(#receiver.#callee(#(#args),*))
-                    }
-                    None => quote!(#callee(#(#args),*)),
-                };
-                out.extend(quote!(let (#value, #pullback) = #call;));
+                    let call = lowered.call_tokens(primal, receiver.as_ref(), args, false);
+                    out.extend(quote!(let #value = #call;));
+                } else {
+                    let call = lowered.call_tokens(callee, receiver.as_ref(), args, false);
+                    out.extend(quote!(let (#value, #pullback) = #call;));
+                }
             }
             Step::If { flag, then, els } => {
                 let (then, els) = (self.block(then), self.block(els));
@@ -845,24 +860,36 @@ impl Forward<'_> {
                 // Tapes written once per iteration get their room up front
                 // when the iterator knows its length.
                 let mut reserve = TokenStream::new();
+                let replayed = replay(lowered, *id, head);
+                let iter_override = replayed.as_ref().map(|replay| {
+                    let (start, end) = names::bounds(*id);
+                    let (lo, hi) = (&replay.start, &replay.end);
+                    reserve.extend(quote!(let #start = #lo; let #end = #hi;));
+                    if replay.closed {
+                        quote!(#start..=#end)
+                    } else {
+                        quote!(#start..#end)
+                    }
+                });
                 let head = match head {
                     LoopHead::For { pat, iter } => {
+                        let iter = iter_override.as_ref().unwrap_or(iter);
                         let iterator = format_ident!("__iter{}", id);
                         let hint = format_ident!("__hint{}", id);
                         let mut tapes = Vec::new();
                         self.body_tapes(body_block, &mut tapes);
                         if let ExitRecord::PerIteration(name) = &info.exits {
-                            tapes.push(tape_name(&name.to_string()));
+                            tapes.push(names::tape(&name.to_string()));
                         }
                         tapes.retain(|tape| !self.fixed.contains_key(tape));
                         if tapes.is_empty() {
                             quote!(for #pat in #iter)
                         } else {
-                            reserve = quote!(
+                            reserve.extend(quote!(
                                 let #iterator = ::core::iter::IntoIterator::into_iter(#iter);
                                 let #hint = ::core::iter::Iterator::size_hint(&#iterator).0;
                                 #(#tapes.reserve(#hint);)*
-                            );
+                            ));
                             quote!(for #pat in #iterator)
                         }
                     }
@@ -873,7 +900,7 @@ impl Forward<'_> {
                     ExitRecord::None => (TokenStream::new(), TokenStream::new()),
                     ExitRecord::Last(last) => (quote!(let mut #last: u32 = 0;), TokenStream::new()),
                     ExitRecord::PerIteration(name) => {
-                        let tape = tape_name(&name.to_string());
+                        let tape = names::tape(&name.to_string());
                         (TokenStream::new(), quote!(#tape.push(0u32);))
                     }
                 };
@@ -908,7 +935,7 @@ impl Forward<'_> {
                     }
                     match &lowered.loops[*loop_id].exits {
                         ExitRecord::PerIteration(name) => {
-                            let tape = tape_name(&name.to_string());
+                            let tape = names::tape(&name.to_string());
                             out.extend(quote!(#tape.push(#code);));
                         }
                         ExitRecord::Last(last) => out.extend(quote!(#last = #code;)),

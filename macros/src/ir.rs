@@ -14,6 +14,7 @@
 //! sweep knows how far each iteration ran.
 
 use proc_macro2::{Ident, TokenStream};
+use quote::ToTokens;
 
 use crate::rules::Rule;
 
@@ -75,6 +76,11 @@ pub(crate) enum CallArg {
     Place {
         place: Place,
         by_ref: bool,
+        /// For a local buffer: the name of the copy the forward sweep
+        /// saves, on which the reverse sweep calls the callee again (the
+        /// buffer may be overwritten after the call, and a pullback
+        /// borrowing it would keep it borrowed).
+        snapshot: Option<Ident>,
     },
     Passive(TokenStream),
 }
@@ -132,17 +138,32 @@ pub(crate) enum Step {
     /// `name = value;`
     PassiveWrite { name: Ident, value: TokenStream },
     /// `let mut name = init;` for a local array written element-wise, with
-    /// `zero` its zero tangent.
+    /// `zero` its zero tangent; `fill` is the active value of
+    /// `vec![fill; n]` or `[fill; N]`, repeated in every element.
     Array {
         name: Ident,
         zero: Ident,
         init: TokenStream,
+        fill: Option<Operand>,
     },
-    /// `let (var, pullback) = callee(args);` for a differentiable callee.
+    /// `place.push(value);` onto a local `Vec`, whose length before the
+    /// push is the constant `index`.
+    Push {
+        place: Place,
+        index: Operand,
+        value: Operand,
+    },
+    /// `let (var, pullback) = callee(args);` for a differentiable callee,
+    /// or, when an argument is a local buffer (see [`CallArg::Place`]),
+    /// `let var = primal(args);` and the callee called again on the saved
+    /// copies in the reverse sweep.
     Call {
         var: VarId,
         pullback: Ident,
+        /// The callee's `__vjp`.
         callee: TokenStream,
+        /// The function itself, called when the pullback is made later.
+        primal: TokenStream,
         receiver: Option<Place>,
         args: Vec<CallArg>,
     },
@@ -232,11 +253,66 @@ pub(crate) struct Lowered {
     pub outputs: Vec<Operand>,
     /// Names of the local arrays' tangents, by array name.
     pub array_tangents: Vec<(Ident, Ident)>,
+    /// The local arrays that grow by `push`: their tangents grow on demand
+    /// in the reverse sweep.
+    pub grown: Vec<Ident>,
     /// For a struct result: its path and fields, in `outputs` order.
     pub output_struct: Option<(syn::Path, Vec<syn::Member>)>,
 }
 
+impl Step {
+    /// Whether a call's pullback is made in the reverse sweep, from saved
+    /// copies of its local-buffer arguments.
+    pub fn recomputes(&self) -> bool {
+        matches!(self, Step::Call { args, .. } if args.iter().any(|arg| matches!(
+            arg,
+            CallArg::Place { snapshot: Some(_), .. }
+        )))
+    }
+}
+
 impl Lowered {
+    /// The call `callee(args)` (or `receiver.callee(args)`); with
+    /// `snapshots`, local buffers are replaced by their saved copies.
+    pub fn call_tokens(
+        &self,
+        callee: &TokenStream,
+        receiver: Option<&Place>,
+        args: &[CallArg],
+        snapshots: bool,
+    ) -> TokenStream {
+        let args = args.iter().map(|arg| match arg {
+            CallArg::Scalar(operand) => self.operand_tokens(operand),
+            CallArg::Array(elements) => {
+                let elements = elements.iter().map(|element| self.operand_tokens(element));
+                quote::quote!([#(#elements),*])
+            }
+            CallArg::Place {
+                place,
+                by_ref,
+                snapshot,
+            } => {
+                let tokens = match (snapshot, snapshots) {
+                    (Some(copy), true) => copy.to_token_stream(),
+                    _ => crate::lower::place_forward_tokens(place),
+                };
+                match (by_ref, snapshot.is_some() && snapshots) {
+                    (true, _) => quote::quote!(&#tokens),
+                    (false, true) => quote::quote!(::core::clone::Clone::clone(&#tokens)),
+                    (false, false) => tokens,
+                }
+            }
+            CallArg::Passive(tokens) => tokens.clone(),
+        });
+        match receiver {
+            Some(place) => {
+                let receiver = crate::lower::place_forward_tokens(place);
+                quote::quote!(#receiver.#callee(#(#args),*))
+            }
+            None => quote::quote!(#callee(#(#args),*)),
+        }
+    }
+
     pub fn operand_tokens(&self, operand: &Operand) -> TokenStream {
         match operand {
             Operand::Var(var) => quote::ToTokens::to_token_stream(&self.vars[*var]),

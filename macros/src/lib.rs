@@ -12,11 +12,14 @@
 
 mod activity;
 mod adjoint;
+mod ctxt;
 mod derive;
 mod emit;
 mod ir;
 mod lower;
+mod names;
 mod parse;
+mod reuse;
 mod rules;
 
 use proc_macro::TokenStream;
@@ -67,15 +70,28 @@ pub fn derive_differentiable(input: TokenStream) -> TokenStream {
 
 /// The primal, untouched, followed by its gradient module or by the errors
 /// that prevent generating one.
+///
+/// Every error of the signature and the body is reported, not only the
+/// first: each is recorded in a [`ctxt::Ctxt`] and checking carries on.
 fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
-    let generated = syn::parse2::<parse::Options>(attr)
-        .and_then(|options| parse::fn_spec(item, &options))
-        .and_then(|spec| {
-            let lowered = lower::lower(&spec, &item.block)?;
-            Ok(emit::generated_items(&spec, &lowered))
-        });
-    match generated {
-        Ok(module) => quote!(#item #module),
+    let options = match syn::parse2::<parse::Options>(attr) {
+        Ok(options) => options,
+        Err(error) => {
+            let error = error.to_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    let cx = ctxt::Ctxt::new();
+    let generated = cx.ok(parse::fn_spec(item, &options, &cx)).and_then(|spec| {
+        let lowered = cx.ok(lower::lower(&spec, &item.block, &cx))?;
+        let generated = emit::generated_items(&spec, &lowered);
+        Some(match &options.krate {
+            Some(krate) => names::with_runtime(generated, &quote!(#krate)),
+            None => generated,
+        })
+    });
+    match cx.check() {
+        Ok(()) => quote!(#item #generated),
         Err(error) => {
             let error = error.to_compile_error();
             quote!(#item #error)

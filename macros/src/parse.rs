@@ -7,7 +7,8 @@
 //! returns. Everything the macro cannot handle in the signature is reported
 //! here with the span of the offending token.
 
-use proc_macro2::TokenStream;
+use crate::ctxt::Ctxt;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -24,14 +25,20 @@ pub(crate) struct Options {
     pub wrt: Option<Vec<Ident>>,
     /// The span of the `wrt(..)` option, for errors about it.
     pub wrt_span: Option<proc_macro2::Span>,
+    /// `crate = path`: the path of causalgrad in generated code, for crates
+    /// that re-export it; `None` means `::causalgrad`.
+    pub krate: Option<syn::Path>,
 }
 
 impl Parse for Options {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut options = Options::default();
         while !input.is_empty() {
-            let key: Ident = input.parse()?;
-            if key == "wrt" {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            if key == "crate" {
+                input.parse::<Token![=]>()?;
+                options.krate = Some(input.parse()?);
+            } else if key == "wrt" {
                 if options.wrt.is_some() {
                     return Err(syn::Error::new(
                         key.span(),
@@ -47,8 +54,9 @@ impl Parse for Options {
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown option `{key}`; the only option is `wrt(a, b, ..)`, \
-                         naming the arguments to differentiate with respect to"
+                        "unknown option `{key}`; the options are `wrt(a, b, ..)`, naming \
+                         the arguments to differentiate with respect to, and `crate = path`, \
+                         the path of causalgrad in a crate that re-exports it"
                     ),
                 ));
             }
@@ -108,7 +116,10 @@ pub(crate) fn derivative_spec(item: &ItemFn, target: &Ident) -> syn::Result<FnSp
     let mut as_target = item.clone();
     as_target.sig.ident = target.clone();
     as_target.sig.output = syn::parse_quote!(-> #value_ty);
-    let mut spec = fn_spec(&as_target, &Options::default())?;
+    let cx = Ctxt::new();
+    let spec = cx.ok(fn_spec(&as_target, &Options::default(), &cx));
+    cx.check()?;
+    let mut spec = spec.expect("a spec when there is no error");
     if spec.method || spec.outputs != 1 {
         return Err(syn::Error::new_spanned(
             &item.sig,
@@ -191,9 +202,13 @@ const PASSIVE_PRIMITIVES: &[&str] = &[
 ];
 
 /// Reads the signature of `item` under `options`.
-pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
+///
+/// Problems that leave the rest checkable (a signature feature, an argument
+/// pattern, an argument's type, a `wrt` name) are recorded in `cx`; an error
+/// is returned only when no function can be described.
+pub(crate) fn fn_spec(item: &ItemFn, options: &Options, cx: &Ctxt) -> syn::Result<FnSpec> {
     let sig = &item.sig;
-    reject_signature_features(item)?;
+    reject_signature_features(item, cx);
     let mut float_params: Vec<&Ident> = sig
         .generics
         .params
@@ -230,7 +245,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
         let (ident, ty) = match input {
             FnArg::Receiver(receiver) => {
                 if !matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, None)) {
-                    return Err(syn::Error::new_spanned(
+                    cx.push(syn::Error::new_spanned(
                         receiver,
                         "a #[differentiable] method takes `&self`; take other receivers \
                          by shared reference",
@@ -247,11 +262,12 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                     (pat.ident.clone(), (*typed.ty).clone())
                 }
                 other => {
-                    return Err(syn::Error::new_spanned(
+                    cx.push(syn::Error::new_spanned(
                         other,
                         "#[differentiable] needs a plain name for each argument (`x: f64`), \
                          not a pattern",
-                    ))
+                    ));
+                    continue;
                 }
             },
         };
@@ -260,17 +276,15 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                 match &float {
                     None => float = Some(ty.clone()),
                     Some(first) if same_type(first, &ty) => {}
-                    Some(first) => {
-                        return Err(syn::Error::new_spanned(
-                            &ty,
-                            format!(
-                                "all float arguments of a #[differentiable] function must have \
-                                 one type; this one is `{}` but an earlier one is `{}`",
-                                ty.to_token_stream(),
-                                first.to_token_stream()
-                            ),
-                        ))
-                    }
+                    Some(first) => cx.push(syn::Error::new_spanned(
+                        &ty,
+                        format!(
+                            "all float arguments of a #[differentiable] function must have \
+                             one type; this one is `{}` but an earlier one is `{}`",
+                            ty.to_token_stream(),
+                            first.to_token_stream()
+                        ),
+                    )),
                 }
                 ArgKind::Scalar
             }
@@ -285,7 +299,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                     .flatten()
                     .find(|name| **name == ident)
                     .expect("listed");
-                return Err(syn::Error::new(
+                cx.push(syn::Error::new(
                     name.span(),
                     format!(
                         "`{ident}` has type `{}`, which cannot be differentiated; only float \
@@ -294,6 +308,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                         ty.to_token_stream()
                     ),
                 ));
+                false
             }
             (ArgKind::Passive, _) => false,
             (_, None) => true,
@@ -311,7 +326,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
     if let Some(names) = &options.wrt {
         for name in names {
             if !args.iter().any(|arg| arg.ident == *name) {
-                return Err(syn::Error::new(
+                cx.push(syn::Error::new(
                     name.span(),
                     format!("`wrt` names `{name}`, which is not an argument of this function"),
                 ));
@@ -325,7 +340,7 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
                 let first = tuple.elems.first().expect("non-empty").clone();
                 for elem in &tuple.elems {
                     if !same_type(elem, &first) {
-                        return Err(syn::Error::new_spanned(
+                        cx.push(syn::Error::new_spanned(
                             elem,
                             "every element of a returned tuple must have the float type",
                         ));
@@ -422,41 +437,40 @@ pub(crate) fn fn_spec(item: &ItemFn, options: &Options) -> syn::Result<FnSpec> {
     })
 }
 
-fn reject_signature_features(item: &ItemFn) -> syn::Result<()> {
+fn reject_signature_features(item: &ItemFn, cx: &Ctxt) {
     let sig = &item.sig;
-    let problem = if let Some(token) = &sig.constness {
-        Some((
+    let reject = |span: Span, message: &str| cx.push(syn::Error::new(span, message));
+    if let Some(token) = &sig.constness {
+        reject(
             token.span(),
             "a `const fn` cannot be differentiated: remove `const`",
-        ))
-    } else if let Some(token) = &sig.asyncness {
-        Some((
+        );
+    }
+    if let Some(token) = &sig.asyncness {
+        reject(
             token.span(),
             "an `async fn` cannot be differentiated: remove `async`",
-        ))
-    } else if let syn::Safety::Unsafe(token) = &sig.safety {
-        Some((
+        );
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety {
+        reject(
             token.span(),
             "an `unsafe fn` cannot be differentiated: differentiate a safe function and \
              call it from the unsafe one",
-        ))
-    } else if let Some(abi) = &sig.abi {
-        Some((
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        reject(
             abi.span(),
             "a function with an `extern` ABI cannot be differentiated: differentiate a \
              Rust-ABI function and call it from the extern one",
-        ))
-    } else {
-        sig.variadic.as_ref().map(|variadic| {
-            (
-                variadic.span(),
-                "variadic arguments cannot be differentiated",
-            )
-        })
-    };
-    match problem {
-        Some((span, message)) => Err(syn::Error::new(span, message)),
-        None => Ok(()),
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        reject(
+            variadic.span(),
+            "variadic arguments cannot be differentiated",
+        );
     }
 }
 

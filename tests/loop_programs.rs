@@ -1,0 +1,338 @@
+//! Real loop programs over local buffers, checked against central finite
+//! differences: a Gaussian-mixture log-likelihood written as in C (flat
+//! `&[f64]` arguments, buffers allocated once and overwritten inside nested
+//! loops, a triangular inner loop, a call of another `#[differentiable]`
+//! function on a local buffer), and one test per buffer construct.
+
+// Index loops over buffers are the constructs under test.
+#![allow(clippy::needless_range_loop)]
+
+use causalgrad::check::GradCheck;
+use causalgrad::differentiable;
+
+fn check(f: impl Fn(&[f64]) -> f64, x: &[f64], g: &[f64]) {
+    if let Err(error) = GradCheck::f64().check(f, x, g) {
+        panic!("{error}");
+    }
+}
+
+/// A deterministic pseudo-random sequence in `[lo, hi)`.
+fn values(seed: u64, len: usize, lo: f64, hi: f64) -> Vec<f64> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            lo + (hi - lo) * ((state >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
+}
+
+#[differentiable]
+fn logsumexp(x: &[f64]) -> f64 {
+    let mut mx = x[0];
+    for i in 1..x.len() {
+        if x[i] > mx {
+            mx = x[i];
+        }
+    }
+    let mut semx = 0.0;
+    for i in 0..x.len() {
+        semx += (x[i] - mx).exp();
+    }
+    semx.ln() + mx
+}
+
+/// The mixture log-likelihood of ADBench (without its constant), with a
+/// Wishart prior: `k` components in `d` dimensions, `n` points `x`, the
+/// inverse Cholesky factors `icf` (per component `d` log-diagonal entries,
+/// then the strict lower triangle by columns).
+#[differentiable(wrt(alphas, means, icf))]
+#[allow(clippy::too_many_arguments)]
+fn gmm_objective(
+    alphas: &[f64],
+    means: &[f64],
+    icf: &[f64],
+    x: &[f64],
+    d: usize,
+    k: usize,
+    n: usize,
+    gamma: f64,
+    m: f64,
+) -> f64 {
+    let icf_sz = d * (d + 1) / 2;
+    let mut qdiags = vec![0.0; d * k];
+    let mut sum_qs = vec![0.0; k];
+    for ik in 0..k {
+        for id in 0..d {
+            let q = icf[ik * icf_sz + id];
+            sum_qs[ik] += q;
+            qdiags[ik * d + id] = q.exp();
+        }
+    }
+    let mut xcentered = vec![0.0; d];
+    let mut qxcentered = vec![0.0; d];
+    let mut main_term = vec![0.0; k];
+    let mut slse = 0.0;
+    for ix in 0..n {
+        for ik in 0..k {
+            for id in 0..d {
+                xcentered[id] = x[ix * d + id] - means[ik * d + id];
+            }
+            for id in 0..d {
+                qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+            }
+            let mut lidx = ik * icf_sz + d;
+            for i in 0..d {
+                for j in (i + 1)..d {
+                    qxcentered[j] += icf[lidx] * xcentered[i];
+                    lidx += 1;
+                }
+            }
+            let mut sqnorm = 0.0;
+            for id in 0..d {
+                sqnorm += qxcentered[id] * qxcentered[id];
+            }
+            main_term[ik] = alphas[ik] + sum_qs[ik] - 0.5 * sqnorm;
+        }
+        slse += logsumexp(&main_term);
+    }
+    let lse_alphas = logsumexp(alphas);
+    let mut prior = 0.0;
+    for ik in 0..k {
+        let mut frobenius = 0.0;
+        for id in 0..d {
+            let q = qdiags[ik * d + id];
+            frobenius += q * q;
+        }
+        for l in d..icf_sz {
+            let v = icf[ik * icf_sz + l];
+            frobenius += v * v;
+        }
+        prior += 0.5 * gamma * gamma * frobenius - m * sum_qs[ik];
+    }
+    slse - (n as f64) * lse_alphas + prior
+}
+
+#[test]
+fn gaussian_mixture_gradient_is_exact() {
+    for &(d, k, n) in &[(2, 3, 4), (3, 5, 7), (5, 2, 3)] {
+        let icf_sz = d * (d + 1) / 2;
+        let alphas = values(1, k, -1.0, 1.0);
+        let means = values(2, d * k, -1.0, 1.0);
+        let icf = values(3, icf_sz * k, -0.5, 0.5);
+        let x = values(4, d * n, -2.0, 2.0);
+        let (value, (da, dm, di)) =
+            gmm_objective::value_and_grad(&alphas, &means, &icf, &x, d, k, n, 1.0, 0.0);
+        assert_eq!(
+            value,
+            gmm_objective(&alphas, &means, &icf, &x, d, k, n, 1.0, 0.0)
+        );
+        let (na, nm) = (alphas.len(), means.len());
+        let flat: Vec<f64> = [alphas.clone(), means.clone(), icf.clone()].concat();
+        let grad: Vec<f64> = [da, dm, di].concat();
+        check(
+            |v| {
+                gmm_objective(
+                    &v[..na],
+                    &v[na..na + nm],
+                    &v[na + nm..],
+                    &x,
+                    d,
+                    k,
+                    n,
+                    1.0,
+                    0.0,
+                )
+            },
+            &flat,
+            &grad,
+        );
+    }
+}
+
+#[differentiable]
+fn sum_of(x: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        total += x[i];
+    }
+    total
+}
+
+/// `vec![x; n]` filled with an active value, then overwritten in part.
+#[differentiable]
+fn filled_vec(x: f64, n: usize) -> f64 {
+    let mut buffer = vec![x * x; n];
+    buffer[0] = x.sin();
+    let mut total = 0.0;
+    for i in 0..buffer.len() {
+        total += buffer[i] * (i as f64 + 1.0);
+    }
+    total
+}
+
+#[test]
+fn vec_filled_with_an_active_value() {
+    let (value, dx) = filled_vec::value_and_grad(0.7, 4);
+    assert_eq!(value, filled_vec(0.7, 4));
+    check(|v| filled_vec(v[0], 4), &[0.7], &[dx]);
+}
+
+/// `[x; N]` filled with an active value, read with computed indices.
+#[differentiable]
+fn filled_array(x: f64, y: f64) -> f64 {
+    let mut buffer = [y; 4];
+    for i in 0..2 {
+        buffer[2 * i + 1] = buffer[2 * i] * x;
+    }
+    buffer[3] * buffer[1] + buffer.len() as f64
+}
+
+#[test]
+fn array_filled_with_an_active_value() {
+    let (value, (dx, dy)) = filled_array::value_and_grad(0.7, -1.3);
+    assert_eq!(value, filled_array(0.7, -1.3));
+    check(|v| filled_array(v[0], v[1]), &[0.7, -1.3], &[dx, dy]);
+}
+
+/// `Vec::with_capacity` and `push`, then reads by computed index and a
+/// call of another `#[differentiable]` function on the buffer.
+#[differentiable]
+fn pushed(x: &[f64]) -> f64 {
+    let mut squares = Vec::with_capacity(x.len());
+    for i in 0..x.len() {
+        squares.push(x[i] * x[i]);
+    }
+    let mut acc = 0.0;
+    for i in 0..squares.len() {
+        acc += squares[squares.len() - 1 - i] * x[i];
+    }
+    acc + sum_of(&squares)
+}
+
+#[test]
+fn with_capacity_and_push() {
+    let x = [0.5, -1.25, 2.0, 0.75];
+    let (value, dx) = pushed::value_and_grad(&x);
+    assert_eq!(value, pushed(&x));
+    check(pushed, &x, &dx);
+}
+
+/// A buffer reused across iterations, overwritten in each, and passed by
+/// reference to another `#[differentiable]` function every time.
+#[differentiable]
+fn reused(x: &[f64], rows: usize) -> f64 {
+    let cols = x.len() / rows;
+    let mut row = vec![0.0; cols];
+    let mut total = 0.0;
+    for r in 0..rows {
+        for c in 0..cols {
+            row[c] = (x[r * cols + c] * (r as f64 + 1.0)).tanh();
+        }
+        total += logsumexp(&row) * sum_of(&row);
+    }
+    total
+}
+
+#[test]
+fn buffer_reused_across_iterations_and_passed_by_reference() {
+    let x = values(7, 12, -1.0, 1.0);
+    let (value, dx) = reused::value_and_grad(&x, 3);
+    assert_eq!(value, reused(&x, 3));
+    check(|v| reused(v, 3), &x, &dx);
+}
+
+/// Lists of active values (`[a, b]`, `vec![a, b]`) and a generic buffer
+/// grown by `push`.
+#[differentiable]
+fn lists<T: causalgrad::Real>(a: T, b: T) -> T {
+    let fixed = [a * b, a - b];
+    let mut grown = vec![b.exp(), a];
+    for i in 0..2 {
+        grown.push(fixed[i] * grown[i]);
+    }
+    let mut total = T::zero();
+    for value in grown.iter() {
+        total += *value * *value;
+    }
+    total
+}
+
+#[test]
+fn lists_of_active_values_and_a_generic_push() {
+    let (value, (da, db)) = lists::value_and_grad(0.3f64, -0.8);
+    assert_eq!(value, lists(0.3, -0.8));
+    check(|v| lists(v[0], v[1]), &[0.3, -0.8], &[da, db]);
+    let (value32, _) = lists::value_and_grad(0.3f32, -0.8);
+    assert!((f64::from(value32) - value).abs() < 1e-5);
+}
+
+/// The programs of `cargo bench --bench gradient`, checked here.
+#[path = "../benches/programs/loops.rs"]
+mod benchmarked;
+
+#[test]
+fn benchmarked_programs_have_exact_gradients() {
+    let (d, k) = (3, 4);
+    let icf_sz = d * (d + 1) / 2;
+    let (alphas, means) = (values(11, k, -1.0, 1.0), values(12, d * k, -1.0, 1.0));
+    let (icf, x) = (
+        values(13, icf_sz * k, -0.5, 0.5),
+        values(14, d * 5, -2.0, 2.0),
+    );
+    let (_, (da, dm, di)) = benchmarked::gmm::value_and_grad(&alphas, &means, &icf, &x, d, k);
+    let (na, nm) = (alphas.len(), means.len());
+    check(
+        |v| benchmarked::gmm(&v[..na], &v[na..na + nm], &v[na + nm..], &x, d, k),
+        &[alphas.clone(), means.clone(), icf.clone()].concat(),
+        &[da, dm, di].concat(),
+    );
+
+    let h = 3;
+    let (w, b, xs) = (
+        values(15, 8 * h * h, -0.5, 0.5),
+        values(16, 4 * h, -0.2, 0.2),
+        values(17, 4 * h, -1.0, 1.0),
+    );
+    let (value, (dw, db)) = benchmarked::lstm::value_and_grad(&w, &b, &xs, h);
+    assert_eq!(value, benchmarked::lstm(&w, &b, &xs, h));
+    let nw = w.len();
+    check(
+        |v| benchmarked::lstm(&v[..nw], &v[nw..], &xs, h),
+        &[w.clone(), b.clone()].concat(),
+        &[dw, db].concat(),
+    );
+
+    let mut cameras = Vec::new();
+    for camera in 0..3 {
+        cameras.extend(values(20 + camera, 3, 0.1, 0.5));
+        cameras.extend(values(30 + camera, 2, -0.5, 0.5));
+        cameras.extend([6.0 + camera as f64, 1.5]);
+    }
+    let points = values(40, 3 * 4, -1.0, 1.0);
+    let which: Vec<usize> = (0..9).flat_map(|o| [o % 3, (o * 7) % 4]).collect();
+    let uv = values(41, 18, -0.5, 0.5);
+    let (value, (dc, dp)) = benchmarked::bundle::value_and_grad(&cameras, &points, &which, &uv);
+    assert_eq!(value, benchmarked::bundle(&cameras, &points, &which, &uv));
+    let nc = cameras.len();
+    check(
+        |v| benchmarked::bundle(&v[..nc], &v[nc..], &which, &uv),
+        &[cameras.clone(), points.clone()].concat(),
+        &[dc, dp].concat(),
+    );
+
+    let x0 = values(50, 6, -1.0, 1.0);
+    let (value, (dx, df)) = benchmarked::lorenz::value_and_grad(&x0, 8.0, 30);
+    assert_eq!(value, benchmarked::lorenz(&x0, 8.0, 30));
+    let mut grad = dx.clone();
+    grad.push(df);
+    check(
+        |v| benchmarked::lorenz(&v[..6], v[6], 30),
+        &[x0.clone(), vec![8.0]].concat(),
+        &grad,
+    );
+}
