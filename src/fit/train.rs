@@ -50,6 +50,9 @@ pub struct Trainer<'m> {
     since_best: usize,
     last_good: (usize, f64, Snapshot),
     replicas: Option<Replicas>,
+    /// What turns a loss in the model's units into the data's: the sum of
+    /// `ln scale` over the variables with a likelihood term.
+    units: f64,
 }
 
 impl<'m> Trainer<'m> {
@@ -105,6 +108,7 @@ impl<'m> Trainer<'m> {
             None => None,
         };
         let params = ScmParams::from_scm(scm, device);
+        let units = scm.log_scale_units(|_| true);
         let last_good = (0, f64::NAN, snapshot(&params));
         let mut trainer = Trainer {
             scm,
@@ -128,6 +132,7 @@ impl<'m> Trainer<'m> {
             since_best: 0,
             last_good,
             replicas: None,
+            units,
         };
         if let (Some(path), Some(saved)) = (resume_from, saved) {
             trainer.resume(&path, saved)?;
@@ -267,6 +272,7 @@ impl<'m> Trainer<'m> {
                 )
             }
         };
+        let value = value + self.units;
         if !value.is_finite() {
             restore(self.scm, &self.last_good.2);
             return Err(FitError::NonFinite {
@@ -345,7 +351,7 @@ impl<'m> Trainer<'m> {
         let Some(valid) = &self.valid else {
             return;
         };
-        let value = f64::from(valid.nll(&self.params, self.scm).into_scalar::<f32>());
+        let value = f64::from(valid.nll(&self.params, self.scm).into_scalar::<f32>()) + self.units;
         self.validation.push((self.step, value));
         match &self.best {
             Some((best, _)) if value >= *best => self.since_best += 1,

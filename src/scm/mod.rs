@@ -372,6 +372,20 @@ impl Scm {
             .collect()
     }
 
+    /// `Σ ln scale` over the variables (topological positions) `with_term`
+    /// picks that are not under hard `do`: what a mean negative
+    /// log-likelihood per row in model units lacks to be in the data's.
+    pub(crate) fn log_scale_units(&self, with_term: impl Fn(usize) -> bool) -> f64 {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|&(j, node)| {
+                with_term(j) && !matches!(node.intervention, Some(Intervention::Set(_)))
+            })
+            .map(|(_, node)| node.scaling.scale.ln())
+            .sum()
+    }
+
     /// Sets every variable's scaling, in topological order.
     pub(crate) fn set_scalings(&mut self, scalings: &[Scaling]) {
         for (node, scaling) in self.nodes.iter_mut().zip(scalings) {

@@ -79,6 +79,9 @@ pub struct ContextTrainer<'m> {
     patience: Option<usize>,
     /// [`FitConfig::plateau_decay`].
     plateau: Option<(f64, usize)>,
+    /// Per context, what turns its loss in the model's units into the
+    /// data's (`Σ ln scale` over its likelihood terms).
+    units: Vec<f64>,
     /// The best evaluated objective and its parameter sets, and the
     /// evaluations since it (for early stopping).
     best: Option<(f64, Vec<Vec<f32>>)>,
@@ -195,6 +198,10 @@ impl<'m> ContextTrainer<'m> {
                 .collect(),
         };
         let pooled = pooled_terms(scm, &contexts, graph.weighting(), device);
+        let units = contexts
+            .iter()
+            .map(|prepared| scm.log_scale_units(|j| matches!(prepared.roles[j], Role::Term { .. })))
+            .collect();
         let ties = Ties::new(&graph.ties(), &contexts, &sizes, device);
         let last_good = (0, f64::NAN, snapshot(&params));
         Ok(ContextTrainer {
@@ -217,6 +224,7 @@ impl<'m> ContextTrainer<'m> {
             eval_every: config.eval_every,
             patience: config.patience,
             plateau: config.plateau,
+            units,
             best: None,
             since_best: 0,
             scm,
@@ -362,7 +370,14 @@ impl<'m> ContextTrainer<'m> {
             ));
         }
         let loss = self.objective(&batches);
-        let value = f64::from(loss.clone().into_scalar::<f32>());
+        let units: f64 = self
+            .contexts
+            .iter()
+            .zip(&self.units)
+            .filter(|(prepared, _)| prepared.weight > 0.0)
+            .map(|(prepared, units)| prepared.weight * units)
+            .sum();
+        let value = f64::from(loss.clone().into_scalar::<f32>()) + units;
         if !value.is_finite() {
             let (step, good, sets) = self.last_good.clone();
             self.write_shared(&sets);
@@ -411,6 +426,7 @@ impl<'m> ContextTrainer<'m> {
                 } else {
                     self.context_nll(c, &batch)
                         .map_or(0.0, |nll| f64::from(nll.into_scalar::<f32>()))
+                        + self.units[c]
                 };
                 (prepared.name.clone(), value)
             })
