@@ -90,11 +90,44 @@ struct SiluKind;
 struct ReluKind;
 struct GeluKind;
 
+/// `1 / q` from the hardware's reciprocal estimate and one Newton step
+/// (relative error about 1e-7; an exact division where the target has no
+/// estimate): a division's latency is most of a rational approximation's.
+#[inline(always)]
+fn reciprocal(q: L) -> L {
+    let r = F32x16(q.0.recip());
+    r * (splat(2.0) - q * r)
+}
+
+/// `tanh` on lanes: the crate's rational approximation
+/// ([`Real::tanh`], error below 5e-7) with its division replaced by
+/// [`reciprocal`].
+#[inline(always)]
+fn tanh_lanes(x: L) -> L {
+    use crate::real::tanh_coefficients::*;
+    let s = f32x16::splat;
+    let c = x.0.fast_max(s(-CLAMP)).fast_min(s(CLAMP));
+    let x2 = c * c;
+    let p = x2 * s(A13) + s(A11);
+    let p = x2 * p + s(A9);
+    let p = x2 * p + s(A7);
+    let p = x2 * p + s(A5);
+    let p = x2 * p + s(A3);
+    let p = x2 * p + s(A1);
+    let q = x2 * s(B6) + s(B4);
+    let q = x2 * q + s(B2);
+    let q = x2 * q + s(B0);
+    let value = F32x16(c * p) * reciprocal(F32x16(q));
+    // Tiny inputs are their own tanh; NaN stays NaN (the clamp would not keep it).
+    let keep = x.0.abs().simd_lt(s(LINEAR)) | x.0.simd_ne(x.0);
+    F32x16(keep.bitselect(x.0, value.0))
+}
+
 impl Kind for TanhKind {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn value(x: L) -> L {
-        Real::tanh(x)
+        tanh_lanes(x)
     }
     #[inline(always)]
     fn backward(y: L, g: L) -> L {
@@ -108,6 +141,8 @@ impl Kind for TanhKind {
 #[inline(always)]
 fn sigmoid_lanes(x: L) -> L {
     let e = Real::exp(-Real::abs(x));
+    // An exact division: `1 − y`, the slope's factor near `y = 1`, needs
+    // `y` correctly rounded there.
     let r = splat(1.0) / (splat(1.0) + e);
     F32x16(x.0.simd_ge(f32x16::splat(0.0)).bitselect(r.0, (e * r).0))
 }
@@ -168,7 +203,7 @@ fn normal_cdf_and_exp(x: L) -> (L, L) {
     const A4: f32 = -1.453_152_1;
     const A5: f32 = 1.061_405_4;
     let t = Real::abs(x) * splat(FRAC_1_SQRT_2);
-    let k = splat(1.0) / (splat(1.0) + splat(P) * t);
+    let k = reciprocal(splat(1.0) + splat(P) * t);
     let poly =
         ((((splat(A5) * k + splat(A4)) * k + splat(A3)) * k + splat(A2)) * k + splat(A1)) * k;
     let e = Real::exp(-(t * t));
@@ -1023,6 +1058,11 @@ mod tests {
         let expected = sigmoid(t).into_data().try_to_vec::<f32>().unwrap();
         assert_close(&y, &expected, 1e-6, "transposed");
         let nan = Tensor::<1>::from_floats([f32::NAN, -1.0, 1.0], &Device::flex());
+        let y = fast_tanh(nan.clone())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert!(y[0].is_nan());
         let y = fast_relu(nan).into_data().try_to_vec::<f32>().unwrap();
         assert!(y[0].is_nan() && y[1] == 0.0 && y[2] == 1.0);
         assert_eq!(fast_silu(Tensor::<1>::zeros([0], &device)).dims(), [0]);
