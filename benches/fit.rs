@@ -88,5 +88,43 @@ fn fit_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit_step);
+/// One full-batch Adam step of scm5 with every variable that has parents
+/// (x2..x5) a burn [`Mlp`](causalgrad::scm::Mlp) (`k → 16 → 1`, tanh),
+/// built explicitly with `Mechanism::neural` so it stays a burn module, and
+/// x1 a learned mean: the network of the torch eager peer
+/// (`benches/peers/default_model_torch.py`).
+fn burn_mlp_step(c: &mut Criterion) {
+    use burn::tensor::Device;
+    use causalgrad::scm::{MlpConfig, Scm};
+
+    let mut group = c.benchmark_group("burn_mlp_step");
+    group
+        .warm_up_time(Duration::from_secs(2))
+        .sampling_mode(SamplingMode::Flat);
+    for (n, samples, seconds) in [(10_000usize, 20, 6), (100_000, 10, 8)] {
+        group
+            .sample_size(samples)
+            .measurement_time(Duration::from_secs(seconds));
+        let data = data(n);
+        let graph = scm5::graph();
+        let mut builder = Scm::builder(graph.clone());
+        for (seed, name) in ["x2", "x3", "x4", "x5"].into_iter().enumerate() {
+            let k = graph.parents(name).expect("an scm5 variable").len();
+            let mlp = MlpConfig::new(k)
+                .with_seed(seed as u64)
+                .init(&Device::flex());
+            builder = builder.mechanism(name, Mechanism::neural(mlp));
+        }
+        let mut model = builder.build().expect("the MLPs match the graph");
+        let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
+        let mut trainer = model.trainer(&data, &config).expect("a valid fit");
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| black_box(trainer.step().expect("finite loss")));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fit_step, burn_mlp_step);
 criterion_main!(benches);

@@ -21,12 +21,19 @@
 //! ```
 
 #[cfg(feature = "burn")]
+mod activation_ops;
+#[cfg(feature = "burn")]
 pub(crate) mod file;
 mod mechanism;
 mod query;
 mod scaling;
 mod spec;
 
+#[cfg(feature = "burn")]
+pub use activation_ops::{
+    fast_activation, fast_gelu, fast_relu, fast_sigmoid, fast_silu, fast_tanh, fused_mlp,
+    FastActivationBackwardOps, FastActivationOps, FusedMlpBackwardOps, FusedMlpGrads, FusedMlpOps,
+};
 #[cfg(feature = "burn")]
 pub use file::{ModelFileError, FORMAT_VERSION};
 #[cfg(feature = "burn")]

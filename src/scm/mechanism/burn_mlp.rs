@@ -4,12 +4,12 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{gelu, relu, sigmoid, silu};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{RngExt, SeedableRng};
 
 use super::neural::NeuralMean;
 use super::Mechanism;
+use crate::scm::activation_ops::{fast_activation, fused_mlp};
 use crate::scm::spec::{Activation, MechanismSpec};
 
 /// Settings of an [`Mlp`]: `inputs → hidden[0] → … → 1`, the activation
@@ -88,19 +88,32 @@ impl MlpConfig {
 
 impl Mlp {
     /// The outputs `[n, 1]` for inputs `[n, inputs]`.
+    ///
+    /// With one hidden layer this is [`fused_mlp`], one operation on Flex;
+    /// deeper networks run burn's `Linear`s with the fast activations
+    /// ([`fast_activation`]) between them. Both are burn's own operations
+    /// on other devices.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        if let [hidden, output] = self.layers.as_slice() {
+            if let (Some(b1), Some(b2)) = (&hidden.bias, &output.bias) {
+                if output.weight.dims()[1] == 1 {
+                    return fused_mlp(
+                        input,
+                        hidden.weight.val(),
+                        b1.val(),
+                        output.weight.val(),
+                        b2.val(),
+                        self.activation,
+                    );
+                }
+            }
+        }
         let last = self.layers.len().saturating_sub(1);
         let mut x = input;
         for (index, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
             if index < last {
-                x = match self.activation {
-                    Activation::Tanh => x.tanh(),
-                    Activation::Relu => relu(x),
-                    Activation::Sigmoid => sigmoid(x),
-                    Activation::Silu => silu(x),
-                    Activation::Gelu => gelu(x),
-                };
+                x = fast_activation(x, self.activation);
             }
         }
         x
