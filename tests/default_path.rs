@@ -244,3 +244,54 @@ fn the_default_fit_recovers_dowhys_linear_effect() {
         effect.ate
     );
 }
+
+#[derive(causalgrad::Differentiable, Clone, Debug)]
+struct Affine {
+    a: f32,
+    b: f32,
+}
+
+/// `a + b x`, as user code.
+#[causalgrad::differentiable]
+fn affine(p: &Affine, x: [f32; 1]) -> f32 {
+    p.a + p.b * x[0]
+}
+
+/// A mechanism from user code sees the data's units (its variable and its
+/// parents stay unscaled) unless it opts in; either way the fitted effect
+/// is in the data's units.
+#[test]
+fn user_mechanisms_see_the_data_units_unless_they_opt_in() {
+    let graph = CausalGraph::new(["x", "y"], [("x", "y")]).unwrap();
+    let mut truth = Scm::builder(graph.clone()).build().unwrap();
+    truth.set_params("x", &[50.0]).unwrap();
+    truth.set_params("y", &[3.0, 2.0]).unwrap();
+    truth
+        .set_noise(
+            "x",
+            causalgrad::scm::Noise::Gaussian {
+                log_scale: 10f32.ln(),
+            },
+        )
+        .unwrap();
+    let data = truth.sample(2000, 1).unwrap();
+    let user = Mechanism::from_fn(affine::Function, Affine { a: 0.0, b: 0.0 });
+    for (mechanism, scaled) in [
+        (user.clone(), false),
+        (user.with_standardized_units(), true),
+    ] {
+        let mut model = Scm::builder(graph.clone())
+            .mechanism("y", mechanism)
+            .build()
+            .unwrap();
+        model
+            .fit(&data, &FitConfig::default().with_learning_rate(0.05))
+            .unwrap();
+        for variable in ["x", "y"] {
+            let identity = model.scaling(variable).unwrap().is_identity();
+            assert_eq!(identity, !scaled, "{variable}, opted in: {scaled}");
+        }
+        let effect = model.ate("x", "y", 40.0, 60.0, 2000, 1).unwrap().ate;
+        assert!((effect - 40.0).abs() < 1.0, "{effect} (opted in: {scaled})");
+    }
+}

@@ -365,7 +365,7 @@ impl Scm {
         let built_in: Vec<bool> = self
             .nodes
             .iter()
-            .map(|node| node.mechanism.spec().is_some())
+            .map(|node| node.mechanism.reads_standardized_units())
             .collect();
         (0..self.nodes.len())
             .map(|j| {

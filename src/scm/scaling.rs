@@ -14,8 +14,9 @@
 //! standardised when its own mechanism is built in and so are its
 //! children's. A mechanism from user code (`#[differentiable]` functions,
 //! user burn modules) sees its parents and produces its mean in the data's
-//! own units, so a formula written for the data stays true; a model of user
-//! mechanisms only is not rescaled at all.
+//! own units, so a formula written for the data stays true, unless it opts
+//! in with [`Mechanism::with_standardized_units`](crate::scm::Mechanism::with_standardized_units);
+//! a model of user mechanisms only is not rescaled at all.
 
 use serde::{Deserialize, Serialize};
 

@@ -17,10 +17,7 @@ impl Mechanism {
     pub fn additive(arity: usize, hidden: usize, seed: u64) -> Self {
         let kernel = Additive { arity, hidden };
         let params = kernel.initial(seed);
-        Mechanism {
-            kernel: Arc::new(kernel),
-            params,
-        }
+        Mechanism::from_kernel(Arc::new(kernel), params)
     }
 }
 

@@ -51,10 +51,7 @@ impl Mechanism {
             template: params,
             name: short_name::<F>(),
         };
-        Mechanism {
-            kernel: Arc::new(kernel),
-            params: flat,
-        }
+        Mechanism::from_kernel(Arc::new(kernel), flat)
     }
 
     /// Like [`Mechanism::from_fn`], for a function generic over `T: Real`
@@ -114,10 +111,7 @@ impl Mechanism {
             template: params,
             name: short_name::<F>(),
         };
-        Mechanism {
-            kernel: Arc::new(LaneKernel { rows }),
-            params: flat,
-        }
+        Mechanism::from_kernel(Arc::new(LaneKernel { rows }), flat)
     }
 }
 

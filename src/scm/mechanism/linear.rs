@@ -9,10 +9,7 @@ use super::{Mechanism, MechanismKernel, MechanismSpec};
 impl Mechanism {
     /// `b + Σ w_i x_i` over `arity` parents, starting at zero.
     pub fn linear(arity: usize) -> Self {
-        Mechanism {
-            kernel: Arc::new(Linear { arity }),
-            params: vec![0.0; arity + 1],
-        }
+        Mechanism::from_kernel(Arc::new(Linear { arity }), vec![0.0; arity + 1])
     }
 }
 

@@ -130,6 +130,8 @@ pub trait MechanismKernel: Send + Sync {
 pub struct Mechanism {
     kernel: Arc<dyn MechanismKernel>,
     params: Vec<f32>,
+    /// Whether a kernel from user code asked to see standardised values.
+    standardized: bool,
 }
 
 impl fmt::Debug for Mechanism {
@@ -153,7 +155,11 @@ impl Mechanism {
             kernel.num_params(),
             "a mechanism kernel's initial parameters must match its parameter count"
         );
-        Mechanism { kernel, params }
+        Mechanism {
+            kernel,
+            params,
+            standardized: false,
+        }
     }
 
     /// A description of the kind of mechanism.
@@ -187,6 +193,33 @@ impl Mechanism {
         }
         self.params.copy_from_slice(values);
         Ok(())
+    }
+
+    /// Opts a mechanism from user code into standardised units: the fit
+    /// may then standardise its variable and its parents (see
+    /// [`Scaling`](crate::scm::Scaling)), and the function sees values of
+    /// mean 0 and standard deviation 1 and predicts its variable in those
+    /// units. Built-in mechanisms always work on standardised values; user
+    /// code sees the data's own units unless it opts in here, since a
+    /// formula written for the data (a known coefficient, a threshold) would
+    /// otherwise silently change its meaning.
+    ///
+    /// ```
+    /// use causalgrad::scm::Mechanism;
+    ///
+    /// let mechanism = Mechanism::linear(1).with_standardized_units();
+    /// assert!(mechanism.reads_standardized_units());
+    /// ```
+    pub fn with_standardized_units(mut self) -> Self {
+        self.standardized = true;
+        self
+    }
+
+    /// Whether the fit may standardise this mechanism's variable and
+    /// parents: a built-in kind, or user code that opted in
+    /// ([`Mechanism::with_standardized_units`]).
+    pub fn reads_standardized_units(&self) -> bool {
+        self.standardized || self.kernel.spec().is_some()
     }
 
     /// The kernel, for the burn bridge.
