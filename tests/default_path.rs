@@ -295,3 +295,44 @@ fn user_mechanisms_see_the_data_units_unless_they_opt_in() {
         assert!((effect - 40.0).abs() < 1.0, "{effect} (opted in: {scaled})");
     }
 }
+
+/// A fit of a model under a soft intervention (a shifted mean, in the
+/// data's units) on data drawn under it recovers the unshifted mechanism,
+/// when the fit standardises as when it does not.
+#[test]
+fn a_shifted_mean_is_read_in_the_data_units_by_the_fit() {
+    let graph = CausalGraph::new(["x", "y"], [("x", "y")]).unwrap();
+    let mut truth = Scm::builder(graph.clone()).build().unwrap();
+    truth.set_params("x", &[20.0]).unwrap();
+    truth.set_params("y", &[1.0, 2.0]).unwrap();
+    truth
+        .set_noise(
+            "x",
+            causalgrad::scm::Noise::Gaussian {
+                log_scale: 5f32.ln(),
+            },
+        )
+        .unwrap();
+    let shift = causalgrad::scm::Intervention::Shift(30.0);
+    let data = truth
+        .intervene_with("y", shift.clone())
+        .unwrap()
+        .sample(2000, 4)
+        .unwrap();
+    for standardize in [true, false] {
+        let mut model = Scm::builder(graph.clone())
+            .build()
+            .unwrap()
+            .intervene_with("y", shift.clone())
+            .unwrap();
+        let config = FitConfig::default()
+            .with_learning_rate(0.05)
+            .with_standardize(standardize);
+        model.fit(&data, &config).unwrap();
+        let y = model.params("y").unwrap();
+        assert!(
+            (y[0] - 1.0).abs() < 0.5 && (y[1] - 2.0).abs() < 0.05,
+            "standardised: {standardize}: {y:?}"
+        );
+    }
+}

@@ -79,9 +79,7 @@ impl Batch {
             rows: len,
         }
     }
-}
 
-impl Batch {
     /// The mean negative log-likelihood per row of this batch under
     /// `params` (a `[1]` tensor): every variable not under hard `do`
     /// contributes its [`Term`].
@@ -91,7 +89,9 @@ impl Batch {
             let (kernel, shift) = match &node.intervention {
                 Some(Intervention::Set(_)) => return None,
                 Some(Intervention::Replace(replacement)) => (replacement.kernel(), 0.0),
-                Some(Intervention::Shift(delta)) => (node.mechanism.kernel(), *delta as f32),
+                Some(Intervention::Shift(delta)) => {
+                    (node.mechanism.kernel(), node.scaling.shift_to_model(*delta))
+                }
                 None => (node.mechanism.kernel(), 0.0),
             };
             let term = Term {

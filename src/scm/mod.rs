@@ -489,7 +489,7 @@ impl Scm {
             Some(Intervention::Replace(mechanism)) => mechanism.forward(&parents, out),
             Some(Intervention::Shift(delta)) => {
                 node.mechanism.forward(&parents, out);
-                let delta = (*delta / node.scaling.scale) as f32;
+                let delta = node.scaling.shift_to_model(*delta);
                 out.iter_mut().for_each(|v| *v += delta);
             }
             None => node.mechanism.forward(&parents, out),

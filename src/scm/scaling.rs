@@ -95,6 +95,12 @@ impl Scaling {
         self.location + self.scale * value
     }
 
+    /// A shift of the variable's mean (a soft intervention) in data units,
+    /// in model units: the location cancels, the scale divides.
+    pub(crate) fn shift_to_model(&self, delta: f64) -> f32 {
+        (delta / self.scale) as f32
+    }
+
     /// A column in data units, in model units as the kernels read it.
     pub(crate) fn column_to_model(&self, values: &[f64]) -> Vec<f32> {
         values.iter().map(|&v| self.to_model(v) as f32).collect()

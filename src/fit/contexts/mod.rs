@@ -138,7 +138,7 @@ impl<'m> ContextTrainer<'m> {
                     ContextIntervention::Do(_) => roles[j] = Role::Skip,
                     ContextIntervention::Shift(delta) => {
                         if let Role::Term { shift } = &mut roles[j] {
-                            *shift = (delta / nodes[j].scaling.scale) as f32;
+                            *shift = nodes[j].scaling.shift_to_model(delta);
                         }
                     }
                     ContextIntervention::Changed => {
