@@ -17,30 +17,34 @@ pub fn graph(path: &Path) -> Result<CausalGraph, CliError> {
 }
 
 /// Reads a CSV file and checks it has a column for every variable of
-/// `variables`, which come from `model` (a graph or model file).
+/// `variables`, which come from `model` (a graph or model file). Only
+/// those columns are parsed; the names of the others come back beside the
+/// data (an id or label column is no error).
 pub fn data<'a>(
     path: &Path,
     model: &Path,
     variables: impl IntoIterator<Item = &'a str>,
-) -> Result<Dataset, CliError> {
-    let data = Dataset::from_csv(path).map_err(|error| match error {
-        DataError::Io { path, source } => CliError::Read { path, source },
-        source => CliError::Data { source },
-    })?;
+) -> Result<(Dataset, Vec<String>), CliError> {
+    let variables: Vec<&str> = variables.into_iter().collect();
+    let (data, left_out) = Dataset::from_csv_selecting(path, |name| variables.contains(&name))
+        .map_err(|error| match error {
+            DataError::Io { path, source } => CliError::Read { path, source },
+            source => CliError::Data { source },
+        })?;
     let missing: Vec<String> = variables
-        .into_iter()
+        .iter()
         .filter(|name| data.column(name).is_err())
-        .map(str::to_string)
+        .map(|name| name.to_string())
         .collect();
     if !missing.is_empty() {
         return Err(CliError::Columns {
             data: path.to_path_buf(),
             model: model.to_path_buf(),
             missing,
-            available: data.names().to_vec(),
+            available: data.names().iter().chain(&left_out).cloned().collect(),
         });
     }
-    Ok(data)
+    Ok((data, left_out))
 }
 
 /// One `--do VAR=VALUE`.

@@ -1036,8 +1036,8 @@ fn bad_contexts_are_errors_naming_what_is_wrong() {
 }
 
 /// The new user's example: a graph as DoWhy writes it (children first,
-/// mixed-case names), CSV columns in another order plus one the graph does
-/// not have, an outcome in the hundreds. `fit` then `effect` works on the
+/// mixed-case names), CSV columns in another order plus a string id column
+/// the graph does not have, an outcome in the hundreds. `fit` then `effect` works on the
 /// saved file, and the ignored column is named once.
 #[test]
 fn a_dowhy_style_graph_and_csv_fit_reload_and_answer() {
@@ -1059,7 +1059,7 @@ fn a_dowhy_style_graph_and_csv_fit_reload_and_answer() {
         );
         let v0 = -30.0 + 1.5 * w0 - 0.7 * w1 + 3.0 * w2 + 2.0 * z0 + noise(i, 7.1);
         let y = 100.0 + 10.0 * v0 + 5.0 * w0 + 4.0 * w1 - 8.0 * w2 + 2.0 * noise(i, 9.7);
-        csv.push_str(&format!("{y},{i},{v0},{w2},{z0},{w1},{w0}\n"));
+        csv.push_str(&format!("{y},C{i:04},{v0},{w2},{z0},{w1},{w0}\n"));
     }
     let data = dir.path().join("data.csv");
     std::fs::write(&data, csv).unwrap();

@@ -220,6 +220,46 @@ impl Dataset {
         reader: impl std::io::Read,
         source_name: &str,
     ) -> Result<Self, DataError> {
+        Ok(Self::read_csv(reader, source_name, &|_| true)?.0)
+    }
+
+    /// Reads a CSV file keeping only the columns whose names `keep` accepts
+    /// (a model's variables): the other columns' cells are never parsed,
+    /// so an id or a label column does no harm. Returns the data and the
+    /// names of the columns left out, in file order. The header is checked
+    /// as a whole (empty and repeated names are errors either way).
+    ///
+    /// ```
+    /// use causalgrad::data::Dataset;
+    ///
+    /// let path = std::env::temp_dir().join("causalgrad-doc-selecting.csv");
+    /// std::fs::write(&path, "id,x,y\nC001,1,2\nC002,3,4\n")?;
+    /// let (data, left_out) = Dataset::from_csv_selecting(&path, |name| name != "id")?;
+    /// assert_eq!(data.names(), ["x", "y"]);
+    /// assert_eq!(left_out, ["id"]);
+    /// assert!(Dataset::from_csv(&path).is_err()); // `C001` is not a number
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_csv_selecting(
+        path: impl AsRef<Path>,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<(Self, Vec<String>), DataError> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::read_csv(file, &path.display().to_string(), &keep)
+    }
+
+    /// The CSV reader behind the constructors: the kept columns, and the
+    /// names of the others.
+    fn read_csv(
+        reader: impl std::io::Read,
+        source_name: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<(Self, Vec<String>), DataError> {
         let source = source_name.to_string();
         let mut reader = std::io::BufReader::new(reader);
         match reader.fill_buf() {
@@ -269,8 +309,10 @@ impl Dataset {
         }
         // One record buffer for every row: rows are parsed as they stream
         // in, and only the parsed columns are kept.
-        let mut columns = vec![Vec::new(); names.len()];
+        let kept: Vec<bool> = names.iter().map(|name| keep(name)).collect();
+        let mut columns = vec![Vec::new(); kept.iter().filter(|&&k| k).count()];
         let mut record = csv::StringRecord::new();
+        let mut rows = 0;
         for row in 1.. {
             match csv.read_record(&mut record) {
                 Ok(true) => {}
@@ -285,17 +327,27 @@ impl Dataset {
                     found: record.len(),
                 });
             }
-            let cells = record.iter().skip(skip);
-            for ((cell, column), name) in cells.zip(&mut columns).zip(&names) {
+            let cells = record.iter().skip(skip).zip(&names).zip(&kept);
+            let kept_cells = cells.filter_map(|(cell, &kept)| kept.then_some(cell));
+            for ((cell, name), column) in kept_cells.zip(&mut columns) {
                 column.push(parse_cell(cell, &source, row, name)?);
             }
+            rows = row;
         }
-        if columns[0].is_empty() {
+        if rows == 0 {
             return Err(DataError::Empty {
                 source_name: source,
             });
         }
-        Self::build(source, names, columns)
+        let (mut kept_names, mut left_out) = (Vec::new(), Vec::new());
+        for (name, kept) in names.into_iter().zip(kept) {
+            if kept {
+                kept_names.push(name);
+            } else {
+                left_out.push(name);
+            }
+        }
+        Ok((Self::build(source, kept_names, columns)?, left_out))
     }
 
     fn build(

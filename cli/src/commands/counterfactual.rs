@@ -46,7 +46,7 @@ pub fn run(args: CounterfactualArgs) -> Result<Output, CliError> {
     let scm = args.model.load()?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
     let interventions = inputs::check_assignments(&args.interventions, &known)?;
-    let observed = inputs::data(&args.rows, &args.model.model, scm.variables())?;
+    let (observed, _) = inputs::data(&args.rows, &args.model.model, scm.variables())?;
     let counterfactual = scm.counterfactual(&observed, &interventions)?;
     output::write_csv(&args.out, &counterfactual)?;
 

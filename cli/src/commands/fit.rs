@@ -170,7 +170,7 @@ fn fit_data(
     scm: &mut Scm,
     mut config: FitConfig,
 ) -> Result<Output, CliError> {
-    let data = inputs::data(data_path, &args.graph, graph.variables())?;
+    let (data, ignored) = inputs::data(data_path, &args.graph, graph.variables())?;
     let checkpoint = checkpoint_path(&args.out);
     if let Some(every) = args.checkpoint_every {
         config = config.with_checkpoint(&checkpoint, every);
@@ -210,12 +210,6 @@ fn fit_data(
         .map(|ll| -ll)
         .map_err(CliError::from)?;
     let mut text = args.summary(&record, data.n_rows(), graph.len(), data_path);
-    let ignored: Vec<&str> = data
-        .names()
-        .iter()
-        .map(String::as_str)
-        .filter(|name| !graph.contains(name))
-        .collect();
     if !ignored.is_empty() {
         writeln!(
             text,

@@ -56,7 +56,7 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     }
     let scm = model_file::load(&args.model)?;
     let record = model_file::load_record(&args.model)?;
-    let data = inputs::data(&args.data, &args.model, scm.variables())?;
+    let (data, _) = inputs::data(&args.data, &args.model, scm.variables())?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
     inputs::check_assignments(&args.interventions, &known)?;
     std::fs::create_dir_all(&args.out).map_err(|source| CliError::Write {
