@@ -14,13 +14,13 @@
 
 use causalgrad::fit::{FitConfig, FitDevice};
 use causalgrad::models::scm5::{self, Init, Truth};
-use causalgrad::scm::{Noise, Scm};
+use causalgrad::scm::Scm;
 
 /// Every mechanism parameter and log noise scale, variable by variable.
 fn parameters(scm: &Scm) -> Vec<f32> {
     scm.variables()
         .flat_map(|name| {
-            let Noise::Gaussian { log_scale } = scm.noise(name).expect("a variable of the model");
+            let log_scale = scm.noise(name).expect("a variable of the model").params()[0];
             let params = scm.params(name).expect("a variable of the model");
             params
                 .iter()

@@ -167,7 +167,7 @@ fn tied_pair(strength: f64) -> f64 {
     let own = |c: usize| {
         let (_, params, log_scale) = &report.fitted.contexts()[c].own[0];
         let mut all = params.clone();
-        all.push(*log_scale);
+        all.extend_from_slice(log_scale);
         all
     };
     squared_error(&own(0), &own(1)).sqrt()

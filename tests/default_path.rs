@@ -81,7 +81,7 @@ fn the_default_fit_recovers_a_raw_scale_effect() {
         "ATE {} (truth 10)",
         effect.ate
     );
-    let noise = model.noise("y").unwrap().scale();
+    let noise = model.noise("y").unwrap().scale().unwrap();
     assert!(
         (noise - 2.0).abs() < 0.3,
         "noise scale of y {noise} (truth 2)"
@@ -121,7 +121,7 @@ fn fits_in_any_units_give_the_same_answers() {
         close(sa * factor, sb, &format!("noise scale of {name}"));
     }
     let (da, db) = (a.sample(1000, 9).unwrap(), b.sample(1000, 9).unwrap());
-    let sd_y = a.noise("y").unwrap().scale();
+    let sd_y = a.noise("y").unwrap().scale().unwrap();
     for (ya, yb) in da.column("y").unwrap().iter().zip(db.column("y").unwrap()) {
         assert!(
             ((yb - 1e6) - ya).abs() < 1e-3 * sd_y.max(1.0) * 10.0,

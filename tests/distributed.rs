@@ -12,7 +12,7 @@
 use causalgrad::data::Dataset;
 use causalgrad::fit::{FitConfig, FitDevice, FitError, StopReason};
 use causalgrad::models::scm5::{self, Init};
-use causalgrad::scm::{Noise, Scm};
+use causalgrad::scm::Scm;
 
 const TOLERANCE: f32 = 1e-5;
 
@@ -31,7 +31,7 @@ fn parameters(scm: &Scm) -> Vec<(String, Vec<f32>)> {
     scm.variables()
         .map(|name| {
             let mut values = scm.params(name).unwrap().to_vec();
-            let Noise::Gaussian { log_scale } = scm.noise(name).unwrap();
+            let log_scale = scm.noise(name).unwrap().params()[0];
             values.push(log_scale);
             (name.to_string(), values)
         })

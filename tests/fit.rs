@@ -50,7 +50,7 @@ fn a_linear_gaussian_scm_recovers_its_coefficients() {
             );
         }
     }
-    let scale = model.noise("b").unwrap().scale();
+    let scale = model.noise("b").unwrap().scale().unwrap();
     assert!((scale - 0.5).abs() < 1e-2, "{scale}");
 }
 

@@ -64,7 +64,7 @@ fn a_burn_mlp_for_x4_fits_scm5_as_well_as_the_macro_mlp() {
         "burn MLP RMSE {neural_rmse} vs macro MLP {macro_rmse}"
     );
     let true_scale = f64::from(truth.params.scales[3]);
-    let scale = neural.noise("x4").unwrap().scale();
+    let scale = neural.noise("x4").unwrap().scale().unwrap();
     assert!(
         (scale / true_scale - 1.0).abs() < 0.1,
         "x4 scale {scale} vs {true_scale}"

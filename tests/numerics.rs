@@ -5,7 +5,7 @@
 use causalgrad::data::Dataset;
 use causalgrad::fit::{FitConfig, FitError};
 use causalgrad::graph::CausalGraph;
-use causalgrad::scm::{Noise, Scm};
+use causalgrad::scm::Scm;
 
 /// `a -> b` with linear mechanisms at zero.
 fn model() -> Scm {
@@ -32,7 +32,7 @@ fn all_params(scm: &Scm) -> Vec<f32> {
     let mut values = Vec::new();
     for variable in ["a", "b"] {
         values.extend_from_slice(&scm.params(variable).unwrap());
-        let Noise::Gaussian { log_scale } = scm.noise(variable).unwrap();
+        let log_scale = scm.noise(variable).unwrap().params()[0];
         values.push(log_scale);
     }
     values

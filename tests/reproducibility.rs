@@ -12,7 +12,7 @@ use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::graph::CausalGraph;
 use causalgrad::models::scm5::{self, Init};
-use causalgrad::scm::{Activation, Mechanism, Noise, Scm};
+use causalgrad::scm::{Activation, Mechanism, Scm};
 
 /// Every fitted parameter, noise log-scale and sampled value, as bits.
 fn fingerprint(scm: &Scm, samples: &Dataset) -> Vec<u64> {
@@ -20,7 +20,7 @@ fn fingerprint(scm: &Scm, samples: &Dataset) -> Vec<u64> {
     for variable in scm.variables() {
         let params = scm.params(variable).unwrap();
         bits.extend(params.iter().map(|p| u64::from(p.to_bits())));
-        let Noise::Gaussian { log_scale } = scm.noise(variable).unwrap();
+        let log_scale = scm.noise(variable).unwrap().params()[0];
         bits.push(u64::from(log_scale.to_bits()));
     }
     for name in samples.names() {

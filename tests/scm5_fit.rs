@@ -22,7 +22,7 @@ fn fitted_scm5_matches_the_ground_truth() {
     let fitted = model.conditional_means(&test).unwrap();
     let expected = true_model.conditional_means(&test).unwrap();
     for (index, name) in ["x1", "x2", "x3", "x4", "x5"].iter().enumerate() {
-        let scale = model.noise(name).unwrap().scale();
+        let scale = model.noise(name).unwrap().scale().unwrap();
         let true_scale = f64::from(truth.params.scales[index]);
         assert!(
             (scale / true_scale - 1.0).abs() < 0.1,

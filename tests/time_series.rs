@@ -71,7 +71,7 @@ fn a_lagged_system_is_recovered_from_a_panel_over_time_nodes() {
         for (f, e) in fitted.iter().zip(&expected) {
             assert!((f - e).abs() < 0.06, "{v}: {fitted:?} vs {expected:?}");
         }
-        assert!((model.noise(v).unwrap().scale() - 0.5).abs() < 0.05);
+        assert!((model.noise(v).unwrap().scale().unwrap() - 0.5).abs() < 0.05);
     }
     // The first step only provides lagged values: it has no loss terms.
     let last = report.evaluations.last().unwrap();

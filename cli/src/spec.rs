@@ -392,7 +392,7 @@ mod tests {
         .unwrap();
         let scm = spec.build(chain(), 0, true).unwrap();
         assert_eq!(scm.mechanism("b").unwrap().describe(), "linear");
-        assert!((scm.noise("a").unwrap().scale() - 0.5).abs() < 1e-6);
+        assert!((scm.noise("a").unwrap().scale().unwrap() - 0.5).abs() < 1e-6);
         let c = &spec.variables["c"];
         assert_eq!(
             c.mechanism.as_ref().unwrap().get_ref(),

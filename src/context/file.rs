@@ -5,7 +5,7 @@
 //! The metadata key `causalgrad.contexts` holds a JSON list of the contexts
 //! (name, interventions, the variables with their own parameters); the
 //! tensors `context.<i>.params.<variable>` and
-//! `context.<i>.log_scale.<variable>` hold context `i`'s own values as exact
+//! `context.<i>.noise.<variable>` hold context `i`'s own values as exact
 //! `f32`. [`Scm::load`] reads such a file as the shared model.
 
 use std::path::Path;
@@ -38,8 +38,8 @@ fn params_key(context: usize, variable: &str) -> String {
     format!("context.{context}.params.{variable}")
 }
 
-fn log_scale_key(context: usize, variable: &str) -> String {
-    format!("context.{context}.log_scale.{variable}")
+fn noise_key(context: usize, variable: &str) -> String {
+    format!("context.{context}.noise.{variable}")
 }
 
 impl FittedContexts {
@@ -73,11 +73,11 @@ impl FittedContexts {
         let mut pack = self.shared().to_pack()?;
         let mut entries = Vec::with_capacity(self.contexts().len());
         for (index, context) in self.contexts().iter().enumerate() {
-            for (variable, params, log_scale) in &context.own {
+            for (variable, params, noise) in &context.own {
                 pack.vectors
                     .insert(params_key(index, variable), params.clone());
                 pack.vectors
-                    .insert(log_scale_key(index, variable), vec![*log_scale]);
+                    .insert(noise_key(index, variable), noise.clone());
             }
             entries.push(ContextEntry {
                 name: context.name.clone(),
@@ -174,8 +174,13 @@ fn read_contexts(path: &Path, pack: &Pack, shared: Scm) -> Result<FittedContexts
                 .map_err(|_| corrupt(unknown(&entry.name, &variable)))?
                 .len();
             let params = finite_vector(path, pack, &params_key(index, &variable), expected)?;
-            let log_scale = finite_vector(path, pack, &log_scale_key(index, &variable), 1)?[0];
-            own.push((variable, params.to_vec(), log_scale));
+            let count = shared
+                .noise(&variable)
+                .map_err(|_| corrupt(unknown(&entry.name, &variable)))?
+                .params()
+                .len();
+            let noise = finite_vector(path, pack, &noise_key(index, &variable), count)?;
+            own.push((variable, params.to_vec(), noise.to_vec()));
         }
         contexts.push(FittedContext {
             name: entry.name,

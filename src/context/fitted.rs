@@ -1,7 +1,7 @@
 //! A model fitted over a context graph, queried per context.
 
 use super::{ContextError, ContextIntervention};
-use crate::scm::{Intervention, Noise, Scm};
+use crate::scm::{Intervention, Scm};
 
 /// An intervention already applied by [`FittedContexts::predict_context`]:
 /// the variable, the context it came from, the intervention and the
@@ -10,7 +10,7 @@ type Applied<'a> = (
     &'a str,
     &'a str,
     ContextIntervention,
-    Option<(&'a [f32], f32)>,
+    Option<(&'a [f32], &'a [f32])>,
 );
 
 /// One context of a fit: its interventions and its own parameters.
@@ -21,8 +21,9 @@ pub struct FittedContext {
     /// The interventions active in it.
     pub interventions: Vec<(String, ContextIntervention)>,
     /// Its own parameters, for the variables it changed: the variable, the
-    /// mechanism's parameters and `ln sigma`.
-    pub own: Vec<(String, Vec<f32>, f32)>,
+    /// mechanism's parameters and the noise parameters (`[ln σ]` of a
+    /// Gaussian), both in the model's units as the fit left them.
+    pub own: Vec<(String, Vec<f32>, Vec<f32>)>,
 }
 
 /// The result of a fit over a context graph: the shared model and what each
@@ -84,7 +85,7 @@ impl FittedContexts {
                     .own
                     .iter()
                     .find(|(v, _, _)| v == variable)
-                    .map(|(_, params, log_scale)| (params.as_slice(), *log_scale));
+                    .map(|(_, params, noise)| (params.as_slice(), noise.as_slice()));
                 if let Some(&(_, first, earlier, earlier_own)) =
                     applied.iter().find(|(v, ..)| v == variable)
                 {
@@ -106,9 +107,8 @@ impl FittedContexts {
                         model = model.intervene_with(variable, Intervention::Shift(delta))?;
                     }
                     ContextIntervention::Changed => {
-                        if let Some((params, log_scale)) = own {
-                            model.set_params(variable, params)?;
-                            model.set_noise(variable, Noise::Gaussian { log_scale })?;
+                        if let Some((params, noise)) = own {
+                            model.set_model_values(variable, params, noise)?;
                         }
                     }
                 }

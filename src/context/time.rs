@@ -231,7 +231,7 @@ impl Lagged {
                 .scm
                 .standard_noise(units, seed.wrapping_add(step as u64));
             let mut columns: Vec<Vec<f32>> = Vec::with_capacity(nodes.len());
-            for (index, node) in nodes.iter().enumerate() {
+            for index in 0..nodes.len() {
                 let values = if let Some((base, lag)) = self.lags[index] {
                     match step.checked_sub(lag) {
                         Some(earlier) => history[earlier][base].clone(),
@@ -242,13 +242,7 @@ impl Lagged {
                 {
                     vec![value; units]
                 } else {
-                    let mut values = vec![0.0f32; units];
-                    self.scm.node_mean(index, &columns, &mut values);
-                    let scale = node.noise.scale() as f32;
-                    for (value, e) in values.iter_mut().zip(&noise[index]) {
-                        *value += scale * e;
-                    }
-                    values
+                    self.scm.node_values(index, &columns, &noise[index])
                 };
                 columns.push(values);
             }

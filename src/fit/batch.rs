@@ -3,7 +3,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::loss::{sum_terms, Term};
-use super::params::ScmParams;
+use super::params::{noise_offsets, ScmParams};
 use crate::scm::{Intervention, Scm};
 
 /// The data of one step: each variable's column and its parents' columns.
@@ -84,7 +84,8 @@ impl Batch {
     /// `params` (a `[1]` tensor): every variable not under hard `do`
     /// contributes its [`Term`].
     pub(super) fn nll(&self, params: &ScmParams, scm: &Scm) -> Tensor<1> {
-        let log_scales = params.log_scales.val();
+        let noise = params.noise.val();
+        let offsets = noise_offsets(scm);
         let terms = scm.nodes().iter().enumerate().filter_map(|(index, node)| {
             let (kernel, shift) = match &node.intervention {
                 Some(Intervention::Set(_)) => return None,
@@ -94,11 +95,13 @@ impl Batch {
                 }
                 None => (node.mechanism.kernel(), 0.0),
             };
+            let (start, count) = offsets[index];
             let term = Term {
                 noise: &node.noise,
+                base: &node.base,
                 kernel,
                 theta: params.mechanisms[index].val(),
-                log_scale: log_scales.clone().narrow(0, index, 1),
+                noise_params: (count > 0).then(|| noise.clone().narrow(0, start, count)),
                 parents: self.parents[index].as_ref(),
                 target: self.columns[index].clone(),
                 shift,
@@ -106,6 +109,6 @@ impl Batch {
             };
             Some(term.nll())
         });
-        sum_terms(terms, &log_scales.device())
+        sum_terms(terms, &noise.device())
     }
 }

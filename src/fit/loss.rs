@@ -5,19 +5,28 @@
 //! `match` (and one fused operation, as [`gaussian_nll`] is for Gaussian
 //! noise).
 //!
-//! Where the mechanism's kernel runs on the training device (Flex), the
-//! whole term is one fused operation: the mechanism's forward and reverse
-//! passes and the likelihood in one sweep over the rows. Elsewhere (burn
-//! tensor mechanisms, GPU backends) the mean comes from the mechanism
+//! Where the mechanism's kernel runs on the training device (Flex), a
+//! Gaussian term is one fused operation: the mechanism's forward and
+//! reverse passes and the likelihood in one sweep over the rows. Elsewhere
+//! (burn tensor mechanisms, GPU backends) the mean comes from the mechanism
 //! operation and the density from burn's elementwise operations.
+//!
+//! Every other family ([`Likelihood`](crate::scm::Likelihood)) takes the
+//! mechanism's outputs from the mechanism operation and evaluates its
+//! density and gradient on the host, row by row in parallel chunks, in
+//! `f64`; the term is then `L + Σ g ⊙ (η − η̄)` with `η̄` a detached copy,
+//! whose value is the loss `L` and whose gradient is exactly `g`, so burn's
+//! autodiff carries it back through the mechanism on any device.
 
 use std::sync::Arc;
 
 use burn::tensor::{Tensor, TensorData};
+use rayon::prelude::*;
 
 use super::checks::MIN_LOG_SCALE;
 use super::nll::gaussian_nll;
 use super::op::{mechanism_mean, on_flex};
+use super::params::read;
 use crate::scm::{Mechanism, MechanismKernel, Noise};
 
 /// `ln √(2π)`.
@@ -25,15 +34,19 @@ const HALF_LN_2PI: f32 = 0.918_938_5;
 
 /// What one variable's likelihood term reads.
 pub(super) struct Term<'a> {
-    /// The noise model (its family; its parameters are `log_scale`).
+    /// The noise model (its family; its parameters are `noise_params`).
     pub noise: &'a Noise,
+    /// Added to the mechanism's outputs (the variable's base, possibly
+    /// empty).
+    pub base: &'a [f32],
     /// The mechanism's kernel (a replaced mechanism's, under a soft
     /// intervention).
     pub kernel: &'a Arc<dyn MechanismKernel>,
     /// The mechanism's flat parameters.
     pub theta: Tensor<1>,
-    /// `ln sigma`, `[1]`; read clamped from below at [`MIN_LOG_SCALE`].
-    pub log_scale: Tensor<1>,
+    /// The family's parameters (`[ln σ]` of a Gaussian, read clamped from
+    /// below at [`MIN_LOG_SCALE`]); `None` for a family without any.
+    pub noise_params: Option<Tensor<1>>,
     /// The parents' columns `[k, rows]`, `None` for a root.
     pub parents: Option<&'a Tensor<2>>,
     /// The variable's column.
@@ -49,14 +62,81 @@ impl Term<'_> {
     pub(super) fn nll(self) -> Tensor<1> {
         match self.noise {
             Noise::Gaussian { .. } => self.gaussian(),
+            _ => self.on_host(),
         }
+    }
+
+    /// Any family: its density and gradient on the host (see the module
+    /// docs).
+    fn on_host(self) -> Tensor<1> {
+        let device = self.theta.device();
+        let outputs = self.kernel.outputs();
+        let n = self.rows;
+        let upload = |values: Vec<f32>| {
+            let len = values.len();
+            Tensor::<1>::from_data(TensorData::new(values, [len]), &device)
+        };
+        let (eta, mut host_eta) = match self.parents {
+            Some(parents) => {
+                let eta = mechanism_mean(self.theta.clone(), parents.clone(), self.kernel);
+                let host = read(&eta.clone().detach());
+                (Some(eta), host)
+            }
+            None => {
+                let theta = read(&self.theta.clone().detach());
+                let host = theta
+                    .iter()
+                    .flat_map(|&v| std::iter::repeat_n(v, n))
+                    .collect();
+                (None, host)
+            }
+        };
+        for (chunk, base) in host_eta.chunks_mut(n.max(1)).zip(self.base) {
+            chunk.iter_mut().for_each(|v| *v += base);
+        }
+        let mut target = read(&self.target);
+        if self.shift != 0.0 {
+            target.iter_mut().for_each(|x| *x -= self.shift);
+        }
+        let q = self
+            .noise_params
+            .as_ref()
+            .map(|q| read(&q.clone().detach()));
+        let noise = match &q {
+            Some(q) => self.noise.with_params(q),
+            None => *self.noise,
+        };
+        let (loss, d_eta, d_q) = host_nll(&noise, &host_eta, &target, outputs);
+        let mut total = upload(vec![loss as f32]);
+        match eta {
+            Some(eta) => {
+                total = total + (upload(d_eta) * (eta.clone() - eta.detach())).sum();
+            }
+            None => {
+                // A root: each output is one parameter, read on every row.
+                let d_theta = d_eta
+                    .chunks(n.max(1))
+                    .map(|c| c.iter().map(|&v| f64::from(v)).sum::<f64>() as f32)
+                    .collect();
+                let theta = self.theta;
+                total = total + (upload(d_theta) * (theta.clone() - theta.detach())).sum();
+            }
+        }
+        if let Some(q_tensor) = self.noise_params {
+            let d_q = d_q.iter().map(|&v| v as f32).collect();
+            total = total + (upload(d_q) * (q_tensor.clone() - q_tensor.detach())).sum();
+        }
+        total
     }
 
     /// `ln σ + mean_r (x_r − mean_r)² / (2σ²) + ln √(2π)`. A shifted mean
     /// is the same density of the target minus the shift, which keeps the
     /// fused operation.
     fn gaussian(self) -> Tensor<1> {
-        let log_scale = self.log_scale.clamp_min(MIN_LOG_SCALE);
+        let log_scale = self
+            .noise_params
+            .expect("Gaussian noise has a log-scale")
+            .clamp_min(MIN_LOG_SCALE);
         let target = if self.shift == 0.0 {
             self.target
         } else {
@@ -75,6 +155,67 @@ impl Term<'_> {
             }
         }
     }
+}
+
+/// Rows per chunk of [`host_nll`]: a fixed size, so its sums do not
+/// depend on the number of threads.
+const CHUNK: usize = 4096;
+
+/// The mean negative log-likelihood per row of `target` under `noise`
+/// given the mechanism outputs `eta` (`outputs · n`, output `h` at
+/// `h · n ..`), with its gradients: with respect to `eta` (same layout,
+/// already divided by `n`) and to the noise parameters.
+fn host_nll(
+    noise: &Noise,
+    eta: &[f32],
+    target: &[f32],
+    outputs: usize,
+) -> (f64, Vec<f32>, Vec<f64>) {
+    let n = target.len();
+    let params = noise.params().len();
+    let scale = 1.0 / n.max(1) as f64;
+    // Row-major gradients first (each chunk writes its own rows).
+    let mut d_rows = vec![0.0f32; n * outputs];
+    let partials: Vec<(f64, Vec<f64>)> = d_rows
+        .par_chunks_mut(CHUNK * outputs)
+        .enumerate()
+        .map(|(chunk, d_rows)| {
+            let mut row = vec![0.0f64; outputs];
+            let mut d_eta = vec![0.0f64; outputs];
+            let mut d_q = vec![0.0f64; params];
+            let mut loss = 0.0;
+            for (i, d_out) in d_rows.chunks_mut(outputs).enumerate() {
+                let r = chunk * CHUNK + i;
+                for (h, v) in row.iter_mut().enumerate() {
+                    *v = f64::from(eta[h * n + r]);
+                }
+                d_eta.iter_mut().for_each(|v| *v = 0.0);
+                loss += noise.nll(&row, f64::from(target[r]), &mut d_eta, &mut d_q);
+                for (d, v) in d_out.iter_mut().zip(&d_eta) {
+                    *d = (v * scale) as f32;
+                }
+            }
+            (loss, d_q)
+        })
+        .collect();
+    let mut loss = 0.0;
+    let mut d_q = vec![0.0f64; params];
+    for (part, q) in partials {
+        loss += part;
+        d_q.iter_mut().zip(q).for_each(|(t, v)| *t += v * scale);
+    }
+    let d_eta = if outputs == 1 {
+        d_rows
+    } else {
+        let mut columns = vec![0.0f32; n * outputs];
+        for r in 0..n {
+            for h in 0..outputs {
+                columns[h * n + r] = d_rows[r * outputs + h];
+            }
+        }
+        columns
+    };
+    (loss * scale, d_eta, d_q)
 }
 
 /// The sum of `terms`, or zeros `[1]` on `device` when there are none.

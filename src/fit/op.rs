@@ -96,11 +96,12 @@ impl MechanismOps for Flex {
     fn mechanism_forward(params: FlexTensor, parents: FlexTensor, kernel: KernelRef) -> FlexTensor {
         let (k, n) = parent_dims(&parents);
         let (params, parents) = (f32_view(&params), f32_view(&parents));
-        let mut out = vec![0.0f32; n];
+        let len = n * kernel.0.outputs();
+        let mut out = vec![0.0f32; len];
         kernel
             .0
             .forward(&params, &columns(&parents, k, n), &mut out);
-        flex_from_vec(out, [n])
+        flex_from_vec(out, [len])
     }
 }
 

@@ -9,10 +9,17 @@
 //! the data's units. Models with lagged (time-series) variables are not
 //! rescaled: a lagged variable reads its base variable's values as they
 //! were, in the data's units.
+//!
+//! Discrete variables are not rescaled; instead each with a built-in
+//! mechanism gets a base at its first fit: the link of its rate in the
+//! data (the logit of a binary's share of 1s, the log of a count's mean,
+//! the log odds of each level against the first), added to its
+//! mechanism's outputs, so the fit starts at the base rates as a
+//! standardised continuous variable starts at its mean.
 
 use super::config::FitConfig;
 use crate::context::parse_lag;
-use crate::scm::{Scaling, Scm};
+use crate::scm::{Noise, Scaling, Scm};
 
 /// Sets `scm`'s scalings from `column(name)` (a variable's rows, in
 /// parts), when the settings ask for standardisation and the model has
@@ -22,6 +29,7 @@ pub(super) fn standardize<'d>(
     config: &FitConfig,
     column: impl Fn(&str) -> Vec<&'d [f64]>,
 ) {
+    set_bases(scm, &column);
     if !config.standardize || scm.is_scaled() || scm.variables().any(|v| parse_lag(v).is_some()) {
         return;
     }
@@ -41,4 +49,43 @@ pub(super) fn standardize<'d>(
         })
         .collect();
     scm.set_scalings(&scalings);
+}
+
+/// Sets the base of each discrete variable with a built-in mechanism that
+/// has none yet (see the module docs).
+fn set_bases<'d>(scm: &mut Scm, column: &impl Fn(&str) -> Vec<&'d [f64]>) {
+    for node in scm.nodes_mut() {
+        if !node.base.is_empty() || !node.mechanism.reads_standardized_units() {
+            continue;
+        }
+        let parts = column(&node.name);
+        let values = || parts.iter().flat_map(|p| p.iter().copied());
+        let rows = values().count() as f64;
+        if rows == 0.0 {
+            continue;
+        }
+        node.base = match node.noise {
+            Noise::Bernoulli => {
+                let share = (values().sum::<f64>() / rows).clamp(1e-3, 1.0 - 1e-3);
+                vec![(share / (1.0 - share)).ln() as f32]
+            }
+            Noise::Poisson | Noise::NegativeBinomial { .. } => {
+                vec![(values().sum::<f64>() / rows).max(1e-3).ln() as f32]
+            }
+            Noise::Categorical { levels } => {
+                // Counts smoothed by a half, so an unseen level is finite.
+                let mut counts = vec![0.5f64; levels];
+                for v in values() {
+                    if let Some(c) = counts.get_mut(v as usize) {
+                        *c += 1.0;
+                    }
+                }
+                counts[1..]
+                    .iter()
+                    .map(|c| (c / counts[0]).ln() as f32)
+                    .collect()
+            }
+            _ => continue,
+        };
+    }
 }

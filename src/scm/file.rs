@@ -4,10 +4,12 @@
 //! The container is burn's burnpack format, written atomically. Its
 //! metadata holds `causalgrad.format = "scm"`, `causalgrad.version`
 //! ([`FORMAT_VERSION`]) and `causalgrad.model` (a JSON description of
-//! every variable: parents, mechanism kind, parameter count, intervention);
-//! its tensors hold each variable's parameters (`params.<name>`) and log
-//! noise scale (`log_scale.<name>`) as exact `f32` values, so a loaded
-//! model samples bit for bit like the saved one.
+//! every variable: parents, mechanism kind, parameter count, intervention,
+//! the variable's kind (with a categorical's labels) and noise family);
+//! its tensors hold each variable's parameters (`params.<name>`) and noise
+//! parameters (`noise.<name>`: `[ln σ]` of a Gaussian, empty for a
+//! Bernoulli) as exact `f32` values, so a loaded model samples bit for bit
+//! like the saved one.
 //!
 //! Models whose mechanisms are all built in (linear, additive, MLP) load
 //! with [`Scm::load`] alone. A model with mechanisms from user code
@@ -19,12 +21,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Intervention, Mechanism, MechanismSpec, Noise, Scaling, Scm};
+use super::{Intervention, Mechanism, MechanismSpec, Noise, Scaling, Scm, VariableKind};
 use crate::graph::CausalGraph;
 use crate::pack::{Pack, PackError};
 
 /// The version of the model-file layout this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 const FORMAT_KEY: &str = "causalgrad.format";
 const VERSION_KEY: &str = "causalgrad.version";
@@ -128,6 +130,12 @@ struct VariableEntry {
     intervention: Option<InterventionEntry>,
     /// The variable's standardisation (exact: JSON numbers round-trip f64).
     scaling: Scaling,
+    /// What values it takes.
+    kind: VariableKind,
+    /// Its noise family ([`Noise::name`]).
+    noise: String,
+    /// Its base on the link scale (exact: JSON numbers round-trip f32).
+    base: Vec<f32>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -198,14 +206,16 @@ impl Scm {
                 params: node.mechanism.params().len(),
                 intervention,
                 scaling: node.scaling,
+                kind: node.kind.clone(),
+                noise: node.noise.name().to_string(),
+                base: node.base.clone(),
             });
             pack.vectors.insert(
                 format!("params.{}", node.name),
                 node.mechanism.params().to_vec(),
             );
-            let Noise::Gaussian { log_scale } = node.noise;
             pack.vectors
-                .insert(format!("log_scale.{}", node.name), vec![log_scale]);
+                .insert(format!("noise.{}", node.name), node.noise.params());
         }
         let declared = self.graph.variables().map(str::to_string).collect();
         let model = serde_json::to_string(&ModelEntry {
@@ -254,6 +264,20 @@ impl Scm {
         })?;
         let mut builder = Scm::builder(graph);
         for variable in &model.variables {
+            let noise = Noise::from_name(&variable.noise, &variable.kind).ok_or_else(|| {
+                ModelFileError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "`{}` has the noise `{}`, which is not a family for {} variables",
+                        variable.name,
+                        variable.noise,
+                        variable.kind.name()
+                    ),
+                }
+            })?;
+            builder = builder
+                .kind(&variable.name, variable.kind.clone())
+                .noise(&variable.name, noise);
             if variable.parents.is_empty() {
                 continue;
             }
@@ -342,7 +366,30 @@ impl Scm {
                 &format!("params.{}", node.name),
                 expected_params,
             )?;
-            let log_scale = finite_vector(path, pack, &format!("log_scale.{}", node.name), 1)?[0];
+            if entry.kind != node.kind || entry.noise != node.noise.name() {
+                return Err(mismatch(format!(
+                    "`{}` is {} with {} noise in the file, {} with {} noise in the model",
+                    node.name,
+                    entry.kind.name(),
+                    entry.noise,
+                    node.kind.name(),
+                    node.noise.name()
+                )));
+            }
+            let noise = finite_vector(
+                path,
+                pack,
+                &format!("noise.{}", node.name),
+                node.noise.params().len(),
+            )?;
+            if !(entry.base.is_empty() || entry.base.len() == node.mechanism.outputs())
+                || entry.base.iter().any(|b| !b.is_finite())
+            {
+                return Err(ModelFileError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!("`{}` has the base {:?}", node.name, entry.base),
+                });
+            }
             let intervention = match entry.intervention {
                 None => None,
                 Some(InterventionEntry::Set(value)) => Some(Intervention::Set(value)),
@@ -355,16 +402,24 @@ impl Scm {
                     reason: format!("`{}` has the scaling {scaling:?}", node.name),
                 });
             }
-            updates.push((params.to_vec(), log_scale, intervention, scaling));
+            updates.push((
+                params.to_vec(),
+                noise.to_vec(),
+                intervention,
+                scaling,
+                entry.base.clone(),
+            ));
         }
-        for (node, (params, log_scale, intervention, scaling)) in self.nodes.iter_mut().zip(updates)
+        for (node, (params, noise, intervention, scaling, base)) in
+            self.nodes.iter_mut().zip(updates)
         {
             node.mechanism
                 .set_params(&params)
                 .expect("lengths were checked");
-            node.noise = Noise::Gaussian { log_scale };
+            node.noise = node.noise.with_params(&noise);
             node.intervention = intervention;
             node.scaling = scaling;
+            node.base = base;
         }
         Ok(())
     }

@@ -24,7 +24,9 @@
 mod activation_ops;
 #[cfg(feature = "burn")]
 pub(crate) mod file;
+mod kind;
 mod mechanism;
+mod noise;
 mod query;
 mod scaling;
 mod spec;
@@ -36,12 +38,17 @@ pub use activation_ops::{
 };
 #[cfg(feature = "burn")]
 pub use file::{ModelFileError, FORMAT_VERSION};
+pub use kind::VariableKind;
 #[cfg(feature = "burn")]
 pub(crate) use mechanism::neural;
 pub use mechanism::{Mechanism, MechanismKernel, DEFAULT_HIDDEN};
 #[cfg(feature = "burn")]
 pub use mechanism::{Mlp, MlpConfig, NeuralMean, TensorMechanism};
-pub use query::Effect;
+pub use noise::{
+    Bernoulli, Categorical, Gaussian, Laplace, Likelihood, NegativeBinomial, Noise, Poisson,
+    StudentT,
+};
+pub use query::{Effect, LevelEffect};
 pub use scaling::Scaling;
 pub use spec::{Activation, MechanismSpec};
 
@@ -103,6 +110,44 @@ pub enum ScmError {
     /// A query on a model with no variables.
     #[error("the model has no variables")]
     Empty,
+    /// Heads that do not read the same parents.
+    #[error("the heads of a mechanism must each have one output and read the same parents; got {}", .described.join(", "))]
+    Heads {
+        /// The heads' descriptions.
+        described: Vec<String>,
+    },
+    /// A noise family that does not fit the variable's kind.
+    #[error("`{variable}` is {kind}, which {noise} noise does not model; {hint}")]
+    NoiseKind {
+        /// The variable.
+        variable: String,
+        /// Its kind's name.
+        kind: String,
+        /// The family's name.
+        noise: String,
+        /// What fits.
+        hint: String,
+    },
+    /// A value the variable's kind does not take (in data, or in a `do`).
+    #[error("`{variable}` is {kind}: {reason}")]
+    BadValue {
+        /// The variable.
+        variable: String,
+        /// Its kind's name.
+        kind: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A label a categorical variable does not have.
+    #[error("`{variable}` has no level `{label}`; its levels are: {}", .levels.join(", "))]
+    UnknownLevel {
+        /// The variable.
+        variable: String,
+        /// The label asked for.
+        label: String,
+        /// The levels it has.
+        levels: Vec<String>,
+    },
 }
 
 /// How a variable's value is produced.
@@ -116,39 +161,6 @@ pub enum Intervention {
     Replace(Mechanism),
 }
 
-/// The noise model of a variable.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Noise {
-    /// Additive Gaussian noise with a learned log-scale.
-    Gaussian {
-        /// `ln sigma`.
-        log_scale: f32,
-    },
-}
-
-impl Noise {
-    /// Gaussian noise starting at scale 1 (learned during fitting).
-    pub fn gaussian() -> Self {
-        Noise::Gaussian { log_scale: 0.0 }
-    }
-
-    /// The standard deviation.
-    pub fn scale(&self) -> f64 {
-        match self {
-            Noise::Gaussian { log_scale } => f64::from(*log_scale).exp(),
-        }
-    }
-
-    /// The same noise in units `factor` times larger.
-    pub(crate) fn rescaled(self, factor: f64) -> Self {
-        match self {
-            Noise::Gaussian { log_scale } => Noise::Gaussian {
-                log_scale: (f64::from(log_scale) + factor.ln()) as f32,
-            },
-        }
-    }
-}
-
 /// One variable of the model.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
@@ -160,9 +172,44 @@ pub(crate) struct Node {
     pub intervention: Option<Intervention>,
     /// Its data units against the model's (see [`Scaling`]).
     pub scaling: Scaling,
+    /// What values it takes.
+    pub kind: VariableKind,
+    /// Added to the mechanism's outputs (one per output; empty for none):
+    /// a discrete variable's base rate on the link scale, set at its first
+    /// fit, as [`Scaling`] centres a continuous one.
+    pub base: Vec<f32>,
 }
 
 impl Node {
+    /// Values from mechanism outputs `eta` (`outputs · n`, see
+    /// [`Scm::node_mean`]) and standard normal noise `e` (`n`).
+    pub(crate) fn realize(&self, mut eta: Vec<f32>, e: &[f32]) -> Vec<f32> {
+        if let Noise::Gaussian { .. } = self.noise {
+            let scale = self.noise.scale().unwrap_or(1.0) as f32;
+            for (value, e) in eta.iter_mut().zip(e) {
+                *value += scale * e;
+            }
+            return eta;
+        }
+        let n = e.len();
+        let mut row = vec![0.0f64; self.noise.outputs()];
+        (0..n)
+            .map(|r| {
+                for (h, v) in row.iter_mut().enumerate() {
+                    *v = f64::from(eta[h * n + r]);
+                }
+                self.noise.sample(&row, f64::from(e[r])) as f32
+            })
+            .collect()
+    }
+
+    /// Row `r`'s mechanism outputs from `eta` (`outputs · n`), into `row`.
+    pub(crate) fn eta_row(eta: &[f32], n: usize, r: usize, row: &mut [f64]) {
+        for (h, v) in row.iter_mut().enumerate() {
+            *v = f64::from(eta[h * n + r]);
+        }
+    }
+
     /// A column of this variable's values in model units, in data units; a
     /// variable under `do(x = v)` gives `v` exactly.
     pub(crate) fn column_to_data(&self, column: &[f32]) -> Vec<f64> {
@@ -181,89 +228,198 @@ pub struct Scm {
     nodes: Vec<Node>,
 }
 
-/// Builds an [`Scm`]: a mechanism and a noise model per variable.
+/// Builds an [`Scm`]: a mechanism, a kind and a noise model per variable.
 pub struct ScmBuilder {
     graph: CausalGraph,
     mechanisms: Vec<(String, Mechanism)>,
     noises: Vec<(String, Noise)>,
+    kinds: Vec<(String, VariableKind)>,
     default_noise: Noise,
 }
 
 impl ScmBuilder {
     /// Uses `mechanism` for `variable` (default: [`Mechanism::linear`]).
+    ///
+    /// A mechanism reads one column per parent, except a categorical
+    /// parent with `L` levels, which it reads as `L − 1` indicator columns
+    /// ([`VariableKind::input_width`]). A categorical variable with `L`
+    /// levels takes `L − 1` outputs ([`Mechanism::heads`]); given a
+    /// mechanism with one output, it gets `L − 1` copies of it.
     pub fn mechanism(mut self, variable: &str, mechanism: Mechanism) -> Self {
         self.mechanisms.push((variable.to_string(), mechanism));
         self
     }
 
-    /// Uses `noise` for `variable`.
+    /// Uses `noise` for `variable` (default: its kind's,
+    /// [`VariableKind::default_noise`]).
     pub fn noise(mut self, variable: &str, noise: Noise) -> Self {
         self.noises.push((variable.to_string(), noise));
         self
     }
 
-    /// The noise of every variable without its own.
+    /// The noise of every continuous variable without its own.
     pub fn noise_default(mut self, noise: Noise) -> Self {
         self.default_noise = noise;
         self
     }
 
-    /// Checks the mechanisms against the graph and builds the model.
+    /// Declares what values `variable` takes (default: continuous).
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::{Noise, Scm, VariableKind};
+    ///
+    /// let graph = CausalGraph::new(["t", "y"], [("t", "y")])?;
+    /// let scm = Scm::builder(graph).kind("t", VariableKind::Binary).build()?;
+    /// assert_eq!(scm.noise("t")?, Noise::Bernoulli);
+    /// # Ok::<(), causalgrad::Error>(())
+    /// ```
+    pub fn kind(mut self, variable: &str, kind: VariableKind) -> Self {
+        self.kinds.push((variable.to_string(), kind));
+        self
+    }
+
+    /// Checks the mechanisms, kinds and noise models against the graph and
+    /// builds the model.
     pub fn build(self) -> Result<Scm, ScmError> {
-        let mut mechanisms: HashMap<String, Mechanism> = HashMap::new();
-        for (name, mechanism) in self.mechanisms {
-            if !self.graph.contains(&name) {
-                return Err(self.graph.unknown(&name).into());
-            }
-            mechanisms.insert(name, mechanism);
-        }
-        let mut noises: HashMap<String, Noise> = HashMap::new();
-        for (name, noise) in self.noises {
-            if !self.graph.contains(&name) {
-                return Err(self.graph.unknown(&name).into());
-            }
-            noises.insert(name, noise);
-        }
+        let mechanisms = by_variable(&self.graph, self.mechanisms)?;
+        let mut noises = by_variable(&self.graph, self.noises)?;
+        let mut kinds = by_variable(&self.graph, self.kinds)?;
+        let mut mechanisms = mechanisms;
         let order = self.graph.topological_order().to_vec();
         let position: HashMap<&str, usize> = order
             .iter()
             .enumerate()
             .map(|(i, name)| (name.as_str(), i))
             .collect();
-        let mut nodes = Vec::with_capacity(order.len());
+        let mut nodes: Vec<Node> = Vec::with_capacity(order.len());
         for name in &order {
+            let kind = kinds.remove(name).unwrap_or(VariableKind::Continuous);
+            if let VariableKind::Categorical { levels } = &kind {
+                if levels.len() < 2 || has_repeats(levels) {
+                    return Err(ScmError::BadValue {
+                        variable: name.clone(),
+                        kind: kind.name().into(),
+                        reason: format!(
+                            "a categorical variable needs at least two distinct levels; got {}",
+                            levels.join(", ")
+                        ),
+                    });
+                }
+            }
+            let noise = noises.remove(name).unwrap_or(match kind {
+                VariableKind::Continuous => self.default_noise,
+                ref other => other.default_noise(),
+            });
+            if !kind.allows(&noise) {
+                return Err(ScmError::NoiseKind {
+                    variable: name.clone(),
+                    kind: kind.name().into(),
+                    noise: noise.name().into(),
+                    hint: format!(
+                        "use {} noise or declare another kind",
+                        kind.default_noise().name()
+                    ),
+                });
+            }
             let parent_names = self.graph.parents(name)?;
+            let parents: Vec<usize> = parent_names.iter().map(|p| position[p]).collect();
+            let widths: Vec<usize> = parents
+                .iter()
+                .map(|&p| nodes[p].kind.input_width())
+                .collect();
+            let width: usize = widths.iter().sum();
             let mechanism = mechanisms
                 .remove(name)
-                .unwrap_or_else(|| Mechanism::linear(parent_names.len()));
-            if mechanism.arity() != parent_names.len() {
+                .unwrap_or_else(|| Mechanism::linear(width));
+            if mechanism.arity() != width {
                 return Err(ScmError::Arity {
                     variable: name.clone(),
                     kind: mechanism.describe(),
                     arity: mechanism.arity(),
-                    parents: parent_names.len(),
-                    parent_names: parent_names.iter().map(|p| p.to_string()).collect(),
+                    parents: width,
+                    parent_names: parents
+                        .iter()
+                        .map(|&p| match nodes[p].kind.levels() {
+                            Some(levels) => format!(
+                                "{} ({} levels: {} indicator columns)",
+                                nodes[p].name,
+                                levels.len(),
+                                levels.len() - 1
+                            ),
+                            None => nodes[p].name.clone(),
+                        })
+                        .collect(),
                 });
             }
-            if parent_names.is_empty() && mechanism.params().len() != 1 {
+            let mechanism = with_outputs(name, mechanism, noise.outputs())?;
+            if parents.is_empty() && mechanism.params().len() != mechanism.outputs() {
                 return Err(ScmError::RootMechanism {
                     variable: name.clone(),
                     kind: mechanism.describe(),
                 });
             }
+            let levels = parents
+                .iter()
+                .map(|&p| nodes[p].kind.levels().map_or(0, <[String]>::len))
+                .collect();
             nodes.push(Node {
                 name: name.clone(),
-                parents: parent_names.iter().map(|p| position[p]).collect(),
-                mechanism,
-                noise: noises.get(name).copied().unwrap_or(self.default_noise),
+                parents,
+                mechanism: mechanism.with_one_hot(levels),
+                noise,
                 intervention: None,
                 scaling: Scaling::IDENTITY,
+                kind,
+                base: Vec::new(),
             });
         }
         Ok(Scm {
             graph: self.graph,
             nodes,
         })
+    }
+}
+
+/// The entries keyed by variable (the last for a repeated one), or the
+/// error for the first that is not in `graph`.
+fn by_variable<T>(
+    graph: &CausalGraph,
+    entries: Vec<(String, T)>,
+) -> Result<HashMap<String, T>, ScmError> {
+    let mut map = HashMap::new();
+    for (name, value) in entries {
+        if !graph.contains(&name) {
+            return Err(graph.unknown(&name).into());
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+fn has_repeats(levels: &[String]) -> bool {
+    let mut sorted: Vec<&String> = levels.iter().collect();
+    sorted.sort();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+/// `mechanism` with `outputs` outputs: as it is when it has them, else
+/// (one output given for several) that many copies of it.
+fn with_outputs(
+    variable: &str,
+    mechanism: Mechanism,
+    outputs: usize,
+) -> Result<Mechanism, ScmError> {
+    match mechanism.outputs() {
+        n if n == outputs => Ok(mechanism),
+        1 => Mechanism::heads(vec![mechanism; outputs]),
+        n => Err(ScmError::BadValue {
+            variable: variable.to_string(),
+            kind: "categorical".into(),
+            reason: format!(
+                "its mechanism has {n} outputs but its noise reads {outputs} (one logit per level after the first)"
+            ),
+        }),
     }
 }
 
@@ -274,6 +430,7 @@ impl Scm {
             graph,
             mechanisms: Vec::new(),
             noises: Vec::new(),
+            kinds: Vec::new(),
             default_noise: Noise::gaussian(),
         }
     }
@@ -337,7 +494,9 @@ impl Scm {
     /// The scalings of a standardised linear variable and its parents.
     fn linear_scalings(&self, index: usize) -> Option<(Scaling, Vec<Scaling>)> {
         let node = &self.nodes[index];
-        let linear = matches!(node.mechanism.spec(), Some(MechanismSpec::Linear { .. }));
+        // One output over the parents as they are (no indicator columns).
+        let linear = matches!(node.mechanism.spec(), Some(MechanismSpec::Linear { arity }) if arity == node.parents.len())
+            && node.mechanism.outputs() == 1;
         let parents: Vec<Scaling> = node
             .parents
             .iter()
@@ -358,18 +517,20 @@ impl Scm {
         self.nodes.iter().any(|node| !node.scaling.is_identity())
     }
 
-    /// Which variables a fit standardises, in topological order: those
-    /// whose own and children's mechanisms are built in (see
-    /// [`Scaling`]).
+    /// Which variables a fit standardises, in topological order: the
+    /// continuous ones whose own and children's mechanisms are built in
+    /// (see [`Scaling`]).
     pub(crate) fn standardizable(&self) -> Vec<bool> {
         let built_in: Vec<bool> = self
             .nodes
             .iter()
             .map(|node| node.mechanism.reads_standardized_units())
             .collect();
+        let continuous = |j: usize| self.nodes[j].kind.is_continuous();
         (0..self.nodes.len())
             .map(|j| {
                 built_in[j]
+                    && continuous(j)
                     && self
                         .nodes
                         .iter()
@@ -414,13 +575,127 @@ impl Scm {
         Ok(())
     }
 
-    /// The noise scale of every variable in the data's units, in
-    /// topological order.
+    /// Sets `variable`'s mechanism and noise parameters in the model's own
+    /// units (as a fit leaves them).
+    pub(crate) fn set_model_values(
+        &mut self,
+        variable: &str,
+        params: &[f32],
+        noise: &[f32],
+    ) -> Result<(), ScmError> {
+        let index = self.node_index(variable)?;
+        let node = &mut self.nodes[index];
+        if noise.len() != node.noise.params().len() {
+            return Err(ScmError::ParamCount {
+                expected: node.noise.params().len(),
+                found: noise.len(),
+            });
+        }
+        node.mechanism.set_params(params)?;
+        node.noise = node.noise.with_params(noise);
+        Ok(())
+    }
+
+    /// The noise scale of every continuous variable in the data's units
+    /// (see [`Noise::scale`]), in topological order; discrete variables
+    /// are left out.
     pub fn noise_scales(&self) -> Vec<(String, f64)> {
         self.nodes
             .iter()
-            .map(|node| (node.name.clone(), node.noise.scale() * node.scaling.scale))
+            .filter_map(|node| {
+                let scale = node.noise.scale()?;
+                Some((node.name.clone(), scale * node.scaling.scale))
+            })
             .collect()
+    }
+
+    /// What values `variable` takes.
+    pub fn kind(&self, variable: &str) -> Result<&VariableKind, ScmError> {
+        Ok(&self.nodes[self.node_index(variable)?].kind)
+    }
+
+    /// The value a `do` sets `variable` to for `text`: a categorical
+    /// variable's label (or its code), any other kind's number, checked
+    /// against the kind (a binary variable takes 0 or 1).
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::{Scm, VariableKind};
+    ///
+    /// let graph = CausalGraph::new(["c", "y"], [("c", "y")])?;
+    /// let scm = Scm::builder(graph)
+    ///     .kind("c", VariableKind::categorical(["blue", "green", "red"]))
+    ///     .build()?;
+    /// assert_eq!(scm.value_of("c", "green")?, 1.0);
+    /// assert!(scm.value_of("c", "purple").is_err());
+    /// # Ok::<(), causalgrad::Error>(())
+    /// ```
+    pub fn value_of(&self, variable: &str, text: &str) -> Result<f64, ScmError> {
+        let node = &self.nodes[self.node_index(variable)?];
+        let text = text.trim();
+        let value = match node.kind.levels() {
+            Some(levels) => match levels.iter().position(|l| l == text) {
+                Some(code) => code as f64,
+                None => {
+                    return Err(ScmError::UnknownLevel {
+                        variable: variable.to_string(),
+                        label: text.to_string(),
+                        levels: levels.to_vec(),
+                    })
+                }
+            },
+            None => text.parse::<f64>().map_err(|_| ScmError::BadValue {
+                variable: variable.to_string(),
+                kind: node.kind.name().into(),
+                reason: format!("`{text}` is not a number"),
+            })?,
+        };
+        self.check_value(self.node_index(variable)?, value)?;
+        Ok(value)
+    }
+
+    /// Whether `value` (in the data's units) is one the variable at
+    /// `index` takes.
+    fn check_value(&self, index: usize, value: f64) -> Result<(), ScmError> {
+        let node = &self.nodes[index];
+        if !value.is_finite() {
+            return Err(ScmError::BadIntervention {
+                variable: node.name.clone(),
+                value,
+            });
+        }
+        node.noise
+            .check(value)
+            .map_err(|reason| ScmError::BadValue {
+                variable: node.name.clone(),
+                kind: node.kind.name().into(),
+                reason,
+            })
+    }
+
+    /// Checks every model variable's column of `data` against its kind: a
+    /// binary column holding a 2, a count holding −1 or 1.5, a level code
+    /// out of range are errors naming the variable and the row.
+    pub fn check_data(&self, data: &Dataset) -> Result<(), ScmError> {
+        for node in &self.nodes {
+            if !node.noise.is_discrete() {
+                continue;
+            }
+            let column = data.column(&node.name)?;
+            if let Some((row, &value)) = column
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| node.noise.check(v).is_err())
+            {
+                let reason = node.noise.check(value).unwrap_err();
+                return Err(ScmError::BadValue {
+                    variable: node.name.clone(),
+                    kind: node.kind.name().into(),
+                    reason: format!("row {}: {reason}", row + 1),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A copy of the model under hard interventions `do(x = value)`.
@@ -434,6 +709,7 @@ impl Scm {
                 });
             }
             let index = model.node_index(variable)?;
+            model.check_value(index, value)?;
             model.nodes[index].intervention = Some(Intervention::Set(value));
         }
         Ok(model)
@@ -472,12 +748,38 @@ impl Scm {
                 });
             }
         }
+        match &intervention {
+            Intervention::Set(value) => model.check_value(index, *value)?,
+            Intervention::Shift(_) if model.nodes[index].noise.is_discrete() => {
+                return Err(ScmError::BadValue {
+                    variable: variable.to_string(),
+                    kind: model.nodes[index].kind.name().into(),
+                    reason: "a shifted mean is for continuous variables; set it with `do` or replace its mechanism".into(),
+                })
+            }
+            _ => {}
+        }
         model.nodes[index].intervention = Some(intervention);
         Ok(model)
     }
 
-    /// Means of `node` for the rows of `columns` (all variables, f32).
+    /// The mechanism outputs of `node` for the rows of `columns` (all
+    /// variables, f32): `out` holds `outputs · n` values, output `h` at
+    /// `h · n ..`; its base is added. A variable under `do` gives its value.
     pub(crate) fn node_mean(&self, index: usize, columns: &[Vec<f32>], out: &mut [f32]) {
+        self.mechanism_outputs(index, columns, out);
+        let node = &self.nodes[index];
+        if node.base.is_empty() || matches!(node.intervention, Some(Intervention::Set(_))) {
+            return;
+        }
+        let n = out.len() / node.base.len();
+        for (chunk, base) in out.chunks_mut(n.max(1)).zip(&node.base) {
+            chunk.iter_mut().for_each(|v| *v += base);
+        }
+    }
+
+    /// [`Scm::node_mean`] without the base.
+    fn mechanism_outputs(&self, index: usize, columns: &[Vec<f32>], out: &mut [f32]) {
         let node = &self.nodes[index];
         let parents: Vec<&[f32]> = node
             .parents
@@ -485,7 +787,10 @@ impl Scm {
             .map(|&p| columns[p].as_slice())
             .collect();
         match &node.intervention {
-            Some(Intervention::Set(value)) => out.fill(node.scaling.to_model(*value) as f32),
+            Some(Intervention::Set(value)) => {
+                let n = out.len() / node.mechanism.outputs();
+                out[..n].fill(node.scaling.to_model(*value) as f32);
+            }
             Some(Intervention::Replace(mechanism)) => mechanism.forward(&parents, out),
             Some(Intervention::Shift(delta)) => {
                 node.mechanism.forward(&parents, out);
@@ -524,20 +829,26 @@ impl Scm {
 
     /// Every variable's values from standard noise, in topological order.
     pub(crate) fn propagate(&self, noise: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        let n = noise.first().map_or(0, Vec::len);
         let mut columns: Vec<Vec<f32>> = Vec::with_capacity(self.nodes.len());
-        for (index, node) in self.nodes.iter().enumerate() {
-            let mut values = vec![0.0f32; n];
-            self.node_mean(index, &columns, &mut values);
-            if !matches!(node.intervention, Some(Intervention::Set(_))) {
-                let scale = node.noise.scale() as f32;
-                for (value, e) in values.iter_mut().zip(&noise[index]) {
-                    *value += scale * e;
-                }
-            }
+        for (index, e) in noise.iter().enumerate() {
+            let values = self.node_values(index, &columns, e);
             columns.push(values);
         }
         columns
+    }
+
+    /// The values of the variable at `index` (model units) for standard
+    /// normal noise `e`, given the earlier variables' `columns`.
+    pub(crate) fn node_values(&self, index: usize, columns: &[Vec<f32>], e: &[f32]) -> Vec<f32> {
+        let node = &self.nodes[index];
+        let n = e.len();
+        let mut eta = vec![0.0f32; n * node.mechanism.outputs()];
+        self.node_mean(index, columns, &mut eta);
+        if matches!(node.intervention, Some(Intervention::Set(_))) {
+            eta.truncate(n);
+            return eta;
+        }
+        node.realize(eta, e)
     }
 
     pub(crate) fn to_dataset(&self, columns: Vec<Vec<f32>>) -> Result<Dataset, DataError> {
@@ -559,47 +870,67 @@ impl Scm {
     }
 
     /// Each variable's conditional mean given its observed parents in
-    /// `data` (one column per variable; roots get their learned mean).
+    /// `data` (one column per variable; roots get their learned mean; a
+    /// binary variable its probability of 1, a categorical one its mean
+    /// level code).
     pub fn conditional_means(&self, data: &Dataset) -> Result<Dataset, ScmError> {
         let columns = self.columns_of(data)?;
         let n = data.n_rows();
         let means = (0..self.nodes.len())
             .map(|index| {
-                let mut mean = vec![0.0f32; n];
-                self.node_mean(index, &columns, &mut mean);
-                mean
+                let node = &self.nodes[index];
+                let outputs = node.mechanism.outputs();
+                let mut eta = vec![0.0f32; n * outputs];
+                self.node_mean(index, &columns, &mut eta);
+                if let (Noise::Gaussian { .. }, _) | (_, Some(Intervention::Set(_))) =
+                    (node.noise, &node.intervention)
+                {
+                    eta.truncate(n);
+                    return eta;
+                }
+                let mut row = vec![0.0f64; outputs];
+                (0..n)
+                    .map(|r| {
+                        Node::eta_row(&eta, n, r, &mut row);
+                        node.noise.expectation(&row) as f32
+                    })
+                    .collect()
             })
             .collect();
         Ok(self.to_dataset(means)?)
     }
 
     /// The mean log-likelihood per row of `data` (every variable not under
-    /// a hard intervention contributes its Gaussian log-density).
+    /// a hard intervention contributes its log-density, or log-probability
+    /// for a discrete one, in the data's units).
     pub fn log_likelihood(&self, data: &Dataset) -> Result<f64, ScmError> {
+        self.check_data(data)?;
         let columns = self.columns_of(data)?;
         let n = data.n_rows();
         let mut total = 0.0f64;
-        let mut mean = vec![0.0f32; n];
         for (index, node) in self.nodes.iter().enumerate() {
             if matches!(node.intervention, Some(Intervention::Set(_))) {
                 continue;
             }
-            self.node_mean(index, &columns, &mut mean);
-            let Noise::Gaussian { log_scale } = node.noise;
-            let inv = (-f64::from(log_scale)).exp();
-            let sum: f64 = columns[index]
-                .iter()
-                .zip(&mean)
-                .map(|(&x, &m)| {
-                    let z = (f64::from(x) - f64::from(m)) * inv;
-                    0.5 * z * z
+            let outputs = node.mechanism.outputs();
+            let mut eta = vec![0.0f32; n * outputs];
+            self.node_mean(index, &columns, &mut eta);
+            let noise = node.noise;
+            let mut row = vec![0.0f64; outputs];
+            let (mut d_eta, mut d_params) = (vec![0.0; outputs], vec![0.0; noise.params().len()]);
+            let sum: f64 = (0..n)
+                .map(|r| {
+                    Node::eta_row(&eta, n, r, &mut row);
+                    noise.nll(
+                        &row,
+                        f64::from(columns[index][r]),
+                        &mut d_eta,
+                        &mut d_params,
+                    )
                 })
                 .sum();
             // The density of the data's units: the model's over the scale.
-            total -= sum / n as f64
-                + f64::from(log_scale)
-                + node.scaling.scale.ln()
-                + 0.5 * (2.0 * std::f64::consts::PI).ln();
+            total -= sum / n.max(1) as f64 + node.scaling.scale.ln();
         }
         Ok(total)
     }

@@ -364,12 +364,26 @@ fn describe_variables(
     let mut variables = Vec::new();
     for name in scm.variables() {
         let mechanism = scm.mechanism(name)?.describe();
-        let scale = scm.noise(name)?.scale();
-        writeln!(text, "  {name}: {mechanism}, noise scale {scale:.4}").expect("to a string");
+        let noise = scm.noise(name)?;
+        let kind = scm.kind(name)?;
+        let scale = noise.scale();
+        let family = noise.name();
+        match scale {
+            Some(scale) => writeln!(
+                text,
+                "  {name}: {mechanism}, {family} noise scale {scale:.4}"
+            ),
+            None => writeln!(text, "  {name} ({}): {mechanism}, {family}", kind.name()),
+        }
+        .expect("to a string");
         variables.push(json!({
             "name": name,
             "parents": graph.parents(name).map_err(|source| CliError::Graph { source })?,
+            "kind": kind.name(),
+            "levels": kind.levels(),
             "mechanism": mechanism,
+            "noise": family,
+            "noise_params": noise.params(),
             "noise_scale": scale,
         }));
     }

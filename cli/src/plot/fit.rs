@@ -57,8 +57,9 @@ where
         let observed = data.column(name)?;
         let mean = means.column(name)?;
         let parents = scm.graph().parents(name)?;
-        if parents.is_empty() {
-            root(panel, name, observed, mean[0], scm.noise(name)?.scale())?;
+        let scale = scm.noise(name)?.scale();
+        if let (true, Some(scale)) = (parents.is_empty(), scale) {
+            root(panel, name, observed, mean[0], scale)?;
         } else {
             child(panel, name, &parents, observed, mean)?;
         }

@@ -35,7 +35,7 @@ use crate::context::{
     context_columns, parse_lag, ContextGraph, ContextIntervention, FittedContext, FittedContexts,
     Weighting,
 };
-use crate::scm::{Noise, Scm};
+use crate::scm::Scm;
 
 use pooled::{pooled_terms, PooledTerm};
 use prepare::{batch, split, tensor1, ContextBatch, Prepared, Role};
@@ -44,7 +44,8 @@ use ties::Ties;
 
 /// The learnable values of a context fit: one flat set per variable
 /// (shared) and per changed variable of each context (own), each the
-/// mechanism's parameters followed by `ln sigma`.
+/// mechanism's parameters followed by the noise parameters (`ln σ` of a
+/// Gaussian; none for a discrete family).
 #[derive(Module, Debug)]
 struct ContextParams {
     sets: Vec<Param<Tensor<1>>>,
@@ -113,9 +114,8 @@ impl<'m> ContextTrainer<'m> {
         let mut sets: Vec<Vec<f32>> = nodes
             .iter()
             .map(|node| {
-                let Noise::Gaussian { log_scale } = node.noise;
                 let mut set = node.mechanism.params().to_vec();
-                set.push(log_scale);
+                set.extend(node.noise.params());
                 set
             })
             .collect();
@@ -250,11 +250,13 @@ impl<'m> ContextTrainer<'m> {
         let set = self.params.sets[slot].val();
         let size = self.sizes[j];
         let node = &self.scm.nodes()[j];
+        let count = node.noise.params().len();
         Term {
             noise: &node.noise,
+            base: &node.base,
             kernel: node.mechanism.kernel(),
             theta: set.clone().narrow(0, 0, size),
-            log_scale: set.narrow(0, size, 1),
+            noise_params: (count > 0).then(|| set.narrow(0, size, count)),
             parents,
             // A shift is already in `x`.
             target: x,
@@ -488,7 +490,10 @@ impl<'m> ContextTrainer<'m> {
                 let values = grads
                     .as_ref()
                     .and_then(|g| g.get::<1>(param.id))
-                    .map_or_else(|| vec![0.0; self.sizes[j] + 1], |g| read(&g));
+                    .map_or_else(
+                        || vec![0.0; self.sizes[j] + node.noise.params().len()],
+                        |g| read(&g),
+                    );
                 ParamGradient {
                     variable: node.name.clone(),
                     own: slot >= self.sizes.len(),
@@ -500,13 +505,11 @@ impl<'m> ContextTrainer<'m> {
 
     fn write_shared(&mut self, sets: &[Vec<f32>]) {
         for (node, set) in self.scm.nodes_mut().iter_mut().zip(sets) {
-            let (theta, log_scale) = set.split_at(set.len() - 1);
+            let (theta, noise) = set.split_at(node.mechanism.params().len());
             node.mechanism
                 .set_params(theta)
                 .expect("parameter sets keep their length");
-            node.noise = Noise::Gaussian {
-                log_scale: log_scale[0],
-            };
+            node.noise = node.noise.with_params(noise);
         }
     }
 
@@ -572,11 +575,11 @@ impl<'m> ContextTrainer<'m> {
                     .filter(|(_, &(owner, _))| owner == c)
                     .map(|(k, &(_, j))| {
                         let set = &sets[self.sizes.len() + k];
-                        let (theta, log_scale) = set.split_at(set.len() - 1);
+                        let (theta, noise) = set.split_at(self.sizes[j]);
                         (
                             self.scm.nodes()[j].name.clone(),
                             theta.to_vec(),
-                            log_scale[0],
+                            noise.to_vec(),
                         )
                     })
                     .collect(),

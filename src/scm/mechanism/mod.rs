@@ -27,10 +27,12 @@ mod additive;
 mod burn_mlp;
 mod chunks;
 mod function;
+mod heads;
 mod linear;
 mod mlp;
 #[cfg(feature = "burn")]
 pub(crate) mod neural;
+mod one_hot;
 
 use std::fmt;
 use std::sync::Arc;
@@ -65,9 +67,16 @@ pub trait MechanismKernel: Send + Sync {
     fn arity(&self) -> usize;
     /// Number of learnable parameters.
     fn num_params(&self) -> usize;
-    /// Writes the mean of each row into `out`; `parents[i]` is parent i's column.
+    /// Outputs per row (1 but for several heads, [`Mechanism::heads`]).
+    fn outputs(&self) -> usize {
+        1
+    }
+    /// Writes the mean of each row into `out`; `parents[i]` is parent i's
+    /// column. With several outputs, `out` holds output `h` of every row
+    /// at `h * n .. (h + 1) * n`.
     fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]);
-    /// Given `seeds[r] = dL/dmean[r]`, adds `dL/dparams` (summed over rows)
+    /// Given `seeds[r] = dL/dmean[r]` (laid out as `out` of
+    /// [`MechanismKernel::forward`]), adds `dL/dparams` (summed over rows)
     /// to `dparams` and, when `dparents` is given, writes `dL/dparents`
     /// into it: parent i's column at `i * n .. (i + 1) * n`.
     fn backward(
@@ -170,6 +179,11 @@ impl Mechanism {
     /// Number of parents the mechanism reads.
     pub fn arity(&self) -> usize {
         self.kernel.arity()
+    }
+
+    /// Outputs per row: 1, or the number of heads ([`Mechanism::heads`]).
+    pub fn outputs(&self) -> usize {
+        self.kernel.outputs()
     }
 
     /// What the mechanism is, for the built-in kinds; `None` for mechanisms
