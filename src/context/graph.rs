@@ -156,6 +156,22 @@ impl ContextGraph {
         })
     }
 
+    /// Every context's data, in declaration order, to rewrite in place
+    /// (for instance to code a categorical column of every context in one
+    /// level order, [`Dataset::with_levels`](crate::data::Dataset::with_levels)).
+    pub fn datasets_mut(&mut self) -> Vec<&mut Dataset> {
+        let contexts = &self.contexts;
+        self.graph
+            .node_indices()
+            .zip(self.graph.node_weights_mut())
+            .filter(|(index, _)| contexts.contains(index))
+            .filter_map(|(_, node)| match node {
+                ContextNode::Data(data) => Some(&mut data.data),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The context named `name`.
     pub fn context(&self, name: &str) -> Result<&DataNode, ContextError> {
         self.contexts()

@@ -63,6 +63,7 @@ impl<'m> Trainer<'m> {
         device: &Device,
     ) -> Result<Self, FitError> {
         config.check()?;
+        scm.check_data(data)?;
         standardize(scm, config, |name| data.column(name).into_iter().collect());
         // Only f32 columns are kept: the training rows are read straight
         // from `data` when nothing is held out.

@@ -467,36 +467,54 @@ impl Scm {
 
     /// The parameters of `variable`'s mechanism. A linear mechanism's
     /// (and a root's mean) are in the data's units, `[b, w_1, .., w_k]` of
-    /// `b + Σ w_i x_i`; the other kinds' act on standardised values when
-    /// the variable is standardised (see [`Scm::scaling`]).
+    /// `b + Σ w_i x_i` (for a binary variable, of its logit; for a count,
+    /// of its log mean); the other kinds' act on standardised values when
+    /// the variable is standardised (see [`Scm::scaling`]), and on the
+    /// link scale less the variable's base rate for a discrete one.
     pub fn params(&self, variable: &str) -> Result<Vec<f32>, ScmError> {
         let index = self.node_index(variable)?;
-        let params = self.nodes[index].mechanism.params();
-        Ok(match self.linear_scalings(index) {
+        let node = &self.nodes[index];
+        let params = node.mechanism.params();
+        let mut values = match self.linear_scalings(index) {
             Some((own, parents)) => scaling::linear_to_data(params, own, &parents),
             None => params.to_vec(),
-        })
+        };
+        if let (true, Some(base)) = (self.is_plain_linear(index), node.base.first()) {
+            values[0] += base;
+        }
+        Ok(values)
+    }
+
+    /// Whether the variable at `index` has a linear mechanism with one
+    /// output over its parents as they are (no indicator columns).
+    fn is_plain_linear(&self, index: usize) -> bool {
+        let node = &self.nodes[index];
+        matches!(node.mechanism.spec(), Some(MechanismSpec::Linear { arity }) if arity == node.parents.len())
+            && node.mechanism.outputs() == 1
     }
 
     /// Replaces the parameters of `variable`'s mechanism, in the units
     /// [`Scm::params`] gives them in.
     pub fn set_params(&mut self, variable: &str, values: &[f32]) -> Result<(), ScmError> {
         let index = self.node_index(variable)?;
-        let values = match self.linear_scalings(index) {
+        let mut values = match self.linear_scalings(index) {
             Some((own, parents)) if values.len() == parents.len() + 1 => {
                 scaling::linear_to_model(values, own, &parents)
             }
             _ => values.to_vec(),
         };
+        let base = self.nodes[index].base.first().copied();
+        if let (true, Some(base), Some(b)) = (self.is_plain_linear(index), base, values.first_mut())
+        {
+            *b -= base;
+        }
         self.nodes[index].mechanism.set_params(&values)
     }
 
     /// The scalings of a standardised linear variable and its parents.
     fn linear_scalings(&self, index: usize) -> Option<(Scaling, Vec<Scaling>)> {
         let node = &self.nodes[index];
-        // One output over the parents as they are (no indicator columns).
-        let linear = matches!(node.mechanism.spec(), Some(MechanismSpec::Linear { arity }) if arity == node.parents.len())
-            && node.mechanism.outputs() == 1;
+        let linear = self.is_plain_linear(index);
         let parents: Vec<Scaling> = node
             .parents
             .iter()
@@ -673,15 +691,18 @@ impl Scm {
             })
     }
 
-    /// Checks every model variable's column of `data` against its kind: a
-    /// binary column holding a 2, a count holding −1 or 1.5, a level code
-    /// out of range are errors naming the variable and the row.
+    /// Checks the model variables' columns of `data` against their kinds:
+    /// a binary column holding a 2, a count holding −1 or 1.5, a level code
+    /// out of range are errors naming the variable and the row. Columns
+    /// `data` does not have are not checked.
     pub fn check_data(&self, data: &Dataset) -> Result<(), ScmError> {
         for node in &self.nodes {
             if !node.noise.is_discrete() {
                 continue;
             }
-            let column = data.column(&node.name)?;
+            let Ok(column) = data.column(&node.name) else {
+                continue;
+            };
             if let Some((row, &value)) = column
                 .iter()
                 .enumerate()

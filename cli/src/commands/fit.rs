@@ -137,7 +137,6 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         Some(path) => ModelSpec::from_file(path)?,
         None => ModelSpec::default(),
     };
-    let mut scm = spec.build(graph.clone(), args.seed, args.device == FitDevice::Flex)?;
     let mut config = FitConfig::default()
         .with_learning_rate(args.lr)
         .with_steps(args.steps)
@@ -153,8 +152,8 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
         patience => config.with_early_stopping(patience),
     };
     match (&args.data, &args.contexts) {
-        (_, Some(contexts)) => fit_contexts(&args, contexts, &graph, scm, &config),
-        (Some(data), None) => fit_data(&args, data, &graph, &mut scm, config),
+        (_, Some(contexts)) => fit_contexts(&args, contexts, &graph, &spec, &config),
+        (Some(data), None) => fit_data(&args, data, &graph, &spec, config),
         (None, None) => Err(CliError::Usage(
             "give the training data with --data CSV, or a context graph with --contexts TOML"
                 .into(),
@@ -167,10 +166,18 @@ fn fit_data(
     args: &FitArgs,
     data_path: &Path,
     graph: &CausalGraph,
-    scm: &mut Scm,
+    spec: &ModelSpec,
     mut config: FitConfig,
 ) -> Result<Output, CliError> {
-    let (data, ignored) = inputs::data(data_path, &args.graph, graph.variables())?;
+    let (mut data, ignored) = inputs::data(data_path, &args.graph, graph.variables())?;
+    let kinds = spec.resolve_kinds(graph, vec![&mut data])?;
+    let mut scm = spec.build(
+        graph.clone(),
+        args.seed,
+        args.device == FitDevice::Flex,
+        &kinds,
+    )?;
+    let scm = &mut scm;
     let checkpoint = checkpoint_path(&args.out);
     if let Some(every) = args.checkpoint_every {
         config = config.with_checkpoint(&checkpoint, every);
@@ -228,7 +235,7 @@ fn fit_data(
     if let Some(valid) = report.final_validation_loss {
         writeln!(text, "validation loss {valid:.5}").expect("to a string");
     }
-    let variables = describe_variables(scm, graph, &mut text)?;
+    let variables = describe_variables(scm, graph, spec, &mut text)?;
     let report_path = args.saved(&mut text);
     if config.checkpoint().is_some() {
         writeln!(text, "checkpoint {}", checkpoint.display()).expect("to a string");
@@ -257,11 +264,18 @@ fn fit_contexts(
     args: &FitArgs,
     contexts_path: &Path,
     graph: &CausalGraph,
-    mut scm: Scm,
+    spec: &ModelSpec,
     config: &FitConfig,
 ) -> Result<Output, CliError> {
-    let contexts = ContextGraph::from_toml_file_for(contexts_path, graph)
+    let mut contexts = ContextGraph::from_toml_file_for(contexts_path, graph)
         .map_err(|source| CliError::Contexts { source })?;
+    let kinds = spec.resolve_kinds(graph, contexts.datasets_mut())?;
+    let mut scm = spec.build(
+        graph.clone(),
+        args.seed,
+        args.device == FitDevice::Flex,
+        &kinds,
+    )?;
     let rows: usize = contexts.contexts().map(|c| c.data.n_rows()).sum();
     let started = Instant::now();
     let fit_error = |source| CliError::Fit {
@@ -328,7 +342,7 @@ fn fit_contexts(
         }));
     }
     writeln!(text, "shared mechanisms:").expect("to a string");
-    let variables = describe_variables(report.fitted.shared(), graph, &mut text)?;
+    let variables = describe_variables(report.fitted.shared(), graph, spec, &mut text)?;
     let report_path = args.saved(&mut text);
     let json = json!({
         "model": args.out,
@@ -359,6 +373,7 @@ fn save_contexts(fitted: &FittedContexts, path: &Path) -> Result<(), CliError> {
 fn describe_variables(
     scm: &Scm,
     graph: &CausalGraph,
+    spec: &ModelSpec,
     text: &mut String,
 ) -> Result<Vec<Value>, CliError> {
     let mut variables = Vec::new();
@@ -368,18 +383,30 @@ fn describe_variables(
         let kind = scm.kind(name)?;
         let scale = noise.scale();
         let family = noise.name();
+        let how = if spec.declared_kind(name).is_some() {
+            "declared"
+        } else {
+            "detected"
+        };
+        // Continuous variables found so are the unremarkable case.
+        let kind_text = match (kind.levels(), kind.name(), how) {
+            (_, "continuous", "detected") => String::new(),
+            (Some(levels), _, _) => format!(" (categorical, {how}: {})", levels.join(", ")),
+            (None, kind, _) => format!(" ({kind}, {how})"),
+        };
         match scale {
             Some(scale) => writeln!(
                 text,
-                "  {name}: {mechanism}, {family} noise scale {scale:.4}"
+                "  {name}{kind_text}: {mechanism}, {family} noise scale {scale:.4}"
             ),
-            None => writeln!(text, "  {name} ({}): {mechanism}, {family}", kind.name()),
+            None => writeln!(text, "  {name}{kind_text}: {mechanism}, {family}"),
         }
         .expect("to a string");
         variables.push(json!({
             "name": name,
             "parents": graph.parents(name).map_err(|source| CliError::Graph { source })?,
             "kind": kind.name(),
+            "kind_source": how,
             "levels": kind.levels(),
             "mechanism": mechanism,
             "noise": family,

@@ -103,6 +103,9 @@ impl<'m> ContextTrainer<'m> {
             ));
         }
         graph.check_variables(scm.graph())?;
+        for context in graph.contexts() {
+            scm.check_data(&context.data)?;
+        }
         standardize(scm, config, |name| {
             graph
                 .contexts()

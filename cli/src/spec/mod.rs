@@ -21,12 +21,18 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use causalgrad::graph::CausalGraph;
-use causalgrad::scm::{Activation, Mechanism, Noise, Scm};
+use causalgrad::scm::{Activation, Mechanism, Scm, VariableKind};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::CliError;
+
+mod kinds;
+mod noise;
+
+pub use kinds::KindChoice;
+use noise::NoiseSpec;
 
 /// Hidden units of each per-parent network of an `additive` mechanism by default.
 const ADDITIVE_HIDDEN: usize = 8;
@@ -47,8 +53,9 @@ pub struct ModelSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VariableSpec {
+    kind: Option<Spanned<KindChoice>>,
     mechanism: Option<Spanned<MechanismChoice>>,
-    noise: Option<NoiseSpec>,
+    noise: Option<Spanned<NoiseSpec>>,
 }
 
 /// A mechanism kind and its options.
@@ -68,13 +75,6 @@ pub enum MechanismChoice {
         /// The hidden layers' activation.
         activation: Activation,
     },
-}
-
-/// A noise model and its options.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum NoiseSpec {
-    /// Additive Gaussian noise with a learned scale, starting at `scale`.
-    Gaussian { scale: f64 },
 }
 
 #[derive(Deserialize)]
@@ -97,13 +97,6 @@ struct MlpOptions {
     activation: Activation,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GaussianOptions {
-    #[serde(default = "unit")]
-    scale: f64,
-}
-
 /// The widest hidden layer a model file may ask for (a typo such as
 /// `hidden = [160000000]` is an error, not an allocation failure).
 const MAX_WIDTH: usize = 4096;
@@ -122,12 +115,7 @@ fn tanh() -> Activation {
     Activation::Tanh
 }
 
-fn unit() -> f64 {
-    1.0
-}
-
 const MECHANISMS: &[&str] = &["linear", "additive", "mlp"];
-const NOISES: &[&str] = &["gaussian"];
 
 /// `"kind"` or `{ kind = { options } }`.
 impl<'de> Deserialize<'de> for MechanismChoice {
@@ -204,49 +192,6 @@ impl<'de> Deserialize<'de> for MechanismChoice {
     }
 }
 
-/// `"gaussian"` or `{ gaussian = { scale = 0.5 } }`.
-impl<'de> Deserialize<'de> for NoiseSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Kind;
-        impl<'de> Visitor<'de> for Kind {
-            type Value = NoiseSpec;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"a noise model: "gaussian" or { gaussian = { scale = 0.5 } }"#)
-            }
-            fn visit_str<E: de::Error>(self, kind: &str) -> Result<NoiseSpec, E> {
-                match kind {
-                    "gaussian" => Ok(NoiseSpec::Gaussian { scale: 1.0 }),
-                    other => Err(E::unknown_variant(other, NOISES)),
-                }
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<NoiseSpec, M::Error> {
-                let kind: String = map
-                    .next_key()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                if kind != "gaussian" {
-                    return Err(de::Error::unknown_variant(&kind, NOISES));
-                }
-                let options: GaussianOptions = map.next_value()?;
-                if !(options.scale > 0.0 && options.scale.is_finite()) {
-                    return Err(de::Error::custom(format!(
-                        "the noise scale must be positive and finite, got {}",
-                        options.scale
-                    )));
-                }
-                if let Some(extra) = map.next_key::<String>()? {
-                    return Err(de::Error::custom(format!(
-                        "one noise model per variable: `{kind}` and `{extra}` are both given"
-                    )));
-                }
-                Ok(NoiseSpec::Gaussian {
-                    scale: options.scale,
-                })
-            }
-        }
-        deserializer.deserialize_any(Kind)
-    }
-}
-
 impl ModelSpec {
     /// Reads and parses a `model.toml`.
     pub fn from_file(path: &Path) -> Result<Self, CliError> {
@@ -286,11 +231,29 @@ impl ModelSpec {
         format!("{path}:{line}:{column}")
     }
 
-    /// Builds the model on `graph`: each variable's chosen mechanism and
-    /// noise, or the defaults; network weights initialised from `seed`;
-    /// MLPs on the CPU's SIMD lanes with `lanes` (a fit on burn's Flex
-    /// backend), else as burn modules.
-    pub fn build(&self, graph: CausalGraph, seed: u64, lanes: bool) -> Result<Scm, CliError> {
+    /// An error at byte `offset` of the file.
+    fn error_at(&self, offset: usize, message: String) -> CliError {
+        let (line, column) = line_column(&self.text, offset);
+        CliError::Spec {
+            path: self.path.clone().unwrap_or_else(|| "<model.toml>".into()),
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// Builds the model on `graph`: each variable of the kind `kinds` gives
+    /// it (continuous when absent; see [`ModelSpec::resolve_kinds`]), with
+    /// its chosen mechanism and noise, or the defaults; network weights
+    /// initialised from `seed`; MLPs on the CPU's SIMD lanes with `lanes`
+    /// (a fit on burn's Flex backend), else as burn modules.
+    pub fn build(
+        &self,
+        graph: CausalGraph,
+        seed: u64,
+        lanes: bool,
+        kinds: &BTreeMap<String, VariableKind>,
+    ) -> Result<Scm, CliError> {
         let known: Vec<String> = graph.variables().map(str::to_string).collect();
         for name in self.variables.keys() {
             if !graph.contains(name.get_ref()) {
@@ -301,28 +264,28 @@ impl ModelSpec {
                 });
             }
         }
+        let kind_of = |name: &str| kinds.get(name).cloned().unwrap_or(VariableKind::Continuous);
         let mut builder = Scm::builder(graph.clone());
         for (index, name) in graph.topological_order().iter().enumerate() {
-            let arity = graph
+            let kind = kind_of(name);
+            builder = builder.kind(name, kind.clone());
+            let parents = graph
                 .parents(name)
-                .map_err(|source| CliError::Graph { source })?
-                .len();
+                .map_err(|source| CliError::Graph { source })?;
+            // A categorical parent is read as its indicator columns.
+            let arity: usize = parents.iter().map(|p| kind_of(p).input_width()).sum();
             let spec = self.variables.get(name.as_str());
             let chosen = spec.and_then(|s| s.mechanism.as_ref());
             let mechanism = match chosen {
-                Some(choice) if arity == 0 && *choice.get_ref() != MechanismChoice::Linear => {
-                    let (line, column) = line_column(&self.text, choice.span().start);
-                    return Err(CliError::Spec {
-                        path: self.path.clone().unwrap_or_else(|| "<model.toml>".into()),
-                        line,
-                        column,
-                        message: format!(
-                            "`{name}` has no parents in the graph, so it has nothing to be a network of; use `mechanism = \"linear\"` (a learned mean) or leave it out"
-                        ),
-                    });
+                Some(choice)
+                    if parents.is_empty() && *choice.get_ref() != MechanismChoice::Linear =>
+                {
+                    return Err(self.error_at(choice.span().start, format!(
+                        "`{name}` has no parents in the graph, so it has nothing to be a network of; use `mechanism = \"linear\"` (a learned mean) or leave it out"
+                    )));
                 }
                 Some(choice) => choice.get_ref().clone(),
-                None if arity == 0 => MechanismChoice::Linear,
+                None if parents.is_empty() => MechanismChoice::Linear,
                 None => MechanismChoice::Mlp {
                     hidden: mlp_hidden(),
                     activation: Activation::Tanh,
@@ -332,13 +295,21 @@ impl ModelSpec {
                 name,
                 mechanism.build(arity, seed.wrapping_add(index as u64), lanes),
             );
-            if let Some(NoiseSpec::Gaussian { scale }) = spec.and_then(|s| s.noise) {
-                builder = builder.noise(
-                    name,
-                    Noise::Gaussian {
-                        log_scale: scale.ln() as f32,
-                    },
-                );
+            if let Some(noise) = spec.and_then(|s| s.noise.as_ref()) {
+                let levels = kind.levels().map_or(0, <[String]>::len);
+                let family = noise.get_ref().noise(levels);
+                if !kind.allows(&family) {
+                    return Err(self.error_at(
+                        noise.span().start,
+                        format!(
+                            "`{name}` is {}, which {} noise does not model; use {} noise (its default) or declare another `kind`",
+                            kind.name(),
+                            family.name(),
+                            kind.default_noise().name()
+                        ),
+                    ));
+                }
+                builder = builder.noise(name, family);
             }
         }
         Ok(builder.build()?)
@@ -390,7 +361,7 @@ mod tests {
              [c]\nmechanism = { mlp = { hidden = [4, 3], activation = \"relu\" } }\n",
         )
         .unwrap();
-        let scm = spec.build(chain(), 0, true).unwrap();
+        let scm = spec.build(chain(), 0, true, &BTreeMap::new()).unwrap();
         assert_eq!(scm.mechanism("b").unwrap().describe(), "linear");
         assert!((scm.noise("a").unwrap().scale().unwrap() - 0.5).abs() < 1e-6);
         let c = &spec.variables["c"];
@@ -430,7 +401,7 @@ mod tests {
         }
         let err = parse("\n[zz]\nmechanism = \"linear\"\n")
             .unwrap()
-            .build(chain(), 0, true)
+            .build(chain(), 0, true, &BTreeMap::new())
             .unwrap_err()
             .to_string();
         assert!(
@@ -439,7 +410,7 @@ mod tests {
         );
         let err = parse("[a]\nmechanism = \"mlp\"\n")
             .unwrap()
-            .build(chain(), 0, true)
+            .build(chain(), 0, true, &BTreeMap::new())
             .unwrap_err()
             .to_string();
         assert!(
@@ -450,7 +421,9 @@ mod tests {
 
     #[test]
     fn defaults_are_a_network_per_child_and_a_learned_mean_per_root() {
-        let scm = ModelSpec::default().build(chain(), 0, true).unwrap();
+        let scm = ModelSpec::default()
+            .build(chain(), 0, true, &BTreeMap::new())
+            .unwrap();
         assert_eq!(scm.mechanism("a").unwrap().describe(), "linear");
         assert_eq!(scm.mechanism("a").unwrap().params().len(), 1);
         assert_ne!(scm.mechanism("c").unwrap().describe(), "linear");
@@ -465,7 +438,7 @@ mod tests {
     fn fuzz(text: &str) {
         match parse(text) {
             Ok(spec) => {
-                if let Err(error) = spec.build(chain(), 0, true) {
+                if let Err(error) = spec.build(chain(), 0, true, &BTreeMap::new()) {
                     let message = error.to_string();
                     assert!(message.contains("model.toml"), "{text:?}: {message}");
                 }
