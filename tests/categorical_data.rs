@@ -15,7 +15,10 @@ fn string_columns_are_categorical_with_sorted_levels() {
         "color,arm,y\nred,treated,1.5\ngreen,control,2\nblue,treated,3\nred,control,4\n",
     )
     .unwrap();
-    assert_eq!(data.labels("color").unwrap().unwrap(), ["blue", "green", "red"]);
+    assert_eq!(
+        data.labels("color").unwrap().unwrap(),
+        ["blue", "green", "red"]
+    );
     assert_eq!(data.column("color").unwrap(), [2.0, 1.0, 0.0, 2.0]);
     assert_eq!(data.labels("arm").unwrap().unwrap(), ["control", "treated"]);
     assert_eq!(data.column("arm").unwrap(), [1.0, 0.0, 1.0, 0.0]);
@@ -65,10 +68,16 @@ fn numbers_in_a_categorical_column_are_labelled_by_value_and_come_first() {
 #[test]
 fn numeric_files_are_unchanged() {
     let data = Dataset::from_csv_str("a,b\n1,-2.5\n3e2,0.125\n").unwrap();
-    assert_eq!((data.labels("a").unwrap(), data.labels("b").unwrap()), (None, None));
+    assert_eq!(
+        (data.labels("a").unwrap(), data.labels("b").unwrap()),
+        (None, None)
+    );
     assert_eq!(data.column("a").unwrap(), [1.0, 300.0]);
     assert_eq!(data.column("b").unwrap(), [-2.5, 0.125]);
-    assert_eq!(data, Dataset::from_csv_str("a,b\n1.0,-2.5\n300,0.125\n").unwrap());
+    assert_eq!(
+        data,
+        Dataset::from_csv_str("a,b\n1.0,-2.5\n300,0.125\n").unwrap()
+    );
 }
 
 /// `x` holds `distinct` distinct numbers over `numeric_rows` rows, then
@@ -136,7 +145,10 @@ fn declared_columns_keep_the_text_as_written() {
     // Missing values are errors in declared columns too.
     for (text, expected) in [
         ("zip,n\n1,1\n,2\n", "row 2, column `zip`: the cell is empty"),
-        ("zip\n1\nNaN\n", "row 2, column `zip`: NaN is not a finite number"),
+        (
+            "zip\n1\nNaN\n",
+            "row 2, column `zip`: NaN is not a finite number",
+        ),
     ] {
         let err = CsvOptions::new()
             .categorical(["zip"])
@@ -246,14 +258,21 @@ fn with_labels_checks_codes_and_labels() {
     assert_eq!(labelled.labels("a").unwrap().unwrap(), ["no", "yes"]);
     assert_ne!(labelled, data, "labels are part of equality");
     for (labels, expected) in [
-        (strings(&["no"]), "row 2, column `a`: 1 is not a code of its 1 labels"),
+        (
+            strings(&["no"]),
+            "row 2, column `a`: 1 is not a code of its 1 labels",
+        ),
         (strings(&["no", "no"]), "the label `no` is given twice"),
         (strings(&["no", ""]), "the label `` is empty"),
         (strings(&["no", " yes"]), "has surrounding whitespace"),
         (strings(&["no", "a\nb"]), "spans lines"),
         (strings(&["no", "NaN"]), "reads as NaN"),
     ] {
-        let err = data.clone().with_labels("a", labels).unwrap_err().to_string();
+        let err = data
+            .clone()
+            .with_labels("a", labels)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(expected), "{err}");
     }
     let half = Dataset::from_columns([("a", vec![0.5])]).unwrap();

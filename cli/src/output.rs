@@ -168,7 +168,14 @@ mod tests {
         let path = dir.path().join("labels.csv");
         // In level order (numbers by value, then text in byte order).
         let labels: Vec<String> = [
-            "1", "a\"quoted\"", "a, b", "plain", "two words", "x,\"y\", z", "変数 é", "🙂",
+            "1",
+            "a\"quoted\"",
+            "a, b",
+            "plain",
+            "two words",
+            "x,\"y\", z",
+            "変数 é",
+            "🙂",
         ]
         .map(String::from)
         .into();

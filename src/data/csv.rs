@@ -22,6 +22,9 @@ const GUARD_DISTINCT_NUMBERS: usize = 20;
 /// ...with fewer than one non-number in this many rows: typos, not labels.
 const GUARD_ROWS_PER_TEXT: usize = 20;
 
+/// Which columns to keep, by name.
+type Select<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+
 /// How to read a CSV file: which columns to keep and which to read as
 /// categorical whatever their cells look like.
 ///
@@ -44,7 +47,7 @@ const GUARD_ROWS_PER_TEXT: usize = 20;
 /// ```
 #[derive(Default)]
 pub struct CsvOptions<'a> {
-    keep: Option<Box<dyn Fn(&str) -> bool + 'a>>,
+    keep: Option<Select<'a>>,
     categorical: Vec<String>,
 }
 

@@ -242,8 +242,10 @@ impl Dataset {
         let column = &self.columns[position];
         let recoded: Vec<f64> = match &self.labels[position] {
             Some(labels) => {
-                let new: Vec<Option<usize>> =
-                    labels.iter().map(|l| code.get(l.as_str()).copied()).collect();
+                let new: Vec<Option<usize>> = labels
+                    .iter()
+                    .map(|l| code.get(l.as_str()).copied())
+                    .collect();
                 let mut out = Vec::with_capacity(column.len());
                 for (row, &old) in column.iter().enumerate() {
                     match new[old as usize] {

@@ -12,7 +12,10 @@ fn every_bad_input_is_a_located_error() {
             "x,y\n1,\"a\nb\"\n",
             "row 1, column `y`: `a\\nb` is not a number; a quote is probably not closed",
         ),
-        ("x,y\n1,red\n2,nan\n", "row 2, column `y`: NaN is not a finite number"),
+        (
+            "x,y\n1,red\n2,nan\n",
+            "row 2, column `y`: NaN is not a finite number",
+        ),
         ("x,y\n1,red\n2,\n", "row 2, column `y`: the cell is empty"),
         (
             "x,y\n1,inf\n",
