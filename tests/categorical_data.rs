@@ -304,3 +304,69 @@ fn row_selections_keep_the_labels() {
     assert_eq!(data.head(3).labels("c").unwrap().unwrap(), levels);
     assert_eq!(data.head(3).column("c").unwrap(), [1.0, 0.0, 2.0]);
 }
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A label: text (commas, quotes, inner spaces, unicode) or a small number.
+    fn label() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Zé変][a-zA-Z0-9 ,\"é変🙂]{0,5}[a-z\"]"
+                .prop_filter("not a NaN or infinity spelling", |l| l
+                    .parse::<f64>()
+                    .is_err()),
+            prop::sample::select(vec!["1", "2", "10", "1.0", "02", "-0", "0", "2.5"])
+                .prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// CSV written with the csv crate reads back with sorted levels
+        /// and codes that name each row's label.
+        #[test]
+        fn written_labels_read_back(rows in prop::collection::vec((label(), -1e3f64..1e3), 1..40)) {
+            let mut out = ::csv::Writer::from_writer(Vec::new());
+            out.write_record(["c", "y"]).unwrap();
+            for (label, y) in &rows {
+                out.write_record([label.clone(), format!("{y:?}")]).unwrap();
+            }
+            let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
+            let data = Dataset::from_csv_str(&text).unwrap();
+            // Numbers are labelled by value (`1.0` is `1`).
+            let expected = |label: &str| match label.parse::<f64>() {
+                Ok(value) => number_label(value),
+                Err(_) => label.to_string(),
+            };
+            let all_numbers = rows.iter().all(|(l, _)| l.parse::<f64>().is_ok());
+            let codes = data.column("c").unwrap();
+            match data.labels("c").unwrap() {
+                None => {
+                    prop_assert!(all_numbers);
+                    for ((label, _), code) in rows.iter().zip(codes) {
+                        prop_assert_eq!(label.parse::<f64>().unwrap(), *code);
+                    }
+                }
+                Some(levels) => {
+                    prop_assert!(!all_numbers);
+                    for ((label, _), &code) in rows.iter().zip(codes) {
+                        prop_assert_eq!(&levels[code as usize], &expected(label));
+                    }
+                    let mut wanted: Vec<String> = rows.iter().map(|(l, _)| expected(l)).collect();
+                    wanted.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+                        (Ok(x), Ok(y)) => x.total_cmp(&y),
+                        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+                        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+                        (Err(_), Err(_)) => a.cmp(b),
+                    });
+                    wanted.dedup();
+                    prop_assert_eq!(levels, &wanted[..]);
+                }
+            }
+            let y: Vec<f64> = rows.iter().map(|(_, y)| *y).collect();
+            prop_assert_eq!(data.column("y").unwrap(), &y[..]);
+        }
+    }
+}
