@@ -319,6 +319,10 @@ fn check_csv(bytes: &[u8]) -> Result<bool, TestCaseError> {
         let column = data.column(name).unwrap();
         prop_assert_eq!(column.len(), data.n_rows());
         prop_assert!(column.iter().all(|v| v.is_finite()));
+        if let Some(labels) = data.labels(name).unwrap() {
+            let is_code = |c: f64| c >= 0.0 && c.fract() == 0.0 && (c as usize) < labels.len();
+            prop_assert!(column.iter().all(|&c| is_code(c)));
+        }
     }
     Ok(true)
 }

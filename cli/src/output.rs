@@ -2,6 +2,7 @@
 //! in the destination's directory renamed over it only once complete, so a
 //! failed command never leaves a partial output behind.
 
+use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -60,21 +61,49 @@ pub fn write_atomically(
     Ok(())
 }
 
-/// Writes `data` as CSV (a header line, then one line per row).
+/// Writes `data` as CSV (a header line, then one line per row): numeric
+/// columns as numbers (the shortest text that reads back exactly),
+/// categorical columns as their labels (quoted by the csv crate where
+/// needed: commas, quotes, leading spaces). Read back, the file gives the
+/// same values and labels: a categorical column's labels come back sorted
+/// (see `causalgrad::data`), so re-code it with `Dataset::with_levels` to
+/// keep another order, and a column whose labels are all numbers reads
+/// back numeric unless declared with `CsvOptions::categorical`.
 pub fn write_csv(path: &Path, data: &Dataset) -> Result<(), CliError> {
+    enum Column<'a> {
+        Numbers(&'a [f64]),
+        Labels(&'a [f64], &'a [String]),
+    }
+    let columns: Vec<Column> = data
+        .names()
+        .iter()
+        .map(|name| {
+            let values = data.column(name).expect("the data set's own column");
+            match data.labels(name).expect("the data set's own column") {
+                Some(labels) => Column::Labels(values, labels),
+                None => Column::Numbers(values),
+            }
+        })
+        .collect();
     write_atomically(path, |out| {
         let mut csv = csv::Writer::from_writer(out);
         csv.write_record(data.names())?;
-        let columns: Vec<&[f64]> = data
-            .names()
-            .iter()
-            .map(|name| data.column(name).expect("the data set's own column"))
-            .collect();
-        let mut record = Vec::with_capacity(columns.len());
+        let mut number = String::new();
         for row in 0..data.n_rows() {
-            record.clear();
-            record.extend(columns.iter().map(|column| column[row].to_string()));
-            csv.write_record(&record)?;
+            for column in &columns {
+                match column {
+                    Column::Numbers(values) => {
+                        number.clear();
+                        write!(number, "{}", values[row]).expect("writing to a String");
+                        csv.write_field(&number)?;
+                    }
+                    // A categorical column's values are codes into its labels.
+                    Column::Labels(codes, labels) => {
+                        csv.write_field(&labels[codes[row] as usize])?;
+                    }
+                }
+            }
+            csv.write_record(None::<&[u8]>)?;
         }
         csv.flush()?;
         Ok(())
@@ -122,5 +151,72 @@ mod tests {
         let back = Dataset::from_csv(&path).unwrap();
         assert_eq!(back.column("a").unwrap(), [1.5, -2.0]);
         assert_eq!(back.column("b").unwrap(), [0.1, 3.0]);
+    }
+
+    /// `a` and `b` hold the same columns, values and labels.
+    fn assert_same(a: &Dataset, b: &Dataset) {
+        assert_eq!(a.names(), b.names());
+        for name in a.names() {
+            assert_eq!(a.column(name).unwrap(), b.column(name).unwrap(), "{name}");
+            assert_eq!(a.labels(name).unwrap(), b.labels(name).unwrap(), "{name}");
+        }
+    }
+
+    #[test]
+    fn categorical_columns_round_trip_as_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.csv");
+        // In level order (numbers by value, then text in byte order).
+        let labels: Vec<String> = [
+            "1",
+            "a\"quoted\"",
+            "a, b",
+            "plain",
+            "two words",
+            "x,\"y\", z",
+            "変数 é",
+            "🙂",
+        ]
+        .map(String::from)
+        .into();
+        let codes: Vec<f64> = (0..20).map(|i| f64::from(i % 8)).collect();
+        let y: Vec<f64> = (0..20).map(|i| f64::from(i) * 0.1 - 1.0).collect();
+        let data = Dataset::from_columns([("c", codes.clone()), ("y", y)])
+            .unwrap()
+            .with_labels("c", labels.clone())
+            .unwrap();
+        write_csv(&path, &data).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"a, b\""), "{text}");
+        assert!(text.contains("\"a\"\"quoted\"\"\""), "{text}");
+        let back = Dataset::from_csv(&path).unwrap();
+        assert_same(&back, &data);
+
+        // Another level order: the same after re-coding to it.
+        let mut reversed = labels.clone();
+        reversed.reverse();
+        let codes: Vec<f64> = codes.iter().map(|c| 7.0 - c).collect();
+        let data = Dataset::from_columns([("c", codes)])
+            .unwrap()
+            .with_labels("c", reversed.clone())
+            .unwrap();
+        write_csv(&path, &data).unwrap();
+        let back = Dataset::from_csv(&path).unwrap();
+        assert_eq!(back.labels("c").unwrap().unwrap(), labels);
+        assert_same(&back.with_levels("c", &reversed).unwrap(), &data);
+
+        // Labels that are all numbers: numeric unless declared categorical.
+        let data = Dataset::from_columns([("k", vec![10.0, 2.0, 1.0, 2.0])])
+            .unwrap()
+            .to_categorical("k")
+            .unwrap();
+        write_csv(&path, &data).unwrap();
+        let back = Dataset::from_csv(&path).unwrap();
+        assert_eq!(back.column("k").unwrap(), [10.0, 2.0, 1.0, 2.0]);
+        let (back, _) = causalgrad::data::CsvOptions::new()
+            .categorical(["k"])
+            .read(&path)
+            .unwrap();
+        assert_same(&back, &data);
     }
 }

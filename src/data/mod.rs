@@ -1,13 +1,58 @@
-//! Data sets: named numeric columns, read from CSV or built from arrays.
+//! Data sets: named columns of numbers or of categories, read from CSV or
+//! built from arrays.
+//!
+//! A [`Dataset`] holds finite `f64` columns of equal length. A column is
+//! either **numeric** or **categorical**: a categorical column holds the
+//! integer codes `0..L` (as `f64`), each an index into the column's list
+//! of `L` labels ([`Dataset::labels`]). Models read every column through
+//! [`Dataset::column`], so a categorical column reaches them as its codes;
+//! the labels travel with the data (through [`Dataset::take_rows`],
+//! [`Dataset::split`], [`Dataset::head`]) and come back out when it is
+//! written (the CLI's `write_csv`).
 //!
 //! Every value is checked when it enters: a missing, unnamed or repeated
-//! header column, a non-numeric or empty cell, NaN or infinity, a number
-//! beyond `f64` (`1e400`), a row of the wrong length or an empty file is a
+//! header column, an empty cell, NaN or infinity, a number beyond `f64`
+//! (`1e400`), a row of the wrong length or an empty file is a
 //! [`DataError`] naming the file, the row and the column. Names and cells
 //! are trimmed of surrounding whitespace (quoted or not), a UTF-8
 //! byte-order mark (as Excel and `to_csv(encoding="utf-8-sig")` write it)
 //! is skipped, CRLF line ends are accepted, and blank lines are skipped.
 //! No input makes the loader panic (`tests/fuzz_parsers.rs`).
+//!
+//! **Categorical columns in CSV.** A column whose cells are all numbers is
+//! numeric. A column with a cell that is not a number (`red`, `treated`)
+//! is categorical, and its distinct cells are its labels, with two
+//! exceptions:
+//!
+//! - *The typo guard.* A column with more than 20 distinct numbers whose
+//!   other cells are under 5% of its rows is taken for a numeric column
+//!   with typos (`1.5`, `2.25`, `2..5`): it is [`DataError::NotNumeric`]
+//!   for its first non-number, and the message says how to declare the
+//!   column categorical if it is one.
+//! - *Missing values stay errors.* An empty cell is
+//!   [`DataError::EmptyCell`]; `NaN`, `inf` and their spellings are
+//!   [`DataError::NotFinite`]; a cell spanning lines is
+//!   [`DataError::NotNumeric`] (its quote is probably not closed), in
+//!   every column.
+//!
+//! In a detected categorical column a cell that is a number is labelled by
+//! its value's shortest form ([`number_label`]: `1`, `1.0` and `01` are all
+//! the label `1`), as [`Dataset::to_categorical`] and
+//! [`Dataset::with_levels`] label numbers. A column declared categorical
+//! with [`CsvOptions::categorical`] keeps every cell's text as written
+//! (`007` stays `007`), and the typo guard does not apply to it.
+//!
+//! **Level order.** The labels of a column read from CSV are sorted, so two
+//! files with the same labels give the same codes whatever the order of
+//! their rows: labels that are numbers come first, by value (`2` before
+//! `10`), then the others in lexicographic (byte) order (`blue`, `green`,
+//! `red`). Numbers are ordered by value so that a column of numbers read
+//! as categorical has the codes [`Dataset::to_categorical`] gives it. Use
+//! [`Dataset::with_levels`] to impose another order, such as a fitted
+//! model's.
+//!
+//! Reading stays streaming: a numeric column keeps only its numbers, and a
+//! categorical one its codes and one copy of each distinct label.
 //!
 //! **Index columns.** When the first header cell is empty or is exactly
 //! `Unnamed: 0`, the first column is a row index, as pandas'
@@ -23,15 +68,21 @@
 //! assert_eq!(data.column("y")?, [2.0, 4.5]);
 //! let bad = Dataset::from_csv_str("x,y\n1.0,NaN\n").unwrap_err();
 //! assert_eq!(bad.to_string(), "<csv>: row 1, column `y`: NaN is not a finite number; remove or impute the row");
+//!
+//! let data = Dataset::from_csv_str("color,y\nred,1\nblue,2\nred,3\n")?;
+//! assert_eq!(data.labels("color")?, Some(&["blue".to_string(), "red".to_string()][..]));
+//! assert_eq!(data.column("color")?, [1.0, 0.0, 1.0]); // codes into the labels
+//! assert_eq!(data.labels("y")?, None); // numeric
 //! # Ok::<(), causalgrad::data::DataError>(())
 //! ```
 
 use std::collections::HashMap;
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
 
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
+mod csv;
+mod labels;
+
+pub use self::csv::CsvOptions;
+pub use self::labels::number_label;
 
 /// Errors reading or using a data set.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +91,7 @@ pub enum DataError {
     #[error("cannot read {}: {source}", .path.display())]
     Io {
         /// The file.
-        path: PathBuf,
+        path: std::path::PathBuf,
         /// The underlying error.
         source: std::io::Error,
     },
@@ -62,8 +113,10 @@ pub enum DataError {
         /// Cells in this row.
         found: usize,
     },
-    /// A cell is not a number.
-    #[error("{source_name}: row {row}, column `{column}`: `{}` is not a number{}", shown(.value), if .value.contains('\n') { "; a quote is probably not closed" } else { "" })]
+    /// A cell is not a number where one is needed: a typo in a numeric
+    /// column (see the typo guard in the [module docs](self)), or a cell
+    /// spanning lines (a quote not closed). `hint` says which.
+    #[error("{source_name}: row {row}, column `{column}`: `{}` is not a number{hint}", shown(.value))]
     NotNumeric {
         /// The file (or `<csv>`).
         source_name: String,
@@ -73,6 +126,9 @@ pub enum DataError {
         column: String,
         /// The cell's text.
         value: String,
+        /// The end of the message: why the cell is not a label, and what
+        /// to do (empty when there is nothing to add).
+        hint: String,
     },
     /// A cell is empty.
     #[error(
@@ -161,19 +217,110 @@ pub enum DataError {
         /// The CSV reader's message.
         message: String,
     },
+    /// A row's label is not one of the levels it must be coded by
+    /// ([`Dataset::with_levels`]).
+    #[error("{source_name}: row {row}, column `{column}`: the label `{}` is not one of the column's {} levels: {}", shown(.label), .levels.len(), listed(.levels))]
+    UnknownLabel {
+        /// Where the data came from.
+        source_name: String,
+        /// 1-based data row (its first row with this label).
+        row: usize,
+        /// The column's name.
+        column: String,
+        /// The row's label.
+        label: String,
+        /// The levels it should be one of.
+        levels: Vec<String>,
+    },
+    /// A label asked for by name is not a level of the column
+    /// ([`Dataset::code_of`]). Unlike [`DataError::UnknownLabel`] no row
+    /// holds it.
+    #[error("{source_name}: column `{column}` has no level `{}`; its {} levels are: {}", shown(.label), .levels.len(), listed(.levels))]
+    UnknownLevel {
+        /// Where the data came from.
+        source_name: String,
+        /// The column's name.
+        column: String,
+        /// The label asked for.
+        label: String,
+        /// The column's levels.
+        levels: Vec<String>,
+    },
+    /// A categorical operation on a numeric column ([`Dataset::code_of`]).
+    #[error("{source_name}: column `{column}` is numeric, not categorical; it has no levels (make it categorical with `to_categorical`, `with_labels` or `with_levels`)")]
+    NotCategorical {
+        /// Where the data came from.
+        source_name: String,
+        /// The column's name.
+        column: String,
+    },
+    /// A value of a column being labelled is not a code of its labels
+    /// ([`Dataset::with_labels`]).
+    #[error("{source_name}: row {row}, column `{column}`: {value} is not a code of its {labels} labels (an integer from 0 to {})", .labels.saturating_sub(1))]
+    NotACode {
+        /// Where the data came from.
+        source_name: String,
+        /// 1-based data row.
+        row: usize,
+        /// The column's name.
+        column: String,
+        /// The value.
+        value: f64,
+        /// How many labels there are.
+        labels: usize,
+    },
+    /// A label list names a label twice.
+    #[error("{source_name}: column `{column}`: the label `{}` is given twice; labels must be distinct", shown(.label))]
+    DuplicateLabel {
+        /// Where the data came from.
+        source_name: String,
+        /// The column's name.
+        column: String,
+        /// The repeated label.
+        label: String,
+    },
+    /// A label that would not read back from CSV as itself: empty,
+    /// surrounded by whitespace, spanning lines, or NaN, infinite or too
+    /// large as a number.
+    #[error("{source_name}: column `{column}`: the label `{}` {problem}", shown(.label))]
+    BadLabel {
+        /// Where the data came from.
+        source_name: String,
+        /// The column's name.
+        column: String,
+        /// The label.
+        label: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
 }
 
-/// A table of finite `f64` values in named columns.
+/// A table of finite `f64` values in named columns, each numeric or
+/// categorical (see the [module docs](self)).
+///
+/// Two data sets are equal when their source, names, values and labels
+/// are.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     source: String,
     names: Vec<String>,
     columns: Vec<Vec<f64>>,
+    /// Per column: its labels when categorical (the values are then codes
+    /// into them), `None` when numeric.
+    labels: Vec<Option<Vec<String>>>,
     index: HashMap<String, usize>,
 }
 
 impl Dataset {
-    /// Builds a data set from named columns of equal length.
+    /// Builds a data set of numeric columns of equal length.
+    ///
+    /// ```
+    /// use causalgrad::data::Dataset;
+    ///
+    /// let data = Dataset::from_columns([("x", vec![1.0, 2.0]), ("y", vec![0.5, 0.25])])?;
+    /// assert_eq!((data.n_rows(), data.names()), (2, &["x".to_string(), "y".to_string()][..]));
+    /// # Ok::<(), causalgrad::data::DataError>(())
+    /// ```
     pub fn from_columns<S: Into<String>>(
         columns: impl IntoIterator<Item = (S, Vec<f64>)>,
     ) -> Result<Self, DataError> {
@@ -182,7 +329,8 @@ impl Dataset {
         Self::build("<columns>".to_string(), names, columns)
     }
 
-    /// Builds a data set from an `ndarray` with one column per name.
+    /// Builds a data set of numeric columns from an `ndarray`, one column
+    /// per name.
     pub fn from_array<S: AsRef<str>>(
         names: &[S],
         array: &ndarray::Array2<f64>,
@@ -198,162 +346,23 @@ impl Dataset {
         Self::build("<array>".to_string(), names, columns)
     }
 
-    /// Reads a CSV file with a header line.
-    pub fn from_csv(path: impl AsRef<Path>) -> Result<Self, DataError> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_csv_reader(file, &path.display().to_string())
-    }
-
-    /// Reads CSV text with a header line (errors name it `<csv>`).
-    pub fn from_csv_str(text: &str) -> Result<Self, DataError> {
-        Self::from_csv_reader(text.as_bytes(), "<csv>")
-    }
-
-    /// Reads CSV from any reader; `source_name` names it in errors. A
-    /// leading byte-order mark is skipped and an index column dropped (see
-    /// the [module docs](self)).
-    pub fn from_csv_reader(
-        reader: impl std::io::Read,
-        source_name: &str,
-    ) -> Result<Self, DataError> {
-        Ok(Self::read_csv(reader, source_name, &|_| true)?.0)
-    }
-
-    /// Reads a CSV file keeping only the columns whose names `keep` accepts
-    /// (a model's variables): the other columns' cells are never parsed,
-    /// so an id or a label column does no harm. Returns the data and the
-    /// names of the columns left out, in file order. The header is checked
-    /// as a whole (empty and repeated names are errors either way).
-    ///
-    /// ```
-    /// use causalgrad::data::Dataset;
-    ///
-    /// let path = std::env::temp_dir().join("causalgrad-doc-selecting.csv");
-    /// std::fs::write(&path, "id,x,y\nC001,1,2\nC002,3,4\n")?;
-    /// let (data, left_out) = Dataset::from_csv_selecting(&path, |name| name != "id")?;
-    /// assert_eq!(data.names(), ["x", "y"]);
-    /// assert_eq!(left_out, ["id"]);
-    /// assert!(Dataset::from_csv(&path).is_err()); // `C001` is not a number
-    /// # std::fs::remove_file(&path).ok();
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn from_csv_selecting(
-        path: impl AsRef<Path>,
-        keep: impl Fn(&str) -> bool,
-    ) -> Result<(Self, Vec<String>), DataError> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::read_csv(file, &path.display().to_string(), &keep)
-    }
-
-    /// The CSV reader behind the constructors: the kept columns, and the
-    /// names of the others.
-    fn read_csv(
-        reader: impl std::io::Read,
-        source_name: &str,
-        keep: &dyn Fn(&str) -> bool,
-    ) -> Result<(Self, Vec<String>), DataError> {
-        let source = source_name.to_string();
-        let mut reader = std::io::BufReader::new(reader);
-        match reader.fill_buf() {
-            Ok(start) if start.starts_with(b"\xef\xbb\xbf") => reader.consume(3),
-            Ok(_) => {}
-            Err(error) => {
-                return Err(DataError::Csv {
-                    source_name: source,
-                    row: 0,
-                    message: error.to_string(),
-                })
-            }
-        }
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(reader);
-        let header: Vec<String> = match csv.headers() {
-            Ok(headers) => headers.iter().map(str::to_string).collect(),
-            Err(error) => return Err(csv_error(&source, 0, error)),
-        };
-        if header.is_empty() || header.iter().all(String::is_empty) {
-            return Err(DataError::Empty {
-                source_name: source,
-            });
-        }
-        // pandas' index column: dropped, its cells never read.
-        let skip = usize::from(header.len() > 1 && matches!(header[0].as_str(), "" | "Unnamed: 0"));
-        let names = header[skip..].to_vec();
-        if let Some(position) = names.iter().position(String::is_empty) {
-            return Err(DataError::UnnamedColumn {
-                source_name: source,
-                column: skip + position + 1,
-            });
-        }
-        let mut seen = HashMap::new();
-        for (position, name) in names.iter().enumerate() {
-            if let Some(first) = seen.insert(name, skip + position + 1) {
-                return Err(DataError::DuplicateColumn {
-                    source_name: source,
-                    column: name.clone(),
-                    first,
-                    second: skip + position + 1,
-                });
-            }
-        }
-        // One record buffer for every row: rows are parsed as they stream
-        // in, and only the parsed columns are kept.
-        let kept: Vec<bool> = names.iter().map(|name| keep(name)).collect();
-        let mut columns = vec![Vec::new(); kept.iter().filter(|&&k| k).count()];
-        let mut record = csv::StringRecord::new();
-        let mut rows = 0;
-        for row in 1.. {
-            match csv.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(error) => return Err(csv_error(&source, row, error)),
-            }
-            if record.len() != header.len() {
-                return Err(DataError::Ragged {
-                    source_name: source,
-                    row,
-                    expected: header.len(),
-                    found: record.len(),
-                });
-            }
-            let cells = record.iter().skip(skip).zip(&names).zip(&kept);
-            let kept_cells = cells.filter_map(|(cell, &kept)| kept.then_some(cell));
-            for ((cell, name), column) in kept_cells.zip(&mut columns) {
-                column.push(parse_cell(cell, &source, row, name)?);
-            }
-            rows = row;
-        }
-        if rows == 0 {
-            return Err(DataError::Empty {
-                source_name: source,
-            });
-        }
-        let (mut kept_names, mut left_out) = (Vec::new(), Vec::new());
-        for (name, kept) in names.into_iter().zip(kept) {
-            if kept {
-                kept_names.push(name);
-            } else {
-                left_out.push(name);
-            }
-        }
-        Ok((Self::build(source, kept_names, columns)?, left_out))
-    }
-
+    /// Checks and assembles numeric columns.
     fn build(
         source: String,
         names: Vec<String>,
         columns: Vec<Vec<f64>>,
+    ) -> Result<Self, DataError> {
+        let labels = vec![None; columns.len()];
+        Self::build_labelled(source, names, columns, labels)
+    }
+
+    /// Checks and assembles columns with their labels (which the caller has
+    /// checked against the codes).
+    fn build_labelled(
+        source: String,
+        names: Vec<String>,
+        columns: Vec<Vec<f64>>,
+        labels: Vec<Option<Vec<String>>>,
     ) -> Result<Self, DataError> {
         let mut index = HashMap::new();
         for (position, name) in names.iter().enumerate() {
@@ -389,6 +398,7 @@ impl Dataset {
             source,
             names,
             columns,
+            labels,
             index,
         })
     }
@@ -408,11 +418,19 @@ impl Dataset {
         self.columns.first().map_or(0, Vec::len)
     }
 
-    /// The values of a column, or [`DataError::MissingColumn`].
+    /// The values of a column, or [`DataError::MissingColumn`]. A
+    /// categorical column's values are its codes `0.0, 1.0, ..`, indices
+    /// into [`Dataset::labels`].
     pub fn column(&self, name: &str) -> Result<&[f64], DataError> {
+        self.position(name)
+            .map(|position| self.columns[position].as_slice())
+    }
+
+    /// The position of a column, or [`DataError::MissingColumn`].
+    fn position(&self, name: &str) -> Result<usize, DataError> {
         self.index
             .get(name)
-            .map(|&position| self.columns[position].as_slice())
+            .copied()
             .ok_or_else(|| DataError::MissingColumn {
                 source_name: self.source.clone(),
                 column: name.to_string(),
@@ -431,7 +449,12 @@ impl Dataset {
         Ok(())
     }
 
-    /// The rows at `rows`, in that order.
+    /// The rows at `rows`, in that order; categorical columns keep their
+    /// labels.
+    ///
+    /// # Panics
+    ///
+    /// When a row is out of range (a programming error, not bad input).
     pub fn take_rows(&self, rows: &[usize]) -> Dataset {
         let columns = self
             .columns
@@ -442,12 +465,14 @@ impl Dataset {
             source: self.source.clone(),
             names: self.names.clone(),
             columns,
+            labels: self.labels.clone(),
             index: self.index.clone(),
         }
     }
 
     /// Splits the rows at random into (train, validation), with
-    /// `validation_fraction` of them (rounded) in the second part.
+    /// `validation_fraction` of them (rounded) in the second part. Both
+    /// keep the labels of categorical columns.
     ///
     /// ```
     /// use causalgrad::data::Dataset;
@@ -459,6 +484,9 @@ impl Dataset {
     /// # Ok::<(), causalgrad::data::DataError>(())
     /// ```
     pub fn split(&self, validation_fraction: f64, seed: u64) -> (Dataset, Dataset) {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+
         let n = self.n_rows();
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
@@ -486,127 +514,20 @@ fn shown(cell: &str) -> String {
     }
 }
 
-/// A cell's number; NaN and infinity are left for [`Dataset::build`] to
-/// reject, a finite spelling that overflows is [`DataError::OutOfRange`].
-fn parse_cell(cell: &str, source: &str, row: usize, column: &str) -> Result<f64, DataError> {
-    let (source_name, column) = (source.to_string(), column.to_string());
-    if cell.is_empty() {
-        return Err(DataError::EmptyCell {
-            source_name,
-            row,
-            column,
-        });
+/// Levels for a message: the first 20, then how many more.
+fn listed(levels: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = levels
+        .iter()
+        .take(SHOWN)
+        .map(|level| shown(level))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if levels.len() > SHOWN {
+        text.push_str(&format!(" and {} more", levels.len() - SHOWN));
     }
-    match cell.parse::<f64>() {
-        Err(_) => Err(DataError::NotNumeric {
-            source_name,
-            row,
-            column,
-            value: cell.to_string(),
-        }),
-        Ok(value) if value.is_infinite() && !cell.to_ascii_lowercase().contains("inf") => {
-            Err(DataError::OutOfRange {
-                source_name,
-                row,
-                column,
-                value: cell.to_string(),
-            })
-        }
-        Ok(value) => Ok(value),
-    }
-}
-
-fn csv_error(source: &str, row: usize, error: csv::Error) -> DataError {
-    DataError::Csv {
-        source_name: source.to_string(),
-        row,
-        message: error.to_string(),
-    }
+    text
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bad_input_is_a_located_error() {
-        let cases: &[(&str, &str)] = &[
-            ("", "empty"),
-            ("x,y\n", "empty"),
-            ("x,y\n1,2\n3\n", "row 2 has 1 cells but the header names 2"),
-            ("x,y\n1,abc\n", "row 1, column `y`: `abc` is not a number"),
-            (
-                "x,y\n1,inf\n",
-                "row 1, column `y`: inf is not a finite number",
-            ),
-            (
-                "x,y,x\n1,2,3\n",
-                "the column `x` appears twice in the header, as columns 1 and 3",
-            ),
-            (",x,x\n0,1,2\n", "as columns 2 and 3"),
-            ("i,x,\n0,1,2\n", "<csv>: the header's column 3 has no name"),
-            ("x,y\n1,\n", "row 1, column `y`: the cell is empty"),
-            ("x\n-1e400\n", "row 1, column `x`: `-1e400` is too large"),
-            ("x,,z\n1,2,3\n", "<csv>: the header's column 2 has no name"),
-        ];
-        for (text, expected) in cases {
-            let err = Dataset::from_csv_str(text).unwrap_err().to_string();
-            assert!(err.contains(expected), "{text:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn byte_order_marks_crlf_quotes_and_index_columns() {
-        let expected = Dataset::from_csv_str("a,b\n1,2\n3,4\n").unwrap();
-        for text in [
-            "\u{feff}\"a\",\"b\"\r\n1,2\r\n3,4\r\n",
-            ",a,b\n0,1,2\n1,3,4\n",
-            "\"\",a,b\nrow one,1,2\nrow two,3,4\n",
-            "Unnamed: 0,a,b\n0,1,2\n1,3,4\n",
-        ] {
-            let data = Dataset::from_csv_str(text).unwrap();
-            assert_eq!(
-                (data.names(), data.column("b").unwrap()),
-                (expected.names(), expected.column("b").unwrap()),
-                "{text:?}"
-            );
-        }
-        let err = Dataset::from_csv_str(",a\n0,1\n1\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("row 2 has 1 cells but the header names 2"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn columns_arrays_and_missing_names() {
-        let array = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
-        let data = Dataset::from_array(&["a", "b"], &array).unwrap();
-        assert_eq!(data.column("b").unwrap(), [2.0, 4.0]);
-        let err = data.column("c").unwrap_err().to_string();
-        assert!(
-            err.contains("no column `c`") && err.contains("a, b"),
-            "{err}"
-        );
-        assert!(matches!(
-            Dataset::from_array(&["a"], &array),
-            Err(DataError::Shape {
-                names: 1,
-                columns: 2
-            })
-        ));
-        let nan = ndarray::array![[1.0], [f64::NAN]];
-        let err = Dataset::from_array(&["a"], &nan).unwrap_err().to_string();
-        assert!(err.contains("<array>: row 2, column `a`"), "{err}");
-    }
-
-    #[test]
-    fn missing_files_name_the_path() {
-        let err = Dataset::from_csv("/nonexistent/train.csv")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("/nonexistent/train.csv"), "{err}");
-    }
-}
+mod tests;
