@@ -9,10 +9,7 @@ use causalgrad::graph::CausalGraph;
 use causalgrad::scm::{Mechanism, Noise, Scm, VariableKind};
 
 fn config(steps: usize) -> FitConfig {
-    FitConfig::adam(0.05)
-        .with_steps(steps)
-        .with_validation_fraction(0.0)
-        .with_early_stopping(None)
+    FitConfig::adam(0.05).with_steps(steps)
 }
 
 /// `x → t → y`, `x → y`: a continuous confounder, a binary treatment and a

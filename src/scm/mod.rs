@@ -697,7 +697,8 @@ impl Scm {
     /// `data` does not have are not checked.
     pub fn check_data(&self, data: &Dataset) -> Result<(), ScmError> {
         for node in &self.nodes {
-            if !node.noise.is_discrete() {
+            // Labelled columns are checked as they are coded.
+            if !node.noise.is_discrete() || !matches!(data.labels(&node.name), Ok(None)) {
                 continue;
             }
             let Ok(column) = data.column(&node.name) else {
@@ -873,20 +874,58 @@ impl Scm {
     }
 
     pub(crate) fn to_dataset(&self, columns: Vec<Vec<f32>>) -> Result<Dataset, DataError> {
-        Dataset::from_columns(
+        let data = Dataset::from_columns(
             self.nodes
                 .iter()
                 .zip(columns)
                 .map(|(node, column)| (node.name.clone(), node.column_to_data(&column))),
-        )
+        )?;
+        self.with_labels(data)
+    }
+
+    /// `data` with the model's labels on its categorical variables'
+    /// columns (of level codes).
+    pub(crate) fn with_labels(&self, mut data: Dataset) -> Result<Dataset, DataError> {
+        for node in &self.nodes {
+            if let (Some(levels), Ok(None)) = (node.kind.levels(), data.labels(&node.name)) {
+                data = data.with_labels(&node.name, levels.to_vec())?;
+            }
+        }
+        Ok(data)
     }
 
     /// The model's columns of `data` in model units, as f32, in
-    /// topological order.
+    /// topological order. A categorical column with labels is read by its
+    /// labels, coded in the model's level order (a label the model does
+    /// not have is [`ScmError::UnknownLevel`]); one without labels holds
+    /// the model's codes.
     pub(crate) fn columns_of(&self, data: &Dataset) -> Result<Vec<Vec<f32>>, ScmError> {
         self.nodes
             .iter()
-            .map(|node| Ok(node.scaling.column_to_model(data.column(&node.name)?)))
+            .map(|node| {
+                let column = data.column(&node.name)?;
+                match (node.kind.levels(), data.labels(&node.name)?) {
+                    (Some(levels), Some(labels)) if labels != levels => {
+                        let codes: Vec<Option<usize>> = labels
+                            .iter()
+                            .map(|label| levels.iter().position(|l| l == label))
+                            .collect();
+                        column
+                            .iter()
+                            .map(|&code| {
+                                codes[code as usize].map(|c| c as f32).ok_or_else(|| {
+                                    ScmError::UnknownLevel {
+                                        variable: node.name.clone(),
+                                        label: labels[code as usize].clone(),
+                                        levels: levels.to_vec(),
+                                    }
+                                })
+                            })
+                            .collect()
+                    }
+                    _ => Ok(node.scaling.column_to_model(column)),
+                }
+            })
             .collect()
     }
 

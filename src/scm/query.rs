@@ -254,15 +254,19 @@ impl Scm {
             // Variables not downstream of an intervention keep their
             // observed values exactly (no round trip through the noise or
             // the scaling).
-            for (((node, column), touched), (_, values)) in model
+            for ((((node, column), touched), (_, values)), coded) in model
                 .nodes()
                 .iter()
                 .zip(predicted)
                 .zip(&touched)
                 .zip(out.iter_mut())
+                .zip(&columns)
             {
                 if *touched {
                     values.extend(node.column_to_data(&column));
+                } else if node.kind.levels().is_some() {
+                    // Level codes in the model's order.
+                    values.extend(coded.iter().map(|&c| f64::from(c)));
                 } else {
                     values.extend_from_slice(observed.column(&node.name)?);
                 }
@@ -272,7 +276,7 @@ impl Scm {
         if draws > 1 {
             out.push(("sample".to_string(), sample));
         }
-        Ok(Dataset::from_columns(out)?)
+        Ok(self.with_labels(Dataset::from_columns(out)?)?)
     }
 
     /// Which variables (topological positions) are intervened on or
