@@ -120,6 +120,14 @@ pub enum CliError {
         #[from]
         source: ScmError,
     },
+    /// A value on the command line that its variable does not take.
+    #[error("{origin}: {source}")]
+    Value {
+        /// The flag (`--do c=purple`, `--a 2`).
+        origin: String,
+        /// What is wrong.
+        source: ScmError,
+    },
     /// The fit report beside a model is unreadable.
     #[error("{}: {message}\nRun `causalgrad fit` again to rewrite it, or delete it to plot without the loss curve.", .path.display())]
     Report {

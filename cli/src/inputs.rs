@@ -5,6 +5,9 @@ use std::path::Path;
 
 use causalgrad::data::{DataError, Dataset};
 use causalgrad::graph::{CausalGraph, GraphError};
+use causalgrad::scm::Scm;
+#[cfg(test)]
+use causalgrad::scm::VariableKind;
 
 use crate::error::CliError;
 
@@ -47,66 +50,88 @@ pub fn data<'a>(
     Ok((data, left_out))
 }
 
-/// One `--do VAR=VALUE`.
+/// One `--do VAR=VALUE`: a number, or a categorical variable's label.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assignment {
     /// The variable.
     pub variable: String,
-    /// The value it is set to.
-    pub value: f64,
+    /// The value as given (`1.5`, `green`).
+    pub value: String,
 }
 
-/// Parses `VAR=VALUE` (clap's value parser for `--do`).
+/// Parses `VAR=VALUE` (clap's value parser for `--do`); the value is read
+/// against the model's variable by [`check_assignments`].
 pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
-    let (variable, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}` is not VAR=VALUE, e.g. `--do x2=1.0`"))?;
-    let variable = variable.trim();
+    let (variable, value) = text.split_once('=').ok_or_else(|| {
+        format!("`{text}` is not VAR=VALUE, e.g. `--do x2=1.0` or `--do colour=green`")
+    })?;
+    let (variable, value) = (variable.trim(), value.trim());
     if variable.is_empty() {
         return Err(format!("`{text}` names no variable, e.g. `--do x2=1.0`"));
     }
-    let value: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{}` in `{text}` is not a number", value.trim()))?;
-    if !value.is_finite() {
+    if value.is_empty() {
         return Err(format!(
-            "`{text}` sets `{variable}` to {value}; use a finite number"
+            "`{text}` gives `{variable}` no value, e.g. `--do {variable}=1.0`"
         ));
     }
     Ok(Assignment {
         variable: variable.to_string(),
-        value,
+        value: value.to_string(),
     })
 }
 
-/// Checks that every variable is in `known`, naming the first that is not.
+/// The value `text` sets `variable` of `scm` to: a number, or a
+/// categorical variable's label (its code); `origin` names the flag in
+/// errors.
+pub fn value_of(scm: &Scm, variable: &str, text: &str, origin: &str) -> Result<f64, CliError> {
+    let known: Vec<String> = scm.variables().map(str::to_string).collect();
+    if !known.iter().any(|k| k == variable) {
+        return Err(CliError::UnknownVariable {
+            origin: origin.to_string(),
+            variable: variable.to_string(),
+            known,
+        });
+    }
+    scm.value_of(variable, text)
+        .map_err(|source| CliError::Value {
+            origin: origin.to_string(),
+            source,
+        })
+}
+
+/// Reads every assignment against `scm`: an unknown variable, a value that
+/// is not a number (or, for a categorical variable, not one of its labels)
+/// or not one the variable takes are errors naming the flag.
 pub fn check_assignments<'a>(
     assignments: &'a [Assignment],
-    known: &[String],
+    scm: &Scm,
 ) -> Result<Vec<(&'a str, f64)>, CliError> {
     assignments
         .iter()
         .map(|a| {
-            if known.contains(&a.variable) {
-                Ok((a.variable.as_str(), a.value))
-            } else {
-                Err(CliError::UnknownVariable {
-                    origin: format!("--do {}={}", a.variable, a.value),
-                    variable: a.variable.clone(),
-                    known: known.to_vec(),
-                })
-            }
+            let origin = format!("--do {}={}", a.variable, a.value);
+            Ok((
+                a.variable.as_str(),
+                value_of(scm, &a.variable, &a.value, &origin)?,
+            ))
         })
         .collect()
 }
 
-/// The assignments as a JSON object `{"x2": 1.0}`.
+/// A value as JSON: a number when it is one, else its label.
+pub fn value_json(text: &str) -> serde_json::Value {
+    match text.parse::<f64>() {
+        Ok(number) if number.is_finite() => number.into(),
+        _ => text.into(),
+    }
+}
+
+/// The assignments as a JSON object `{"x2": 1.0, "colour": "green"}`.
 pub fn assignments_json(assignments: &[Assignment]) -> serde_json::Value {
     serde_json::Value::Object(
         assignments
             .iter()
-            .map(|a| (a.variable.clone(), a.value.into()))
+            .map(|a| (a.variable.clone(), value_json(&a.value)))
             .collect(),
     )
 }
@@ -123,6 +148,20 @@ pub fn assignments_text(assignments: &[Assignment]) -> String {
     format!("do({})", parts.join(", "))
 }
 
+/// `data` with each categorical variable of `scm` coded by label: a column
+/// of numbers for such a variable is read as its labels (`1` → `"1"`).
+pub fn coded_for(scm: &Scm, mut data: Dataset) -> Result<Dataset, CliError> {
+    for name in scm.variables() {
+        let levels = scm.kind(name)?.levels().map(<[String]>::to_vec);
+        if let (Some(levels), Ok(None)) = (levels, data.labels(name)) {
+            data = data
+                .with_levels(name, &levels)
+                .map_err(|source| CliError::Data { source })?;
+        }
+    }
+    Ok(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,23 +172,40 @@ mod tests {
             parse_assignment("x2=-1.5").unwrap(),
             Assignment {
                 variable: "x2".into(),
-                value: -1.5
+                value: "-1.5".into()
             }
         );
         assert!(parse_assignment("x2").unwrap_err().contains("VAR=VALUE"));
-        assert!(parse_assignment("x2=abc")
-            .unwrap_err()
-            .contains("not a number"));
         assert!(parse_assignment("=1").unwrap_err().contains("no variable"));
-        assert!(parse_assignment("x=inf").unwrap_err().contains("finite"));
-        let known = vec!["x1".to_string(), "x2".to_string()];
-        let ok = [parse_assignment("x2=1").unwrap()];
-        assert_eq!(check_assignments(&ok, &known).unwrap(), [("x2", 1.0)]);
-        let bad = [parse_assignment("x9=1").unwrap()];
-        let err = check_assignments(&bad, &known).unwrap_err().to_string();
+        assert!(parse_assignment("x=").unwrap_err().contains("no value"));
+        let graph = CausalGraph::new(["x1", "x2", "c"], [("x1", "x2")]).unwrap();
+        let scm = Scm::builder(graph)
+            .kind("c", VariableKind::categorical(["blue", "red"]))
+            .build()
+            .unwrap();
+        let checked = |text: &str| {
+            let assignment = [parse_assignment(text).unwrap()];
+            check_assignments(&assignment, &scm)
+                .map(|values| values[0].1)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(checked("x2=1"), Ok(1.0));
+        assert_eq!(checked("c=red"), Ok(1.0));
+        let err = checked("x9=1").unwrap_err();
         assert!(
             err.contains("unknown variable `x9`") && err.contains("x1, x2"),
             "{err}"
         );
+        assert!(checked("x2=abc").unwrap_err().contains("not a number"));
+        assert!(checked("x2=inf").unwrap_err().contains("finite"));
+        let err = checked("c=green").unwrap_err();
+        assert!(
+            err.contains("--do c=green")
+                && err.contains("no level `green`")
+                && err.contains("blue, red"),
+            "{err}"
+        );
+        assert_eq!(value_json("1.5"), serde_json::json!(1.5));
+        assert_eq!(value_json("green"), serde_json::json!("green"));
     }
 }

@@ -123,6 +123,71 @@ pub fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
+/// A column's summary: its mean, or for a categorical column the share of
+/// each level (`{"blue": 0.2, "red": 0.8}`), with its text
+/// (`mean 1.2500`, `blue 0.2000, red 0.8000`).
+pub fn summary(data: &Dataset, name: &str) -> Result<(String, serde_json::Value), CliError> {
+    let error = |source| CliError::Data { source };
+    let values = data.column(name).map_err(error)?;
+    match data.labels(name).map_err(error)? {
+        Some(labels) => {
+            let shares: Vec<f64> = (0..labels.len())
+                .map(|l| values.iter().filter(|&&v| v == l as f64).count() as f64)
+                .map(|count| count / values.len().max(1) as f64)
+                .collect();
+            let text: Vec<String> = labels
+                .iter()
+                .zip(&shares)
+                .map(|(label, share)| format!("{label} {share:.4}"))
+                .collect();
+            let json = labels
+                .iter()
+                .cloned()
+                .zip(shares.iter().map(|&s| s.into()))
+                .collect();
+            Ok((text.join(", "), serde_json::Value::Object(json)))
+        }
+        None => {
+            let mean = mean(values);
+            Ok((format!("mean {mean:.4}"), mean.into()))
+        }
+    }
+}
+
+/// The change of each summary from `before` to `after`: means, or level
+/// shares of a categorical column.
+pub fn summary_change(
+    before: &Dataset,
+    after: &Dataset,
+    name: &str,
+) -> Result<(String, serde_json::Value), CliError> {
+    let (_, a) = summary(before, name)?;
+    let (_, b) = summary(after, name)?;
+    Ok(match (a, b) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            let deltas: serde_json::Map<String, serde_json::Value> = b
+                .iter()
+                .map(|(label, share)| {
+                    let before = a.get(label).and_then(|v| v.as_f64()).unwrap_or(0.0);
+                    (
+                        label.clone(),
+                        (share.as_f64().unwrap_or(0.0) - before).into(),
+                    )
+                })
+                .collect();
+            let text: Vec<String> = deltas
+                .iter()
+                .map(|(label, d)| format!("{label} {:+.4}", d.as_f64().unwrap_or(0.0)))
+                .collect();
+            (format!("share change {}", text.join(", ")), deltas.into())
+        }
+        (a, b) => {
+            let delta = b.as_f64().unwrap_or(0.0) - a.as_f64().unwrap_or(0.0);
+            (format!("mean change {delta:+.4}"), delta.into())
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,13 @@
 //! `causalgrad effect`: an average causal effect by Monte Carlo.
 
+use std::fmt::Write;
+
+use causalgrad::scm::Scm;
 use clap::Args;
 use serde_json::json;
 
 use crate::error::CliError;
+use crate::inputs;
 use crate::model_file::ModelChoice;
 use crate::output::Output;
 
@@ -28,12 +32,13 @@ pub struct EffectArgs {
     /// The variable whose mean changes.
     #[arg(long, value_name = "VAR")]
     pub outcome: String,
-    /// The reference value of the treatment.
+    /// The reference value of the treatment (a number, or a categorical
+    /// treatment's label).
     #[arg(long, allow_negative_numbers = true)]
-    pub a: f64,
+    pub a: String,
     /// The value compared with it.
     #[arg(long, allow_negative_numbers = true)]
-    pub b: f64,
+    pub b: String,
     /// Monte-Carlo samples per arm.
     #[arg(short = 'n', long = "samples", default_value_t = 100_000)]
     pub samples: usize,
@@ -49,13 +54,6 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
             "-n must be at least 2 for a standard error".into(),
         ));
     }
-    for (flag, value) in [("--a", args.a), ("--b", args.b)] {
-        if !value.is_finite() {
-            return Err(CliError::Usage(format!(
-                "{flag} {value} is not a finite number"
-            )));
-        }
-    }
     let scm = args.model.load()?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
     for (flag, name) in [
@@ -70,11 +68,16 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
             });
         }
     }
+    let a = inputs::value_of(&scm, &args.treatment, &args.a, &format!("--a {}", args.a))?;
+    let b = inputs::value_of(&scm, &args.treatment, &args.b, &format!("--b {}", args.b))?;
+    if scm.kind(&args.outcome)?.levels().is_some() {
+        return level_effects(&args, &scm, a, b);
+    }
     let effect = scm.ate(
         &args.treatment,
         &args.outcome,
-        args.a,
-        args.b,
+        a,
+        b,
         args.samples,
         args.seed,
     )?;
@@ -99,8 +102,57 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
         "samples": effect.samples,
         "treatment": args.treatment,
         "outcome": args.outcome,
-        "a": args.a,
-        "b": args.b,
+        "a": inputs::value_json(&args.a),
+        "b": inputs::value_json(&args.b),
+        "seed": args.seed,
+        "context": args.model.context_json(),
+    });
+    Ok(Output { text, json })
+}
+
+/// `effect` on a categorical outcome: the change in the probability of
+/// each level.
+fn level_effects(args: &EffectArgs, scm: &Scm, a: f64, b: f64) -> Result<Output, CliError> {
+    let levels = scm.ate_levels(
+        &args.treatment,
+        &args.outcome,
+        a,
+        b,
+        args.samples,
+        args.seed,
+    )?;
+    let (o, t) = (&args.outcome, &args.treatment);
+    let mut text = format!(
+        "P({o} = level | do({t} = {b})) - P({o} = level | do({t} = {a})){c}, ± Monte-Carlo standard error, {n} samples per arm:\n",
+        a = args.a,
+        b = args.b,
+        c = args.model.context_text(),
+        n = args.samples,
+    );
+    let mut json_levels = Vec::new();
+    for level in &levels {
+        let e = &level.effect;
+        writeln!(
+            text,
+            "  {}: {:+.4} ± {:.4} ({:.4} → {:.4})",
+            level.level, e.ate, e.stderr, e.mean_a, e.mean_b
+        )
+        .expect("to a string");
+        json_levels.push(json!({
+            "level": level.level,
+            "ate": e.ate,
+            "stderr": e.stderr,
+            "mean_a": e.mean_a,
+            "mean_b": e.mean_b,
+        }));
+    }
+    let json = json!({
+        "levels": json_levels,
+        "samples": args.samples,
+        "treatment": args.treatment,
+        "outcome": args.outcome,
+        "a": inputs::value_json(&args.a),
+        "b": inputs::value_json(&args.b),
         "seed": args.seed,
         "context": args.model.context_json(),
     });

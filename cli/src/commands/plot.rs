@@ -57,8 +57,7 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     let scm = model_file::load(&args.model)?;
     let record = model_file::load_record(&args.model)?;
     let (data, _) = inputs::data(&args.data, &args.model, scm.variables())?;
-    let known: Vec<String> = scm.variables().map(str::to_string).collect();
-    inputs::check_assignments(&args.interventions, &known)?;
+    let values = inputs::check_assignments(&args.interventions, &scm)?;
     std::fs::create_dir_all(&args.out).map_err(|source| CliError::Write {
         path: args.out.clone(),
         source,
@@ -91,10 +90,8 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     figures.extend(paths.iter().map(|path| figure("graph", path)));
     if !args.interventions.is_empty() {
         let observational = scm.sample(args.samples, args.seed)?;
-        for assignment in &args.interventions {
-            let intervened = scm
-                .intervene(&[(assignment.variable.as_str(), assignment.value)])?
-                .sample(args.samples, args.seed)?;
+        for (assignment, &value) in args.interventions.iter().zip(&values) {
+            let intervened = scm.intervene(&[value])?.sample(args.samples, args.seed)?;
             let names: Vec<&str> = scm
                 .variables()
                 .filter(|name| *name != assignment.variable)

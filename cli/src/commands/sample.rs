@@ -48,7 +48,7 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
     }
     let scm = args.model.load()?;
     let known: Vec<String> = scm.variables().map(str::to_string).collect();
-    let interventions = inputs::check_assignments(&args.interventions, &known)?;
+    let interventions = inputs::check_assignments(&args.interventions, &scm)?;
     let samples = scm
         .intervene(&interventions)?
         .sample(args.samples, args.seed)?;
@@ -67,13 +67,13 @@ pub fn run(args: SampleArgs) -> Result<Output, CliError> {
     );
     let mut means = serde_json::Map::new();
     for name in &known {
-        let mean = output::mean(
-            samples
-                .column(name)
-                .map_err(causalgrad::scm::ScmError::from)?,
-        );
-        writeln!(text, "  mean {name} = {mean:.4}").expect("to a string");
-        means.insert(name.clone(), mean.into());
+        let (summary, json) = output::summary(&samples, name)?;
+        match json.as_f64() {
+            Some(mean) => writeln!(text, "  mean {name} = {mean:.4}"),
+            None => writeln!(text, "  {name}: {summary}"),
+        }
+        .expect("to a string");
+        means.insert(name.clone(), json);
     }
     let json = json!({
         "out": args.out,
