@@ -51,6 +51,8 @@
 //! [`Dataset::with_levels`] to impose another order, such as a fitted
 //! model's.
 //!
+//! [`guide`] walks through these rules with examples.
+//!
 //! Reading stays streaming: a numeric column keeps only its numbers, and a
 //! categorical one its codes and one copy of each distinct label.
 //!
@@ -83,6 +85,10 @@ mod labels;
 
 pub use self::csv::CsvOptions;
 pub use self::labels::number_label;
+
+/// A guide to data sets with categorical columns (`docs/data.md`).
+#[doc = include_str!("../../docs/data.md")]
+pub mod guide {}
 
 /// Errors reading or using a data set.
 #[derive(Debug, thiserror::Error)]
