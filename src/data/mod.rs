@@ -40,7 +40,10 @@
 //! the label `1`), as [`Dataset::to_categorical`] and
 //! [`Dataset::with_levels`] label numbers. A column declared categorical
 //! with [`CsvOptions::categorical`] keeps every cell's text as written
-//! (`007` stays `007`), and the typo guard does not apply to it.
+//! (`007` stays `007`), and the typo guard does not apply to it. A column
+//! declared numeric with [`CsvOptions::numeric`] (a variable a model
+//! treats as continuous) never turns categorical: its first non-number is
+//! [`DataError::NotNumeric`].
 //!
 //! **Level order.** The labels of a column read from CSV are sorted, so two
 //! files with the same labels give the same codes whatever the order of
