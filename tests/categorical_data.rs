@@ -160,6 +160,33 @@ fn declared_columns_keep_the_text_as_written() {
 }
 
 #[test]
+fn declared_numeric_columns_never_turn_categorical() {
+    let text = "x,y\n1,2\n3,oops\n4,5\n";
+    let options = CsvOptions::new().numeric(["y"]);
+    let err = options.read_str(text).unwrap_err();
+    assert!(
+        matches!(&err, DataError::NotNumeric { row: 2, column, value, .. } if column == "y" && value == "oops"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "<csv>: row 2, column `y`: `oops` is not a number"
+    );
+    // Undeclared, the same column is categorical; declared both ways, categorical.
+    assert!(Dataset::from_csv_str(text)
+        .unwrap()
+        .labels("y")
+        .unwrap()
+        .is_some());
+    let (data, _) = CsvOptions::new()
+        .numeric(["y"])
+        .categorical(["y"])
+        .read_str(text)
+        .unwrap();
+    assert_eq!(data.labels("y").unwrap().unwrap(), ["2", "5", "oops"]);
+}
+
+#[test]
 fn with_levels_maps_labels_and_numbers_to_a_models_levels() {
     let levels = strings(&["red", "green", "blue"]);
     let data = Dataset::from_csv_str("c,y\nblue,1\nred,2\nblue,3\n")

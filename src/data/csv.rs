@@ -49,6 +49,7 @@ type Select<'a> = Box<dyn Fn(&str) -> bool + 'a>;
 pub struct CsvOptions<'a> {
     keep: Option<Select<'a>>,
     categorical: Vec<String>,
+    numeric: Vec<String>,
 }
 
 impl std::fmt::Debug for CsvOptions<'_> {
@@ -56,12 +57,13 @@ impl std::fmt::Debug for CsvOptions<'_> {
         f.debug_struct("CsvOptions")
             .field("select", &self.keep.as_ref().map(|_| "<fn>"))
             .field("categorical", &self.categorical)
+            .field("numeric", &self.numeric)
             .finish()
     }
 }
 
 impl<'a> CsvOptions<'a> {
-    /// Every column kept, none declared categorical.
+    /// Every column kept, none declared categorical or numeric.
     pub fn new() -> Self {
         Self::default()
     }
@@ -80,6 +82,26 @@ impl<'a> CsvOptions<'a> {
     /// ignored. May be called more than once.
     pub fn categorical<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.categorical.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Declares columns numeric (variables a model treats as continuous):
+    /// their first cell that is not a number is [`DataError::NotNumeric`]
+    /// at once, as before categorical columns existed, instead of making
+    /// the column categorical. Names also declared categorical are read as
+    /// categorical; names the file does not have are ignored. May be called
+    /// more than once.
+    ///
+    /// ```
+    /// use causalgrad::data::CsvOptions;
+    ///
+    /// let text = "x,y\n1,2\n3,oops\n";
+    /// let err = CsvOptions::new().numeric(["y"]).read_str(text).unwrap_err();
+    /// assert_eq!(err.to_string(), "<csv>: row 2, column `y`: `oops` is not a number");
+    /// assert!(CsvOptions::new().read_str(text).is_ok()); // `y` categorical
+    /// ```
+    pub fn numeric<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.numeric.extend(names.into_iter().map(Into::into));
         self
     }
 
@@ -109,7 +131,7 @@ impl<'a> CsvOptions<'a> {
             Some(keep) => keep.as_ref(),
             None => &|_| true,
         };
-        read_csv(reader, source_name, keep, &self.categorical)
+        read_csv(reader, source_name, keep, &self.categorical, &self.numeric)
     }
 }
 
@@ -168,6 +190,7 @@ fn read_csv(
     source_name: &str,
     keep: &dyn Fn(&str) -> bool,
     categorical: &[String],
+    numeric: &[String],
 ) -> Result<(Dataset, Vec<String>), DataError> {
     let source = source_name.to_string();
     let mut reader = std::io::BufReader::new(reader);
@@ -223,7 +246,15 @@ fn read_csv(
         .iter()
         .zip(&kept)
         .filter(|(_, &kept)| kept)
-        .map(|(name, _)| Column::new(categorical.contains(name)))
+        .map(|(name, _)| {
+            Column::new(if categorical.contains(name) {
+                Kind::Categorical
+            } else if numeric.contains(name) {
+                Kind::Numeric
+            } else {
+                Kind::Detect
+            })
+        })
         .collect();
     let mut record = ::csv::StringRecord::new();
     let mut rows = 0;
@@ -280,7 +311,9 @@ fn read_csv(
 /// knows the names: the hot path allocates nothing).
 enum Refused {
     Empty,
-    SpansLines,
+    /// Not a number where one is needed (declared numeric, or spanning
+    /// lines, which no label may).
+    NotNumber,
     OutOfRange,
     NotFinite(f64),
 }
@@ -294,12 +327,16 @@ impl Refused {
                 row,
                 column,
             },
-            Refused::SpansLines => DataError::NotNumeric {
+            Refused::NotNumber => DataError::NotNumeric {
                 source_name,
                 row,
                 column,
                 value: cell.to_string(),
-                hint: "; a quote is probably not closed".to_string(),
+                hint: if cell.contains(['\n', '\r']) {
+                    "; a quote is probably not closed".to_string()
+                } else {
+                    String::new()
+                },
             },
             Refused::OutOfRange => DataError::OutOfRange {
                 source_name,
@@ -317,6 +354,17 @@ impl Refused {
     }
 }
 
+/// How a column's cells are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Numeric unless a cell is not a number (and the typo guard agrees).
+    Detect,
+    /// Declared numeric: a non-number is an error.
+    Numeric,
+    /// Declared categorical: every cell is a label.
+    Categorical,
+}
+
 /// The quiet NaN whose payload holds a text's index.
 const TEXT_TAG: u64 = 0x7ff8_0000_0000_0000;
 const TEXT_INDEX: u64 = (1 << 51) - 1;
@@ -325,8 +373,9 @@ const TEXT_INDEX: u64 = (1 << 51) - 1;
 struct Column {
     /// Numbers, and NaN placeholders for texts (see the module docs).
     values: Vec<f64>,
-    /// Declared categorical: every cell is text.
-    declared: bool,
+    /// Declared categorical (every cell is text), declared numeric (no
+    /// cell is), or neither.
+    kind: Kind,
     /// Each distinct text and its index, in the order first seen.
     texts: HashMap<String, u64>,
     /// Cells that were texts.
@@ -336,10 +385,10 @@ struct Column {
 }
 
 impl Column {
-    fn new(declared: bool) -> Self {
+    fn new(kind: Kind) -> Self {
         Column {
             values: Vec::new(),
-            declared,
+            kind,
             texts: HashMap::new(),
             text_cells: 0,
             first_text: None,
@@ -354,7 +403,7 @@ impl Column {
         }
         match cell.parse::<f64>() {
             Ok(value) if value.is_finite() => {
-                if self.declared {
+                if self.kind == Kind::Categorical {
                     self.push_text(cell, row);
                 } else {
                     self.values.push(value);
@@ -365,7 +414,9 @@ impl Column {
                 Err(Refused::OutOfRange)
             }
             Ok(value) => Err(Refused::NotFinite(value)),
-            Err(_) if cell.contains(['\n', '\r']) => Err(Refused::SpansLines),
+            Err(_) if self.kind == Kind::Numeric || cell.contains(['\n', '\r']) => {
+                Err(Refused::NotNumber)
+            }
             Err(_) => {
                 self.push_text(cell, row);
                 Ok(())
@@ -400,11 +451,12 @@ impl Column {
     ) -> Result<(Vec<f64>, Option<Vec<String>>), DataError> {
         let Column {
             mut values,
-            declared,
+            kind,
             texts,
             text_cells,
             first_text,
         } = self;
+        let declared = kind == Kind::Categorical;
         if texts.is_empty() && !declared {
             return Ok((values, None));
         }

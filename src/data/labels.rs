@@ -200,7 +200,7 @@ impl Dataset {
     /// `levels[i]`), as when new data (rows for counterfactuals, a test
     /// set) must use a fitted model's levels. A categorical column's
     /// labels are mapped to their places in `levels`; a numeric column's
-    /// values are first labelled by [`number_label`](super::number_label)
+    /// values are first labelled by [`number_label`]
     /// (`1.0` is `"1"`). A row whose label is not in `levels` is
     /// [`DataError::UnknownLabel`], naming the column, the row, the label
     /// and the levels. `levels` may hold labels no row uses; they are
@@ -277,7 +277,7 @@ impl Dataset {
 
     /// Makes numeric column `name` categorical: its distinct values in
     /// ascending order become the levels, labelled by
-    /// [`number_label`](super::number_label) (`1.0` is `"1"`, `-0` is
+    /// [`number_label`] (`1.0` is `"1"`, `-0` is
     /// `0`). An already categorical column is returned unchanged.
     ///
     /// ```

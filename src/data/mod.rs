@@ -40,7 +40,10 @@
 //! the label `1`), as [`Dataset::to_categorical`] and
 //! [`Dataset::with_levels`] label numbers. A column declared categorical
 //! with [`CsvOptions::categorical`] keeps every cell's text as written
-//! (`007` stays `007`), and the typo guard does not apply to it.
+//! (`007` stays `007`), and the typo guard does not apply to it. A column
+//! declared numeric with [`CsvOptions::numeric`] (a variable a model
+//! treats as continuous) never turns categorical: its first non-number is
+//! [`DataError::NotNumeric`].
 //!
 //! **Level order.** The labels of a column read from CSV are sorted, so two
 //! files with the same labels give the same codes whatever the order of
@@ -50,6 +53,8 @@
 //! as categorical has the codes [`Dataset::to_categorical`] gives it. Use
 //! [`Dataset::with_levels`] to impose another order, such as a fitted
 //! model's.
+//!
+//! [`guide`] walks through these rules with examples.
 //!
 //! Reading stays streaming: a numeric column keeps only its numbers, and a
 //! categorical one its codes and one copy of each distinct label.
@@ -83,6 +88,10 @@ mod labels;
 
 pub use self::csv::CsvOptions;
 pub use self::labels::number_label;
+
+/// A guide to data sets with categorical columns (`docs/data.md`).
+#[doc = include_str!("../../docs/data.md")]
+pub mod guide {}
 
 /// Errors reading or using a data set.
 #[derive(Debug, thiserror::Error)]

@@ -91,3 +91,67 @@ fn missing_files_name_the_path() {
         .to_string();
     assert!(err.contains("/nonexistent/train.csv"), "{err}");
 }
+
+#[test]
+fn texts_interleaved_with_numbers_keep_their_codes() {
+    // Many distinct texts among a few numbers: each row's code names its cell.
+    let mut text = String::from("c,n\n");
+    let mut cells = Vec::new();
+    for i in 0..3000 {
+        let cell = if i % 3 == 0 {
+            format!("{}", i % 5)
+        } else {
+            format!("t{}", (i * 7919) % 700)
+        };
+        text.push_str(&format!("{cell},{i}\n"));
+        cells.push(cell);
+    }
+    let data = Dataset::from_csv_str(&text).unwrap();
+    let labels = data.labels("c").unwrap().unwrap();
+    assert_eq!(&labels[..5], ["0", "1", "2", "3", "4"]);
+    for (cell, &code) in cells.iter().zip(data.column("c").unwrap()) {
+        assert_eq!(&labels[code as usize], cell);
+    }
+    assert_eq!(data.labels("n").unwrap(), None);
+}
+
+#[test]
+fn number_labels_read_back_exactly() {
+    for value in [
+        0.0,
+        1.0,
+        -3.0,
+        2.5,
+        0.1 + 0.2,
+        1e15,
+        1e16,
+        1e300,
+        -1e-7,
+        5e-324,
+        f64::MAX,
+    ] {
+        let label = number_label(value);
+        assert_eq!(label.parse::<f64>().unwrap(), value, "{label}");
+        assert!(!label.ends_with(".0"), "{label}");
+    }
+    assert_eq!(number_label(-0.0), "0");
+    assert_eq!(number_label(1e15), "1000000000000000");
+}
+
+#[test]
+fn levels_sort_numbers_by_value_then_text() {
+    let labels = ["b", "10", "a", "2", "-1", "1.0", "1", "B", "é"];
+    let sorted = labels::sort_levels(labels.iter().map(|l| (l.to_string(), ())).collect());
+    let sorted: Vec<&str> = sorted.iter().map(|(l, ())| l.as_str()).collect();
+    assert_eq!(sorted, ["-1", "1", "1.0", "2", "10", "B", "a", "b", "é"]);
+}
+
+#[test]
+fn equality_and_row_selections_see_labels() {
+    let a = Dataset::from_csv_str("c\nx\ny\nx\n").unwrap();
+    let b = Dataset::from_csv_str("c\nx\nz\nx\n").unwrap();
+    assert_eq!(a.column("c").unwrap(), b.column("c").unwrap());
+    assert_ne!(a, b);
+    assert_eq!(a.take_rows(&[1]).labels("c").unwrap().unwrap(), ["x", "y"]);
+    assert_eq!(a.take_rows(&[]).labels("c").unwrap().unwrap(), ["x", "y"]);
+}
