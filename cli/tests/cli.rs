@@ -556,7 +556,17 @@ fn a_csv_that_does_not_match_the_graph_is_an_error() {
         ],
     );
     let bad_cell = dir.path().join("bad.csv");
-    std::fs::write(&bad_cell, "x1,x2,x3,x4,x5\n1,2,3,4,5\n1,2,oops,4,5\n").unwrap();
+    // A typo among many numbers (a column of text would be categorical).
+    let mut rows = String::from("x1,x2,x3,x4,x5\n");
+    for i in 0..30 {
+        let x3 = if i == 1 {
+            "oops".to_string()
+        } else {
+            format!("{}.5", i)
+        };
+        rows.push_str(&format!("{i},2,{x3},4,{}\n", i % 7));
+    }
+    std::fs::write(&bad_cell, rows).unwrap();
     fails(
         &mut fit(&bad_cell),
         &["bad.csv: row 2, column `x3`: `oops`"],

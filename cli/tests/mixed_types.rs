@@ -169,6 +169,37 @@ fn a_mixed_type_csv_fits_with_the_defaults_and_answers_within_sampling_error() {
     // Sampling error of the fitted effect from 10k rows is about 0.013.
     assert!((ate - truth).abs() < 0.04, "fitted {ate} vs truth {truth}");
 
+    // The skewed mediator with a mixture noise.
+    let spec = dir.path().join("model.toml");
+    std::fs::write(&spec, "[dose]\nnoise = \"mixture\"\n").unwrap();
+    let mixture_model = dir.path().join("mixture.cg");
+    json(
+        causalgrad()
+            .args(["fit", "--quiet"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--graph")
+            .arg(&graph)
+            .arg("--model")
+            .arg(&spec)
+            .arg("--out")
+            .arg(&mixture_model),
+    );
+    let with_mixture = json(
+        causalgrad()
+            .args(["effect", "--treatment", "treated", "--outcome", "outcome"])
+            .args(["--a", "0", "--b", "1"])
+            .arg("--model")
+            .arg(&mixture_model),
+    )["ate"]
+        .as_f64()
+        .unwrap();
+    eprintln!("with a mixture for dose: {with_mixture:.4}");
+    assert!(
+        (with_mixture - truth).abs() < 0.04,
+        "mixture {with_mixture} vs truth {truth}"
+    );
+
     // A categorical treatment is set by label.
     let by_region = json(
         causalgrad()

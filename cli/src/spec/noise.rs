@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! noise = "laplace"                              # learned, from scale 1
+//! noise = "mixture"                              # three Gaussians: skewed or multimodal errors
 //! noise = { gaussian = { scale = 0.2 } }         # learned, from 0.2
 //! noise = { student_t = { scale = 1.0, df = 5 } }
 //! noise = { negative_binomial = { dispersion = 0.5 } }
@@ -24,6 +25,8 @@ pub enum NoiseSpec {
     Laplace { scale: f64 },
     /// Additive Student-t noise starting at `scale` and `df`.
     StudentT { scale: f64, df: f64 },
+    /// A mixture of three Gaussians (learned).
+    Mixture,
     /// A binary variable.
     Bernoulli,
     /// A categorical variable (its levels come from the data).
@@ -38,6 +41,7 @@ const NOISES: &[&str] = &[
     "gaussian",
     "laplace",
     "student_t",
+    "mixture",
     "bernoulli",
     "categorical",
     "poisson",
@@ -99,6 +103,7 @@ impl NoiseSpec {
                 scale: 1.0,
                 df: 10.0,
             },
+            "mixture" => NoiseSpec::Mixture,
             "bernoulli" => NoiseSpec::Bernoulli,
             "categorical" => NoiseSpec::Categorical,
             "poisson" => NoiseSpec::Poisson,
@@ -121,6 +126,7 @@ impl NoiseSpec {
                 log_scale: ln(scale),
                 log_df: ln(df),
             },
+            NoiseSpec::Mixture => Noise::mixture(),
             NoiseSpec::Bernoulli => Noise::Bernoulli,
             NoiseSpec::Categorical => Noise::categorical(levels),
             NoiseSpec::Poisson => Noise::Poisson,
@@ -138,7 +144,7 @@ impl<'de> Deserialize<'de> for NoiseSpec {
         impl<'de> Visitor<'de> for Kind {
             type Value = NoiseSpec;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"a noise model: "gaussian", "laplace", "student_t", "bernoulli", "categorical", "poisson", "negative_binomial", or a table such as { gaussian = { scale = 0.5 } }"#)
+                f.write_str(r#"a noise model: "gaussian", "laplace", "student_t", "mixture", "bernoulli", "categorical", "poisson", "negative_binomial", or a table such as { gaussian = { scale = 0.5 } }"#)
             }
             fn visit_str<E: de::Error>(self, kind: &str) -> Result<NoiseSpec, E> {
                 NoiseSpec::named(kind)

@@ -10,6 +10,7 @@
 //! | [`Noise::Gaussian`] | continuous | the mean | `ln σ` |
 //! | [`Noise::Laplace`] | continuous | the median | `ln b` |
 //! | [`Noise::StudentT`] | continuous | the centre | `ln σ`, `ln ν` |
+//! | [`Noise::Mixture`] | continuous | the location | 3 Gaussians' weights, means and `ln σ` |
 //! | [`Noise::Bernoulli`] | binary | the logit of `P(x = 1)` | none |
 //! | [`Noise::Categorical`] | categorical | `L − 1` logits against level 0 | none |
 //! | [`Noise::Poisson`] | count | `ln λ` | none |
@@ -31,6 +32,7 @@ mod bernoulli;
 mod categorical;
 mod gaussian;
 mod laplace;
+mod mixture;
 mod negative_binomial;
 mod poisson;
 mod special;
@@ -40,6 +42,7 @@ pub use bernoulli::Bernoulli;
 pub use categorical::Categorical;
 pub use gaussian::Gaussian;
 pub use laplace::Laplace;
+pub use mixture::{Mixture, COMPONENTS};
 pub use negative_binomial::NegativeBinomial;
 pub use poisson::Poisson;
 pub use student_t::StudentT;
@@ -110,6 +113,9 @@ pub enum Noise {
         /// `ln ν`, read clamped to `ν ∈ [1, 1000]`.
         log_df: f32,
     },
+    /// Additive noise from a mixture of three Gaussians (skewed,
+    /// heavy-tailed or multimodal errors).
+    Mixture(Mixture),
     /// A 0/1 variable, `P(x = 1) = sigmoid(η)`.
     Bernoulli,
     /// A variable with `levels` levels coded `0..levels`, softmax of
@@ -142,6 +148,10 @@ macro_rules! with_family {
             }
             Noise::StudentT { log_scale, log_df } => {
                 let $f = StudentT { log_scale, log_df };
+                $body
+            }
+            Noise::Mixture(mixture) => {
+                let $f = mixture;
                 $body
             }
             Noise::Bernoulli => {
@@ -184,6 +194,12 @@ impl Noise {
         }
     }
 
+    /// A mixture of three Gaussians, starting close to a standard normal
+    /// (all learned).
+    pub fn mixture() -> Self {
+        Noise::Mixture(Mixture::start())
+    }
+
     /// A binary (0/1) variable.
     pub fn bernoulli() -> Self {
         Noise::Bernoulli
@@ -207,20 +223,29 @@ impl Noise {
     }
 
     /// The family's name (`"gaussian"`, `"laplace"`, `"student_t"`,
-    /// `"bernoulli"`, `"categorical"`, `"poisson"`,
+    /// `"mixture"`, `"bernoulli"`, `"categorical"`, `"poisson"`,
     /// `"negative_binomial"`).
     pub fn name(&self) -> &'static str {
         with_family!(self, f => f.name())
     }
 
     /// The scale of an additive continuous family in the units it is
-    /// given in (`σ` of a Gaussian or Student-t, `b` of a Laplace); `None`
-    /// for the discrete families.
+    /// given in (`σ` of a Gaussian or Student-t, `b` of a Laplace, the
+    /// standard deviation of a mixture); `None` for the discrete families.
     pub fn scale(&self) -> Option<f64> {
         match *self {
             Noise::Gaussian { log_scale }
             | Noise::Laplace { log_scale }
             | Noise::StudentT { log_scale, .. } => Some(f64::from(log_scale).exp()),
+            Noise::Mixture(mixture) => {
+                let components = mixture.components();
+                let mean: f64 = components.iter().map(|c| c.0 * c.1).sum();
+                let second: f64 = components
+                    .iter()
+                    .map(|c| c.0 * (c.2 * c.2 + c.1 * c.1))
+                    .sum();
+                Some((second - mean * mean).max(0.0).sqrt())
+            }
             _ => None,
         }
     }
@@ -243,6 +268,7 @@ impl Noise {
                 *log_df = values[1];
             }
             Noise::NegativeBinomial { log_dispersion } => *log_dispersion = values[0],
+            Noise::Mixture(mixture) => mixture.set_params(values),
             Noise::Bernoulli | Noise::Categorical { .. } | Noise::Poisson => {}
         }
         self
@@ -255,6 +281,7 @@ impl Noise {
             "gaussian" => Noise::gaussian(),
             "laplace" => Noise::laplace(),
             "student_t" => Noise::student_t(10.0),
+            "mixture" => Noise::mixture(),
             "bernoulli" => Noise::Bernoulli,
             "categorical" => Noise::categorical(kind.levels()?.len()),
             "poisson" => Noise::Poisson,
@@ -288,6 +315,15 @@ impl Noise {
                 log_scale: (f64::from(log_scale) + factor.ln()) as f32,
                 log_df,
             },
+            Noise::Mixture(mut mixture) => {
+                for m in &mut mixture.means {
+                    *m = (f64::from(*m) * factor) as f32;
+                }
+                for s in &mut mixture.log_scales {
+                    *s = (f64::from(*s) + factor.ln()) as f32;
+                }
+                Noise::Mixture(mixture)
+            }
             discrete => discrete,
         }
     }

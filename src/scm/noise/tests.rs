@@ -11,6 +11,11 @@ fn families() -> Vec<Noise> {
             log_scale: -0.1,
             log_df: 1.3,
         },
+        Noise::Mixture(Mixture {
+            logits: [0.4, -0.3],
+            means: [-0.9, 0.2, 1.4],
+            log_scales: [-0.5, 0.1, -0.2],
+        }),
         Noise::Bernoulli,
         Noise::Categorical { levels: 4 },
         Noise::Poisson,

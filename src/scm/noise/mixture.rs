@@ -1,0 +1,177 @@
+//! A flexible continuous noise: a mixture of Gaussians on the residual,
+//! which fits skewed, heavy-tailed and multimodal errors.
+
+use super::gaussian::MIN_LOG_SCALE;
+use super::{normal_cdf, normal_quantile, Likelihood};
+
+/// Mixture components.
+pub const COMPONENTS: usize = 3;
+
+/// `ln √(2π)`.
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_7;
+
+/// `x = η + r`, `r ~ Σ_k π_k N(μ_k, σ_k²)` with `π = softmax(0, l_1, l_2)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mixture {
+    /// `l_1, l_2`: the weights' logits against the first component.
+    pub logits: [f32; COMPONENTS - 1],
+    /// `μ_k`.
+    pub means: [f32; COMPONENTS],
+    /// `ln σ_k`.
+    pub log_scales: [f32; COMPONENTS],
+}
+
+impl Mixture {
+    /// Components at −0.8, 0 and 0.8 with scale 0.7 and equal weights:
+    /// close to a standard normal, asymmetric enough to learn from.
+    pub fn start() -> Mixture {
+        Mixture {
+            logits: [0.0; COMPONENTS - 1],
+            means: [-0.8, 0.0, 0.8],
+            log_scales: [0.7f32.ln(); COMPONENTS],
+        }
+    }
+
+    /// `(π_k, μ_k, σ_k)`.
+    pub fn components(&self) -> [(f64, f64, f64); COMPONENTS] {
+        let top = self
+            .logits
+            .iter()
+            .map(|&l| f64::from(l))
+            .fold(0.0, f64::max);
+        let mut weights = [0.0f64; COMPONENTS];
+        weights[0] = (-top).exp();
+        for (w, &l) in weights[1..].iter_mut().zip(&self.logits) {
+            *w = (f64::from(l) - top).exp();
+        }
+        let total: f64 = weights.iter().sum();
+        std::array::from_fn(|k| {
+            (
+                weights[k] / total,
+                f64::from(self.means[k]),
+                f64::from(self.log_scales[k]).max(MIN_LOG_SCALE).exp(),
+            )
+        })
+    }
+
+    /// The residual's CDF.
+    fn cdf(&self, r: f64) -> f64 {
+        self.components()
+            .iter()
+            .map(|&(p, m, s)| p * normal_cdf((r - m) / s))
+            .sum()
+    }
+
+    /// The residual's density.
+    fn density(&self, r: f64) -> f64 {
+        self.components()
+            .iter()
+            .map(|&(p, m, s)| {
+                let z = (r - m) / s;
+                p * (-0.5 * z * z - HALF_LN_2PI).exp() / s
+            })
+            .sum()
+    }
+
+    /// The residual at CDF value `u`: Newton steps kept inside a bracket
+    /// that bisection narrows.
+    fn quantile(&self, u: f64) -> f64 {
+        let components = self.components();
+        let spread = components.iter().map(|c| c.2).fold(0.0, f64::max);
+        let (mut low, mut high) = components.iter().fold((f64::MAX, f64::MIN), |(lo, hi), c| {
+            (lo.min(c.1 - 40.0 * spread), hi.max(c.1 + 40.0 * spread))
+        });
+        let mut r = components.iter().map(|c| c.0 * c.1).sum::<f64>();
+        for _ in 0..100 {
+            let f = self.cdf(r) - u;
+            if f.abs() < 1e-14 {
+                break;
+            }
+            if f > 0.0 {
+                high = r;
+            } else {
+                low = r;
+            }
+            let step = r - f / self.density(r).max(1e-300);
+            r = if step > low && step < high {
+                step
+            } else {
+                0.5 * (low + high)
+            };
+            if high - low < 1e-13 * (1.0 + r.abs()) {
+                break;
+            }
+        }
+        r
+    }
+}
+
+impl Likelihood for Mixture {
+    fn name(&self) -> &'static str {
+        "mixture"
+    }
+
+    fn params(&self) -> Vec<f32> {
+        self.logits
+            .iter()
+            .chain(&self.means)
+            .chain(&self.log_scales)
+            .copied()
+            .collect()
+    }
+
+    fn set_params(&mut self, values: &[f32]) {
+        let (logits, rest) = values.split_at(COMPONENTS - 1);
+        let (means, scales) = rest.split_at(COMPONENTS);
+        self.logits.copy_from_slice(logits);
+        self.means.copy_from_slice(means);
+        self.log_scales.copy_from_slice(scales);
+    }
+
+    fn nll(&self, eta: &[f64], x: f64, d_eta: &mut [f64], d_params: &mut [f64]) -> f64 {
+        let r = x - eta[0];
+        let components = self.components();
+        // Log-sum-exp of ln π_k + ln N(r; μ_k, σ_k).
+        let logs: [f64; COMPONENTS] = std::array::from_fn(|k| {
+            let (p, m, s) = components[k];
+            let z = (r - m) / s;
+            p.ln() - s.ln() - 0.5 * z * z - HALF_LN_2PI
+        });
+        let top = logs.iter().copied().fold(f64::MIN, f64::max);
+        let total: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+        let log_density = top + total.ln();
+        let mut d_r = 0.0;
+        for k in 0..COMPONENTS {
+            let (p, m, s) = components[k];
+            let gamma = (logs[k] - log_density).exp();
+            let z = (r - m) / s;
+            d_r += gamma * z / s;
+            d_params[COMPONENTS - 1 + k] -= gamma * z / s;
+            if f64::from(self.log_scales[k]) > MIN_LOG_SCALE {
+                d_params[2 * COMPONENTS - 1 + k] -= gamma * (z * z - 1.0);
+            }
+            if k > 0 {
+                d_params[k - 1] -= gamma - p;
+            }
+        }
+        d_eta[0] -= d_r;
+        -log_density
+    }
+
+    fn sample(&self, eta: &[f64], e: f64) -> f64 {
+        // By symmetry of the search, from the smaller tail's side.
+        eta[0] + self.quantile(normal_cdf(e))
+    }
+
+    fn abduct(&self, eta: &[f64], x: f64, _: f64) -> f64 {
+        normal_quantile(self.cdf(x - eta[0]))
+    }
+
+    fn expectation(&self, eta: &[f64]) -> f64 {
+        eta[0] + self.components().iter().map(|c| c.0 * c.1).sum::<f64>()
+    }
+
+    fn check(&self, _: f64) -> Result<(), String> {
+        Ok(())
+    }
+}
