@@ -125,8 +125,8 @@ pub enum CliError {
     Value {
         /// The flag (`--do c=purple`, `--a 2`).
         origin: String,
-        /// What is wrong.
-        source: ScmError,
+        /// What is wrong (boxed: a model error is large).
+        source: Box<ScmError>,
     },
     /// The fit report beside a model is unreadable.
     #[error("{}: {message}\nRun `causalgrad fit` again to rewrite it, or delete it to plot without the loss curve.", .path.display())]

@@ -95,7 +95,7 @@ pub fn value_of(scm: &Scm, variable: &str, text: &str, origin: &str) -> Result<f
     scm.value_of(variable, text)
         .map_err(|source| CliError::Value {
             origin: origin.to_string(),
-            source,
+            source: Box::new(source),
         })
 }
 

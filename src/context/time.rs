@@ -231,7 +231,7 @@ impl Lagged {
                 .scm
                 .standard_noise(units, seed.wrapping_add(step as u64));
             let mut columns: Vec<Vec<f32>> = Vec::with_capacity(nodes.len());
-            for index in 0..nodes.len() {
+            for (index, e) in noise.iter().enumerate().take(nodes.len()) {
                 let values = if let Some((base, lag)) = self.lags[index] {
                     match step.checked_sub(lag) {
                         Some(earlier) => history[earlier][base].clone(),
@@ -242,7 +242,7 @@ impl Lagged {
                 {
                     vec![value; units]
                 } else {
-                    self.scm.node_values(index, &columns, &noise[index])
+                    self.scm.node_values(index, &columns, e)
                 };
                 columns.push(values);
             }

@@ -45,8 +45,8 @@ pub use mechanism::{Mechanism, MechanismKernel, DEFAULT_HIDDEN};
 #[cfg(feature = "burn")]
 pub use mechanism::{Mlp, MlpConfig, NeuralMean, TensorMechanism};
 pub use noise::{
-    Bernoulli, Categorical, Gaussian, Laplace, Likelihood, NegativeBinomial, Noise, Poisson,
-    StudentT,
+    Bernoulli, Categorical, Gaussian, Laplace, Likelihood, Mixture, NegativeBinomial, Noise,
+    Poisson, StudentT, COMPONENTS,
 };
 pub use query::{Effect, LevelEffect};
 pub use scaling::Scaling;
