@@ -157,6 +157,29 @@ impl Term<'_> {
     }
 }
 
+/// Whether `scm` can be fitted on `device`: a categorical variable with
+/// parents (several mechanism outputs) runs its mechanism through the
+/// custom operation, which only burn's CPU backend has.
+pub(super) fn check_device(
+    scm: &crate::scm::Scm,
+    device: &burn::tensor::Device,
+) -> Result<(), super::config::FitError> {
+    if on_flex(device) {
+        return Ok(());
+    }
+    match scm
+        .nodes()
+        .iter()
+        .find(|node| !node.parents.is_empty() && node.mechanism.outputs() > 1)
+    {
+        Some(node) => Err(super::config::FitError::Config(format!(
+            "`{}` is categorical with parents, which fits on the CPU device (flex) only for now; fit on `--device flex`",
+            node.name
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Rows per chunk of [`host_nll`]: a fixed size, so its sums do not
 /// depend on the number of threads.
 const CHUNK: usize = 4096;
@@ -174,6 +197,7 @@ fn host_nll(
     let n = target.len();
     let params = noise.params().len();
     let scale = 1.0 / n.max(1) as f64;
+    let row_loss = noise.row_loss();
     // Row-major gradients first (each chunk writes its own rows).
     let mut d_rows = vec![0.0f32; n * outputs];
     let partials: Vec<(f64, Vec<f64>)> = d_rows
@@ -190,7 +214,7 @@ fn host_nll(
                     *v = f64::from(eta[h * n + r]);
                 }
                 d_eta.iter_mut().for_each(|v| *v = 0.0);
-                loss += noise.nll(&row, f64::from(target[r]), &mut d_eta, &mut d_q);
+                loss += row_loss(&row, f64::from(target[r]), &mut d_eta, &mut d_q);
                 for (d, v) in d_out.iter_mut().zip(&d_eta) {
                     *d = (v * scale) as f32;
                 }

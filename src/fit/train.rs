@@ -64,6 +64,7 @@ impl<'m> Trainer<'m> {
     ) -> Result<Self, FitError> {
         config.check()?;
         scm.check_data(data)?;
+        super::loss::check_device(scm, device)?;
         standardize(scm, config, |name| data.column(name).into_iter().collect());
         // Only f32 columns are kept: the training rows are read straight
         // from `data` when nothing is held out.

@@ -106,6 +106,7 @@ impl<'m> ContextTrainer<'m> {
         for context in graph.contexts() {
             scm.check_data(&context.data)?;
         }
+        super::loss::check_device(scm, device)?;
         standardize(scm, config, |name| {
             graph
                 .contexts()

@@ -56,21 +56,7 @@ impl Mixture {
 
     /// The residual's CDF.
     fn cdf(&self, r: f64) -> f64 {
-        self.components()
-            .iter()
-            .map(|&(p, m, s)| p * normal_cdf((r - m) / s))
-            .sum()
-    }
-
-    /// The residual's density.
-    fn density(&self, r: f64) -> f64 {
-        self.components()
-            .iter()
-            .map(|&(p, m, s)| {
-                let z = (r - m) / s;
-                p * (-0.5 * z * z - HALF_LN_2PI).exp() / s
-            })
-            .sum()
+        cdf(&self.components(), r)
     }
 
     /// The residual at CDF value `u`: Newton steps kept inside a bracket
@@ -83,7 +69,7 @@ impl Mixture {
         });
         let mut r = components.iter().map(|c| c.0 * c.1).sum::<f64>();
         for _ in 0..100 {
-            let f = self.cdf(r) - u;
+            let f = cdf(&components, r) - u;
             if f.abs() < 1e-14 {
                 break;
             }
@@ -92,7 +78,7 @@ impl Mixture {
             } else {
                 low = r;
             }
-            let step = r - f / self.density(r).max(1e-300);
+            let step = r - f / density(&components, r).max(1e-300);
             r = if step > low && step < high {
                 step
             } else {
@@ -103,6 +89,80 @@ impl Mixture {
             }
         }
         r
+    }
+}
+
+/// The CDF of a residual with `components` `(π_k, μ_k, σ_k)`.
+fn cdf(components: &[(f64, f64, f64); COMPONENTS], r: f64) -> f64 {
+    components
+        .iter()
+        .map(|&(p, m, s)| p * normal_cdf((r - m) / s))
+        .sum()
+}
+
+/// The density of a residual with `components` `(π_k, μ_k, σ_k)`.
+fn density(components: &[(f64, f64, f64); COMPONENTS], r: f64) -> f64 {
+    components
+        .iter()
+        .map(|&(p, m, s)| {
+            let z = (r - m) / s;
+            p * (-0.5 * z * z - HALF_LN_2PI).exp() / s
+        })
+        .sum()
+}
+
+/// A mixture's per-row constants, computed once per batch.
+pub(crate) struct PreparedMixture {
+    /// `(π_k, μ_k, σ_k, ln π_k − ln σ_k − ln √(2π))`.
+    components: [(f64, f64, f64, f64); COMPONENTS],
+    /// Whether each `ln σ_k` is above its clamp (else it gets no gradient).
+    free_scale: [bool; COMPONENTS],
+}
+
+impl Mixture {
+    /// The constants [`PreparedMixture::nll`] reads.
+    pub(crate) fn prepared(&self) -> PreparedMixture {
+        let components = self.components();
+        PreparedMixture {
+            components: std::array::from_fn(|k| {
+                let (p, m, s) = components[k];
+                (p, m, s, p.ln() - s.ln() - HALF_LN_2PI)
+            }),
+            free_scale: std::array::from_fn(|k| f64::from(self.log_scales[k]) > MIN_LOG_SCALE),
+        }
+    }
+}
+
+impl PreparedMixture {
+    /// [`Likelihood::nll`] of the mixture.
+    pub(crate) fn nll(&self, eta: &[f64], x: f64, d_eta: &mut [f64], d_params: &mut [f64]) -> f64 {
+        let r = x - eta[0];
+        // Log-sum-exp of ln π_k + ln N(r; μ_k, σ_k).
+        let mut z = [0.0f64; COMPONENTS];
+        let mut logs = [0.0f64; COMPONENTS];
+        for k in 0..COMPONENTS {
+            let (_, m, s, constant) = self.components[k];
+            z[k] = (r - m) / s;
+            logs[k] = constant - 0.5 * z[k] * z[k];
+        }
+        let top = logs.iter().copied().fold(f64::MIN, f64::max);
+        let total: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+        let log_density = top + total.ln();
+        let mut d_r = 0.0;
+        for k in 0..COMPONENTS {
+            let (p, _, s, _) = self.components[k];
+            let gamma = (logs[k] - log_density).exp();
+            d_r += gamma * z[k] / s;
+            d_params[COMPONENTS - 1 + k] -= gamma * z[k] / s;
+            if self.free_scale[k] {
+                d_params[2 * COMPONENTS - 1 + k] -= gamma * (z[k] * z[k] - 1.0);
+            }
+            if k > 0 {
+                d_params[k - 1] -= gamma - p;
+            }
+        }
+        d_eta[0] -= d_r;
+        -log_density
     }
 }
 
@@ -129,33 +189,7 @@ impl Likelihood for Mixture {
     }
 
     fn nll(&self, eta: &[f64], x: f64, d_eta: &mut [f64], d_params: &mut [f64]) -> f64 {
-        let r = x - eta[0];
-        let components = self.components();
-        // Log-sum-exp of ln π_k + ln N(r; μ_k, σ_k).
-        let logs: [f64; COMPONENTS] = std::array::from_fn(|k| {
-            let (p, m, s) = components[k];
-            let z = (r - m) / s;
-            p.ln() - s.ln() - 0.5 * z * z - HALF_LN_2PI
-        });
-        let top = logs.iter().copied().fold(f64::MIN, f64::max);
-        let total: f64 = logs.iter().map(|l| (l - top).exp()).sum();
-        let log_density = top + total.ln();
-        let mut d_r = 0.0;
-        for k in 0..COMPONENTS {
-            let (p, m, s) = components[k];
-            let gamma = (logs[k] - log_density).exp();
-            let z = (r - m) / s;
-            d_r += gamma * z / s;
-            d_params[COMPONENTS - 1 + k] -= gamma * z / s;
-            if f64::from(self.log_scales[k]) > MIN_LOG_SCALE {
-                d_params[2 * COMPONENTS - 1 + k] -= gamma * (z * z - 1.0);
-            }
-            if k > 0 {
-                d_params[k - 1] -= gamma - p;
-            }
-        }
-        d_eta[0] -= d_r;
-        -log_density
+        self.prepared().nll(eta, x, d_eta, d_params)
     }
 
     fn sample(&self, eta: &[f64], e: f64) -> f64 {

@@ -333,6 +333,21 @@ impl Noise {
         with_family!(self, f => f.nll(eta, x, d_eta, d_params))
     }
 
+    /// [`Noise::nll`] with its per-batch constants computed once (a
+    /// mixture's weights and scales), for a loop over rows.
+    pub(crate) fn row_loss(
+        &self,
+    ) -> impl Fn(&[f64], f64, &mut [f64], &mut [f64]) -> f64 + Sync + '_ {
+        let mixture = match self {
+            Noise::Mixture(mixture) => Some(mixture.prepared()),
+            _ => None,
+        };
+        move |eta: &[f64], x: f64, d_eta: &mut [f64], d_params: &mut [f64]| match &mixture {
+            Some(prepared) => prepared.nll(eta, x, d_eta, d_params),
+            None => self.nll(eta, x, d_eta, d_params),
+        }
+    }
+
     /// See [`Likelihood::sample`].
     pub(crate) fn sample(&self, eta: &[f64], e: f64) -> f64 {
         with_family!(self, f => f.sample(eta, e))
