@@ -275,6 +275,36 @@ fn a_mixed_type_csv_fits_with_the_defaults_and_answers_within_sampling_error() {
         .to_string();
     assert!(REGIONS.contains(&first.as_str()), "{first}");
 
+    // Plots draw discrete variables as bars of shares.
+    let report = dir.path().join("report");
+    json(
+        causalgrad()
+            .args([
+                "plot",
+                "--do",
+                "treated=1",
+                "--do",
+                "region=west",
+                "-n",
+                "2000",
+            ])
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&report),
+    );
+    for figure in ["do_treated_1.svg", "do_region_west.svg", "fit.svg"] {
+        let svg = std::fs::read_to_string(report.join(figure)).unwrap();
+        assert!(svg.contains("<svg"), "{figure}");
+    }
+    let svg = std::fs::read_to_string(report.join("do_treated_1.svg")).unwrap();
+    assert!(
+        svg.contains("share of each value") && svg.contains("north"),
+        "bars with labels"
+    );
+
     // Bad values name the variable and what it takes.
     let output = causalgrad()
         .args(["sample", "-n", "10", "--do", "region=east"])

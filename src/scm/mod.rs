@@ -874,13 +874,18 @@ impl Scm {
     }
 
     pub(crate) fn to_dataset(&self, columns: Vec<Vec<f32>>) -> Result<Dataset, DataError> {
-        let data = Dataset::from_columns(
+        let data = self.to_numbers(columns)?;
+        self.with_labels(data)
+    }
+
+    /// The columns in the data's units, without labels (means, not codes).
+    fn to_numbers(&self, columns: Vec<Vec<f32>>) -> Result<Dataset, DataError> {
+        Dataset::from_columns(
             self.nodes
                 .iter()
                 .zip(columns)
                 .map(|(node, column)| (node.name.clone(), node.column_to_data(&column))),
-        )?;
-        self.with_labels(data)
+        )
     }
 
     /// `data` with the model's labels on its categorical variables'
@@ -957,7 +962,7 @@ impl Scm {
                     .collect()
             })
             .collect();
-        Ok(self.to_dataset(means)?)
+        Ok(self.to_numbers(means)?)
     }
 
     /// The mean log-likelihood per row of `data` (every variable not under

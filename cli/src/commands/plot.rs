@@ -57,6 +57,7 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
     let scm = model_file::load(&args.model)?;
     let record = model_file::load_record(&args.model)?;
     let (data, _) = inputs::data(&args.data, &args.model, scm.variables())?;
+    let data = inputs::coded_for(&scm, data)?;
     let values = inputs::check_assignments(&args.interventions, &scm)?;
     std::fs::create_dir_all(&args.out).map_err(|source| CliError::Write {
         path: args.out.clone(),

@@ -1,5 +1,7 @@
 //! Interventional distributions: each variable's distribution sampled
-//! from the model as observed and under `do(x = v)`.
+//! from the model as observed and under `do(x = v)`: a density outline for
+//! a continuous variable, bars of the share of each value for a discrete
+//! one (categorical, binary, or a count with few values).
 
 use causalgrad::data::Dataset;
 use plotters::prelude::*;
@@ -12,6 +14,8 @@ use crate::output::mean;
 
 /// Histogram bins per panel.
 const BINS: usize = 50;
+/// The most distinct whole values a column may have to be drawn as bars.
+const MAX_BARS: usize = 20;
 
 /// Samples of a model's variables, observational against under one
 /// intervention: a panel per variable.
@@ -73,6 +77,10 @@ where
     for (panel, &name) in panels.iter().zip(names) {
         let before = observational.column(name)?;
         let after = intervened.column(name)?;
+        if let Some(levels) = discrete_levels(observational, intervened, name)? {
+            bars(panel, name, &levels, before, after)?;
+            continue;
+        }
         let (lo, hi) = extent(
             [before, after]
                 .iter()
@@ -93,6 +101,110 @@ where
         let mut chart = density_chart(panel, caption, name, range, top)?;
         chart.draw_series(LineSeries::new(a, BLUE.stroke_width(2)))?;
         chart.draw_series(LineSeries::new(b, ORANGE.stroke_width(2)))?;
+    }
+    Ok(())
+}
+
+/// The labels of the values a discrete column takes, in code order: a
+/// categorical column's levels, or the distinct whole values (at most
+/// [`MAX_BARS`]) of a column of whole numbers; `None` for a continuous one.
+fn discrete_levels(
+    observational: &Dataset,
+    intervened: &Dataset,
+    name: &str,
+) -> Result<Option<Vec<(f64, String)>>, Box<dyn std::error::Error>> {
+    if let Some(labels) = observational.labels(name)? {
+        return Ok(Some(
+            labels
+                .iter()
+                .enumerate()
+                .map(|(code, label)| (code as f64, label.clone()))
+                .collect(),
+        ));
+    }
+    let mut values: Vec<f64> = Vec::new();
+    for &v in observational
+        .column(name)?
+        .iter()
+        .chain(intervened.column(name)?)
+    {
+        if v.fract() != 0.0 {
+            return Ok(None);
+        }
+        if !values.contains(&v) {
+            values.push(v);
+            if values.len() > MAX_BARS {
+                return Ok(None);
+            }
+        }
+    }
+    values.sort_by(f64::total_cmp);
+    Ok(Some(
+        values.into_iter().map(|v| (v, format!("{v}"))).collect(),
+    ))
+}
+
+/// A bar chart of the share of each value, observational (blue) beside
+/// intervened (orange).
+fn bars<DB: DrawingBackend>(
+    panel: &Area<DB>,
+    name: &str,
+    levels: &[(f64, String)],
+    before: &[f64],
+    after: &[f64],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let share = |column: &[f64], value: f64| {
+        column.iter().filter(|&&v| v == value).count() as f64 / column.len().max(1) as f64
+    };
+    let shares: Vec<(f64, f64)> = levels
+        .iter()
+        .map(|&(value, _)| (share(before, value), share(after, value)))
+        .collect();
+    let top = shares
+        .iter()
+        .map(|&(a, b)| a.max(b))
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let caption = if before == after {
+        format!("{name}: unchanged")
+    } else {
+        format!("{name}: share of each value")
+    };
+    let count = levels.len();
+    let mut chart = ChartBuilder::on(panel)
+        .caption(caption, ("sans-serif", 15))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(-0.5..count as f64 - 0.5, 0.0..top * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(name.to_string())
+        .y_desc("share")
+        .x_labels(count)
+        .x_label_formatter(&|x| {
+            let index = x.round();
+            if (x - index).abs() < 1e-6 && index >= 0.0 && (index as usize) < count {
+                levels[index as usize].1.clone()
+            } else {
+                String::new()
+            }
+        })
+        .light_line_style(WHITE)
+        .draw()?;
+    for (i, &(a, b)) in shares.iter().enumerate() {
+        let x = i as f64;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x - 0.38, 0.0), (x - 0.02, a)],
+            BLUE.filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x + 0.02, 0.0), (x + 0.38, b)],
+            ORANGE.filled(),
+        )))?;
     }
     Ok(())
 }
