@@ -579,3 +579,44 @@ fn a_mixture_learns_skewed_noise_and_its_interventional_quantiles() {
     let cf = mixture.counterfactual(&rows, &[("x", x_of_row0)]).unwrap();
     assert!((cf.column("y").unwrap()[0] - rows.column("y").unwrap()[0]).abs() < 1e-3);
 }
+
+#[test]
+fn heteroscedastic_noise_learns_a_scale_that_depends_on_the_parent() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    // y = 1 + 2x + exp(−1 + 0.8x) e.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(40);
+    let normal = Normal::new(0.0, 1.0).unwrap();
+    let x: Vec<f64> = (0..20_000).map(|_| normal.sample(&mut rng)).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|x| 1.0 + 2.0 * x + (-1.0 + 0.8 * x).exp() * normal.sample(&mut rng))
+        .collect();
+    let data = Dataset::from_columns([("x", x), ("y", y)]).unwrap();
+    let graph = CausalGraph::new(["x", "y"], [("x", "y")]).unwrap();
+    let mut model = Scm::builder(graph)
+        .noise("y", Noise::Heteroscedastic)
+        .build()
+        .unwrap();
+    assert_eq!(model.mechanism("y").unwrap().outputs(), 2);
+    model.fit(&data, &FitConfig::default()).unwrap();
+    for (x, sd) in [(-1.0f64, (-1.8f64).exp()), (1.0, (-0.2f64).exp())] {
+        let samples = model
+            .intervene(&[("x", x)])
+            .unwrap()
+            .sample(50_000, 41)
+            .unwrap();
+        let y = samples.column("y").unwrap();
+        let mean = y.iter().sum::<f64>() / y.len() as f64;
+        let got = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
+        assert!(
+            (mean - (1.0 + 2.0 * x)).abs() < 0.03,
+            "mean under do(x = {x}): {mean}"
+        );
+        assert!(
+            (got / sd - 1.0).abs() < 0.06,
+            "sd under do(x = {x}): {got} vs {sd}"
+        );
+    }
+    assert_eq!(model.noise("y").unwrap().scale(), None);
+}

@@ -45,8 +45,8 @@ pub use mechanism::{Mechanism, MechanismKernel, DEFAULT_HIDDEN};
 #[cfg(feature = "burn")]
 pub use mechanism::{Mlp, MlpConfig, NeuralMean, TensorMechanism};
 pub use noise::{
-    Bernoulli, Categorical, Gaussian, Laplace, Likelihood, Mixture, NegativeBinomial, Noise,
-    Poisson, StudentT, COMPONENTS,
+    Bernoulli, Categorical, Gaussian, Heteroscedastic, Laplace, Likelihood, Mixture,
+    NegativeBinomial, Noise, Poisson, StudentT, COMPONENTS,
 };
 pub use query::{Effect, LevelEffect};
 pub use scaling::Scaling;
@@ -137,6 +137,16 @@ pub enum ScmError {
         kind: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A mechanism with another number of outputs than the noise reads.
+    #[error("the mechanism for `{variable}` has {found} outputs but its noise reads {expected} (a categorical variable one logit per level after the first, heteroscedastic noise a mean and a log-scale); give a mechanism with one output, which is copied, or with {expected}")]
+    Outputs {
+        /// The variable.
+        variable: String,
+        /// The mechanism's outputs.
+        found: usize,
+        /// The noise's.
+        expected: usize,
     },
     /// A label a categorical variable does not have.
     #[error("`{variable}` has no level `{label}`; its levels are: {}", .levels.join(", "))]
@@ -413,12 +423,10 @@ fn with_outputs(
     match mechanism.outputs() {
         n if n == outputs => Ok(mechanism),
         1 => Mechanism::heads(vec![mechanism; outputs]),
-        n => Err(ScmError::BadValue {
+        n => Err(ScmError::Outputs {
             variable: variable.to_string(),
-            kind: "categorical".into(),
-            reason: format!(
-                "its mechanism has {n} outputs but its noise reads {outputs} (one logit per level after the first)"
-            ),
+            found: n,
+            expected: outputs,
         }),
     }
 }

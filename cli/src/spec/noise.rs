@@ -4,6 +4,7 @@
 //! ```toml
 //! noise = "laplace"                              # learned, from scale 1
 //! noise = "mixture"                              # three Gaussians: skewed or multimodal errors
+//! noise = "heteroscedastic"                      # the scale a function of the parents
 //! noise = { gaussian = { scale = 0.2 } }         # learned, from 0.2
 //! noise = { student_t = { scale = 1.0, df = 5 } }
 //! noise = { negative_binomial = { dispersion = 0.5 } }
@@ -27,6 +28,8 @@ pub enum NoiseSpec {
     StudentT { scale: f64, df: f64 },
     /// A mixture of three Gaussians (learned).
     Mixture,
+    /// Gaussian noise whose scale is a function of the parents.
+    Heteroscedastic,
     /// A binary variable.
     Bernoulli,
     /// A categorical variable (its levels come from the data).
@@ -42,6 +45,7 @@ const NOISES: &[&str] = &[
     "laplace",
     "student_t",
     "mixture",
+    "heteroscedastic",
     "bernoulli",
     "categorical",
     "poisson",
@@ -104,6 +108,7 @@ impl NoiseSpec {
                 df: 10.0,
             },
             "mixture" => NoiseSpec::Mixture,
+            "heteroscedastic" => NoiseSpec::Heteroscedastic,
             "bernoulli" => NoiseSpec::Bernoulli,
             "categorical" => NoiseSpec::Categorical,
             "poisson" => NoiseSpec::Poisson,
@@ -127,6 +132,7 @@ impl NoiseSpec {
                 log_df: ln(df),
             },
             NoiseSpec::Mixture => Noise::mixture(),
+            NoiseSpec::Heteroscedastic => Noise::Heteroscedastic,
             NoiseSpec::Bernoulli => Noise::Bernoulli,
             NoiseSpec::Categorical => Noise::categorical(levels),
             NoiseSpec::Poisson => Noise::Poisson,
@@ -144,7 +150,7 @@ impl<'de> Deserialize<'de> for NoiseSpec {
         impl<'de> Visitor<'de> for Kind {
             type Value = NoiseSpec;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"a noise model: "gaussian", "laplace", "student_t", "mixture", "bernoulli", "categorical", "poisson", "negative_binomial", or a table such as { gaussian = { scale = 0.5 } }"#)
+                f.write_str(r#"a noise model: "gaussian", "laplace", "student_t", "mixture", "heteroscedastic", "bernoulli", "categorical", "poisson", "negative_binomial", or a table such as { gaussian = { scale = 0.5 } }"#)
             }
             fn visit_str<E: de::Error>(self, kind: &str) -> Result<NoiseSpec, E> {
                 NoiseSpec::named(kind)

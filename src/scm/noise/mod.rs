@@ -11,6 +11,7 @@
 //! | [`Noise::Laplace`] | continuous | the median | `ln b` |
 //! | [`Noise::StudentT`] | continuous | the centre | `ln σ`, `ln ν` |
 //! | [`Noise::Mixture`] | continuous | the location | 3 Gaussians' weights, means and `ln σ` |
+//! | [`Noise::Heteroscedastic`] | continuous | the mean and `ln σ` (two outputs) | none |
 //! | [`Noise::Bernoulli`] | binary | the logit of `P(x = 1)` | none |
 //! | [`Noise::Categorical`] | categorical | `L − 1` logits against level 0 | none |
 //! | [`Noise::Poisson`] | count | `ln λ` | none |
@@ -31,6 +32,7 @@
 mod bernoulli;
 mod categorical;
 mod gaussian;
+mod heteroscedastic;
 mod laplace;
 mod mixture;
 mod negative_binomial;
@@ -41,6 +43,7 @@ mod student_t;
 pub use bernoulli::Bernoulli;
 pub use categorical::Categorical;
 pub use gaussian::Gaussian;
+pub use heteroscedastic::Heteroscedastic;
 pub use laplace::Laplace;
 pub use mixture::{Mixture, COMPONENTS};
 pub use negative_binomial::NegativeBinomial;
@@ -113,6 +116,9 @@ pub enum Noise {
         /// `ln ν`, read clamped to `ν ∈ [1, 1000]`.
         log_df: f32,
     },
+    /// Gaussian noise whose scale depends on the parents: the mechanism
+    /// has two outputs, the mean and `ln σ`.
+    Heteroscedastic,
     /// Additive noise from a mixture of three Gaussians (skewed,
     /// heavy-tailed or multimodal errors).
     Mixture(Mixture),
@@ -152,6 +158,10 @@ macro_rules! with_family {
             }
             Noise::Mixture(mixture) => {
                 let $f = mixture;
+                $body
+            }
+            Noise::Heteroscedastic => {
+                let $f = Heteroscedastic;
                 $body
             }
             Noise::Bernoulli => {
@@ -223,7 +233,7 @@ impl Noise {
     }
 
     /// The family's name (`"gaussian"`, `"laplace"`, `"student_t"`,
-    /// `"mixture"`, `"bernoulli"`, `"categorical"`, `"poisson"`,
+    /// `"mixture"`, `"heteroscedastic"`, `"bernoulli"`, `"categorical"`, `"poisson"`,
     /// `"negative_binomial"`).
     pub fn name(&self) -> &'static str {
         with_family!(self, f => f.name())
@@ -231,7 +241,8 @@ impl Noise {
 
     /// The scale of an additive continuous family in the units it is
     /// given in (`σ` of a Gaussian or Student-t, `b` of a Laplace, the
-    /// standard deviation of a mixture); `None` for the discrete families.
+    /// standard deviation of a mixture); `None` for the discrete families
+    /// and for a scale that depends on the parents.
     pub fn scale(&self) -> Option<f64> {
         match *self {
             Noise::Gaussian { log_scale }
@@ -269,7 +280,10 @@ impl Noise {
             }
             Noise::NegativeBinomial { log_dispersion } => *log_dispersion = values[0],
             Noise::Mixture(mixture) => mixture.set_params(values),
-            Noise::Bernoulli | Noise::Categorical { .. } | Noise::Poisson => {}
+            Noise::Bernoulli
+            | Noise::Categorical { .. }
+            | Noise::Poisson
+            | Noise::Heteroscedastic => {}
         }
         self
     }
@@ -282,6 +296,7 @@ impl Noise {
             "laplace" => Noise::laplace(),
             "student_t" => Noise::student_t(10.0),
             "mixture" => Noise::mixture(),
+            "heteroscedastic" => Noise::Heteroscedastic,
             "bernoulli" => Noise::Bernoulli,
             "categorical" => Noise::categorical(kind.levels()?.len()),
             "poisson" => Noise::Poisson,

@@ -16,6 +16,7 @@ fn families() -> Vec<Noise> {
             means: [-0.9, 0.2, 1.4],
             log_scales: [-0.5, 0.1, -0.2],
         }),
+        Noise::Heteroscedastic,
         Noise::Bernoulli,
         Noise::Categorical { levels: 4 },
         Noise::Poisson,
