@@ -356,47 +356,31 @@ fn a_declared_kind_is_checked_against_the_column() {
     );
     std::fs::write(&data, "t,k\n0,1\n1,2\n2,0\n1,4\n").unwrap();
     std::fs::write(&graph, "digraph { t -> k }").unwrap();
-    std::fs::write(
-        &spec,
-        "[t]\nkind = \"binary\"\n[k]\nkind = \"count\"\nnoise = \"poisson\"\n",
-    )
-    .unwrap();
-    let output = causalgrad()
-        .args(["fit", "--quiet", "--steps", "5"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--graph")
-        .arg(&graph)
-        .arg("--model")
-        .arg(&spec)
-        .arg("--out")
-        .arg(dir.path().join("m.cg"))
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let refused = |toml: &str| {
+        std::fs::write(&spec, toml).unwrap();
+        let output = causalgrad()
+            .args(["fit", "--quiet", "--steps", "5"])
+            .arg("--data")
+            .arg(&data)
+            .arg("--graph")
+            .arg(&graph)
+            .arg("--model")
+            .arg(&spec)
+            .arg("--out")
+            .arg(dir.path().join("m.cg"))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let stderr = refused("[t]\nkind = \"binary\"\n[k]\nkind = \"count\"\nnoise = \"poisson\"\n");
     assert!(
         stderr.contains("`t` is binary: row 3: 2 is not 0 or 1"),
         "{stderr}"
     );
     // Gaussian noise on a count is refused where it is written.
-    std::fs::write(&spec, "[k]\nkind = \"count\"\nnoise = \"gaussian\"\n").unwrap();
-    let output = causalgrad()
-        .args(["fit", "--quiet", "--steps", "5"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--graph")
-        .arg(&graph)
-        .arg("--model")
-        .arg(&spec)
-        .arg("--out")
-        .arg(dir.path().join("m.cg"))
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = refused("[k]\nkind = \"count\"\nnoise = \"gaussian\"\n");
     assert!(
         stderr.contains("model.toml:3:9") && stderr.contains("`k` is count"),
         "{stderr}"

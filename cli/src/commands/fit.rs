@@ -161,6 +161,20 @@ pub fn run(args: FitArgs) -> Result<Output, CliError> {
     }
 }
 
+/// The model to fit: `spec`'s choices on `graph`, each variable of the
+/// kind its declaration or `data` gives (the data's categorical columns
+/// coded in one level order).
+fn model_for(
+    args: &FitArgs,
+    spec: &ModelSpec,
+    graph: &CausalGraph,
+    data: Vec<&mut causalgrad::data::Dataset>,
+) -> Result<Scm, CliError> {
+    let kinds = spec.resolve_kinds(graph, data)?;
+    let lanes = args.device == FitDevice::Flex;
+    spec.build(graph.clone(), args.seed, lanes, &kinds)
+}
+
 /// Fits `scm` to one CSV file.
 fn fit_data(
     args: &FitArgs,
@@ -170,13 +184,7 @@ fn fit_data(
     mut config: FitConfig,
 ) -> Result<Output, CliError> {
     let (mut data, ignored) = inputs::data(data_path, &args.graph, graph.variables())?;
-    let kinds = spec.resolve_kinds(graph, vec![&mut data])?;
-    let mut scm = spec.build(
-        graph.clone(),
-        args.seed,
-        args.device == FitDevice::Flex,
-        &kinds,
-    )?;
+    let mut scm = model_for(args, spec, graph, vec![&mut data])?;
     let scm = &mut scm;
     let checkpoint = checkpoint_path(&args.out);
     if let Some(every) = args.checkpoint_every {
@@ -269,13 +277,7 @@ fn fit_contexts(
 ) -> Result<Output, CliError> {
     let mut contexts = ContextGraph::from_toml_file_for(contexts_path, graph)
         .map_err(|source| CliError::Contexts { source })?;
-    let kinds = spec.resolve_kinds(graph, contexts.datasets_mut())?;
-    let mut scm = spec.build(
-        graph.clone(),
-        args.seed,
-        args.device == FitDevice::Flex,
-        &kinds,
-    )?;
+    let mut scm = model_for(args, spec, graph, contexts.datasets_mut())?;
     let rows: usize = contexts.contexts().map(|c| c.data.n_rows()).sum();
     let started = Instant::now();
     let fit_error = |source| CliError::Fit {
