@@ -27,6 +27,7 @@ use super::checks::MIN_LOG_SCALE;
 use super::nll::gaussian_nll;
 use super::op::{mechanism_mean, on_flex};
 use super::params::read;
+use super::row_nll::{row_nll, FamilyRef};
 use crate::scm::{Mechanism, MechanismKernel, Noise};
 
 /// `ln √(2π)`.
@@ -60,10 +61,35 @@ pub(super) struct Term<'a> {
 impl Term<'_> {
     /// The mean negative log-likelihood per row of the term's rows.
     pub(super) fn nll(self) -> Tensor<1> {
+        let fused = on_flex(&self.theta.device())
+            && self.parents.is_some()
+            && self.kernel.tensor_mechanism().is_none()
+            && self.kernel.outputs() == 1;
         match self.noise {
             Noise::Gaussian { .. } => self.gaussian(),
+            _ if fused => self.fused(),
             _ => self.on_host(),
         }
+    }
+
+    /// Any family with a one-output kernel mechanism on Flex: one fused
+    /// operation ([`row_nll`]).
+    fn fused(self) -> Tensor<1> {
+        let device = self.theta.device();
+        let noise = self
+            .noise_params
+            .unwrap_or_else(|| Tensor::zeros([1], &device));
+        let target = if self.shift == 0.0 {
+            self.target
+        } else {
+            self.target.sub_scalar(self.shift)
+        };
+        let family = FamilyRef {
+            noise: *self.noise,
+            base: self.base.first().copied().unwrap_or(0.0),
+        };
+        let parents = self.parents.expect("a fused term has parents").clone();
+        row_nll(self.theta, noise, parents, target, self.kernel, family)
     }
 
     /// Any family: its density and gradient on the host (see the module

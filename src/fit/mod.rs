@@ -56,6 +56,8 @@ mod optim;
 #[cfg(feature = "burn")]
 mod params;
 #[cfg(feature = "burn")]
+mod row_nll;
+#[cfg(feature = "burn")]
 mod standardize;
 #[cfg(feature = "burn")]
 mod train;
@@ -75,5 +77,7 @@ pub use op::{
 };
 #[cfg(feature = "burn")]
 pub use params::ScmParams;
+#[cfg(feature = "burn")]
+pub use row_nll::{row_nll, FamilyRef, RowNllGradOps, RowNllOps};
 #[cfg(feature = "burn")]
 pub use train::Trainer;

@@ -24,7 +24,7 @@ use crate::lanes::{BatchLanes, F32x16};
 use crate::real::Real;
 
 use super::chunks::{add_partials, for_each_chunk_mut, map_chunks, CHUNK};
-use super::{Mechanism, MechanismKernel};
+use super::{Mechanism, MechanismKernel, RowLoss};
 use crate::scm::spec::{Activation, MechanismSpec};
 
 type Lanes = BatchLanes;
@@ -475,6 +475,48 @@ impl MlpKernel {
         add_partials(partial, dparams)
     }
 
+    fn row_loss_with<A: LaneActivation>(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        loss: &RowLoss<'_>,
+        dparams: Option<&mut [f32]>,
+    ) -> (f64, Vec<f64>) {
+        let want = dparams.is_some();
+        let partial: Vec<(f64, Vec<f64>, Vec<f32>)> = map_chunks(target.len(), |range| {
+            let mut s = self.scratch(want);
+            let mut total = 0.0f64;
+            let mut d_loss = vec![0.0f64; loss.params];
+            for row in range.clone().step_by(LANES) {
+                let count = (range.end - row).min(LANES);
+                s.load(parents, row, count);
+                let mean = self
+                    .group_forward::<A>(params, &s.x, &mut s.act, &mut s.slope)
+                    .to_array();
+                let mut seeds = [0.0f32; LANES];
+                for (i, seed) in seeds.iter_mut().enumerate().take(count) {
+                    let (value, d) = (loss.f)(mean[i], target[row + i], &mut d_loss);
+                    total += value;
+                    *seed = d;
+                }
+                if want {
+                    self.group_reverse(params, &mut s, Lanes::from_array(seeds), false);
+                }
+            }
+            (total, d_loss, if want { s.flat_grad() } else { Vec::new() })
+        });
+        if let Some(dparams) = dparams {
+            for (_, _, flat) in &partial {
+                dparams.iter_mut().zip(flat).for_each(|(t, v)| *t += v);
+            }
+        }
+        RowLoss::combine(
+            partial.into_iter().map(|(l, d, _)| (l, d)).collect(),
+            loss.params,
+        )
+    }
+
     fn backward_with<A: LaneActivation>(
         &self,
         params: &[f32],
@@ -610,6 +652,19 @@ impl MechanismKernel for MlpKernel {
     ) -> f64 {
         with_activation!(self.activation, A => {
             self.squared_error_with::<A>(params, parents, target, weight, dparams)
+        })
+    }
+
+    fn row_loss(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        loss: &RowLoss<'_>,
+        dparams: Option<&mut [f32]>,
+    ) -> (f64, Vec<f64>) {
+        with_activation!(self.activation, A => {
+            self.row_loss_with::<A>(params, parents, target, loss, dparams)
         })
     }
 }

@@ -37,6 +37,8 @@ mod one_hot;
 use std::fmt;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::spec::MechanismSpec;
 
 #[cfg(feature = "burn")]
@@ -120,6 +122,47 @@ pub trait MechanismKernel: Send + Sync {
         }
         partial.iter().sum()
     }
+    /// `Σ_r loss(mean_r, target_r)` over the batch for a likelihood given
+    /// row by row ([`RowLoss`]) and, when `dparams` is given, adds
+    /// `Σ_r seed_r · ∂mean_r/∂params` to it, `seed_r` being the loss's
+    /// derivative with respect to the row's mean; returns the loss's sum
+    /// and the sum of its gradients with respect to the loss's own
+    /// parameters. The lane MLP does it in one pass (each row's pullback
+    /// seeded as soon as its mean is known); the default runs
+    /// [`MechanismKernel::forward`] and then
+    /// [`MechanismKernel::backward`]. Sums are combined in a fixed order.
+    fn row_loss(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        loss: &RowLoss<'_>,
+        dparams: Option<&mut [f32]>,
+    ) -> (f64, Vec<f64>) {
+        let n = target.len();
+        let mut mean = vec![0.0f32; n];
+        self.forward(params, parents, &mut mean);
+        let mut seeds = vec![0.0f32; n];
+        let partial: Vec<(f64, Vec<f64>)> = seeds
+            .par_chunks_mut(chunks::CHUNK)
+            .enumerate()
+            .map(|(chunk, seeds)| {
+                let start = chunk * chunks::CHUNK;
+                let mut d_loss = vec![0.0f64; loss.params];
+                let mut total = 0.0;
+                for (i, seed) in seeds.iter_mut().enumerate() {
+                    let (value, d) = (loss.f)(mean[start + i], target[start + i], &mut d_loss);
+                    total += value;
+                    *seed = d;
+                }
+                (total, d_loss)
+            })
+            .collect();
+        if let Some(dparams) = dparams {
+            self.backward(params, parents, &seeds, dparams, None);
+        }
+        RowLoss::combine(partial, loss.params)
+    }
     /// What the kernel is, for the built-in kinds (so a saved model can be
     /// rebuilt without code); `None` for kernels made from user code.
     fn spec(&self) -> Option<MechanismSpec> {
@@ -131,6 +174,30 @@ pub trait MechanismKernel: Send + Sync {
     #[cfg(feature = "burn")]
     fn tensor_mechanism(&self) -> Option<&dyn TensorMechanism> {
         None
+    }
+}
+
+/// A likelihood evaluated row by row, for [`MechanismKernel::row_loss`]:
+/// `f(mean, target, d_loss)` returns the row's loss and the seed of its
+/// mean's pullback (its derivative, already weighted), and adds the row's
+/// gradient with respect to the loss's `params` parameters to `d_loss`.
+pub struct RowLoss<'a> {
+    /// The row's loss and seed.
+    pub f: &'a (dyn Fn(f32, f32, &mut [f64]) -> (f64, f32) + Sync),
+    /// How many parameters the loss has.
+    pub params: usize,
+}
+
+impl RowLoss<'_> {
+    /// The per-chunk `(loss, d_loss)` sums, added in order.
+    pub fn combine(partial: Vec<(f64, Vec<f64>)>, params: usize) -> (f64, Vec<f64>) {
+        let mut d_loss = vec![0.0f64; params];
+        let mut total = 0.0;
+        for (value, d) in partial {
+            total += value;
+            d_loss.iter_mut().zip(d).for_each(|(t, v)| *t += v);
+        }
+        (total, d_loss)
     }
 }
 

@@ -146,12 +146,14 @@ impl PreparedMixture {
             logs[k] = constant - 0.5 * z[k] * z[k];
         }
         let top = logs.iter().copied().fold(f64::MIN, f64::max);
-        let total: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+        let scaled: [f64; COMPONENTS] = std::array::from_fn(|k| (logs[k] - top).exp());
+        let total: f64 = scaled.iter().sum();
         let log_density = top + total.ln();
         let mut d_r = 0.0;
         for k in 0..COMPONENTS {
             let (p, _, s, _) = self.components[k];
-            let gamma = (logs[k] - log_density).exp();
+            // The responsibility of component k.
+            let gamma = scaled[k] / total;
             d_r += gamma * z[k] / s;
             d_params[COMPONENTS - 1 + k] -= gamma * z[k] / s;
             if self.free_scale[k] {

@@ -353,13 +353,22 @@ impl Noise {
     pub(crate) fn row_loss(
         &self,
     ) -> impl Fn(&[f64], f64, &mut [f64], &mut [f64]) -> f64 + Sync + '_ {
-        let mixture = match self {
-            Noise::Mixture(mixture) => Some(mixture.prepared()),
-            _ => None,
+        enum Prepared {
+            Mixture(mixture::PreparedMixture),
+            StudentT(student_t::PreparedStudentT),
+            Plain,
+        }
+        let prepared = match *self {
+            Noise::Mixture(mixture) => Prepared::Mixture(mixture.prepared()),
+            Noise::StudentT { log_scale, log_df } => {
+                Prepared::StudentT(StudentT { log_scale, log_df }.prepared())
+            }
+            _ => Prepared::Plain,
         };
-        move |eta: &[f64], x: f64, d_eta: &mut [f64], d_params: &mut [f64]| match &mixture {
-            Some(prepared) => prepared.nll(eta, x, d_eta, d_params),
-            None => self.nll(eta, x, d_eta, d_params),
+        move |eta: &[f64], x: f64, d_eta: &mut [f64], d_params: &mut [f64]| match &prepared {
+            Prepared::Mixture(prepared) => prepared.nll(eta, x, d_eta, d_params),
+            Prepared::StudentT(prepared) => prepared.nll(eta, x, d_eta, d_params),
+            Prepared::Plain => self.nll(eta, x, d_eta, d_params),
         }
     }
 
