@@ -633,19 +633,17 @@ fn the_fused_family_term_matches_a_row_by_row_sum() {
     let n = 5_003;
     let x1: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
     let x2: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos() * 1.5).collect();
-    let families: Vec<(Noise, Box<dyn Fn(usize) -> f32>)> = vec![
-        (
-            Noise::Laplace { log_scale: 0.2 },
-            Box::new(|i| (i as f32 * 0.7).sin() * 2.0),
-        ),
-        (
-            Noise::student_t(4.0),
-            Box::new(|i| (i as f32 * 0.3).cos() * 3.0),
-        ),
-        (Noise::mixture(), Box::new(|i| (i as f32 * 0.13).sin())),
-        (Noise::Bernoulli, Box::new(|i| (i % 3 == 0) as u8 as f32)),
-        (Noise::Poisson, Box::new(|i| (i % 5) as f32)),
-        (Noise::negative_binomial(), Box::new(|i| (i % 7) as f32)),
+    // Each family with a value of row i it takes.
+    type Values = fn(usize) -> f32;
+    let families: [(Noise, Values); 6] = [
+        (Noise::Laplace { log_scale: 0.2 }, |i| {
+            (i as f32 * 0.7).sin() * 2.0
+        }),
+        (Noise::student_t(4.0), |i| (i as f32 * 0.3).cos() * 3.0),
+        (Noise::mixture(), |i| (i as f32 * 0.13).sin()),
+        (Noise::Bernoulli, |i| f32::from(u8::from(i % 3 == 0))),
+        (Noise::Poisson, |i| (i % 5) as f32),
+        (Noise::negative_binomial(), |i| (i % 7) as f32),
     ];
     let kernels = [
         Mechanism::mlp(2, &[8], Activation::Tanh, 3),
@@ -653,7 +651,7 @@ fn the_fused_family_term_matches_a_row_by_row_sum() {
         Mechanism::additive(2, 3, 5),
     ];
     for (noise, value) in &families {
-        let target: Vec<f32> = (0..n).map(value).collect();
+        let target: Vec<f32> = (0..n).map(*value).collect();
         for mechanism in &kernels {
             let p = mechanism.params().len();
             let theta_values: Vec<f32> = mechanism

@@ -11,12 +11,17 @@
 //! (burn tensor mechanisms, GPU backends) the mean comes from the mechanism
 //! operation and the density from burn's elementwise operations.
 //!
-//! Every other family ([`Likelihood`](crate::scm::Likelihood)) takes the
-//! mechanism's outputs from the mechanism operation and evaluates its
-//! density and gradient on the host, row by row in parallel chunks, in
-//! `f64`; the term is then `L + Σ g ⊙ (η − η̄)` with `η̄` a detached copy,
-//! whose value is the loss `L` and whose gradient is exactly `g`, so burn's
-//! autodiff carries it back through the mechanism on any device.
+//! Every other family ([`Likelihood`](crate::scm::Likelihood)) with a
+//! one-output kernel mechanism on Flex is one fused operation too
+//! ([`row_nll`]: the family's density and derivative, row by row in `f64`,
+//! seeding the mechanism's pullback in the same pass). Elsewhere (several
+//! outputs: a categorical variable's logits, heteroscedastic noise; roots;
+//! tensor mechanisms; other devices) the mechanism's outputs come from the
+//! mechanism operation and the density and gradient are evaluated on the
+//! host in parallel chunks; the term is then `L + Σ g ⊙ (η − η̄)` with `η̄`
+//! a detached copy, whose value is the loss `L` and whose gradient is
+//! exactly `g`, so burn's autodiff carries it back through the mechanism
+//! on any device.
 
 use std::sync::Arc;
 

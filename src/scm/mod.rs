@@ -41,7 +41,7 @@ pub use file::{ModelFileError, FORMAT_VERSION};
 pub use kind::VariableKind;
 #[cfg(feature = "burn")]
 pub(crate) use mechanism::neural;
-pub use mechanism::{Mechanism, MechanismKernel, RowLoss, DEFAULT_HIDDEN};
+pub use mechanism::{Mechanism, MechanismKernel, RowLoss, RowLossFn, DEFAULT_HIDDEN};
 #[cfg(feature = "burn")]
 pub use mechanism::{Mlp, MlpConfig, NeuralMean, TensorMechanism};
 pub use noise::{

@@ -105,6 +105,9 @@ where
     Ok(())
 }
 
+/// A value a discrete column takes and its label.
+type Level = (f64, String);
+
 /// The labels of the values a discrete column takes, in code order: a
 /// categorical column's levels, or the distinct whole values (at most
 /// [`MAX_BARS`]) of a column of whole numbers; `None` for a continuous one.
@@ -112,7 +115,7 @@ fn discrete_levels(
     observational: &Dataset,
     intervened: &Dataset,
     name: &str,
-) -> Result<Option<Vec<(f64, String)>>, Box<dyn std::error::Error>> {
+) -> Result<Option<Vec<Level>>, Box<dyn std::error::Error>> {
     if let Some(labels) = observational.labels(name)? {
         return Ok(Some(
             labels
@@ -149,7 +152,7 @@ fn discrete_levels(
 fn bars<DB: DrawingBackend>(
     panel: &Area<DB>,
     name: &str,
-    levels: &[(f64, String)],
+    levels: &[Level],
     before: &[f64],
     after: &[f64],
 ) -> DrawResult

@@ -177,13 +177,16 @@ pub trait MechanismKernel: Send + Sync {
     }
 }
 
+/// `(mean, target, d_loss) -> (loss, seed)`: see [`RowLoss`].
+pub type RowLossFn<'a> = dyn Fn(f32, f32, &mut [f64]) -> (f64, f32) + Sync + 'a;
+
 /// A likelihood evaluated row by row, for [`MechanismKernel::row_loss`]:
 /// `f(mean, target, d_loss)` returns the row's loss and the seed of its
 /// mean's pullback (its derivative, already weighted), and adds the row's
 /// gradient with respect to the loss's `params` parameters to `d_loss`.
 pub struct RowLoss<'a> {
     /// The row's loss and seed.
-    pub f: &'a (dyn Fn(f32, f32, &mut [f64]) -> (f64, f32) + Sync),
+    pub f: &'a RowLossFn<'a>,
     /// How many parameters the loss has.
     pub params: usize,
 }
