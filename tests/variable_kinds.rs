@@ -516,6 +516,22 @@ fn values_a_kind_does_not_take_are_errors_naming_the_variable() {
         err.contains("`t` is binary, which gaussian noise does not model"),
         "{err}"
     );
+    let err = model
+        .set_noise("t", Noise::gaussian())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`t` is binary, which gaussian noise does not model"),
+        "{err}"
+    );
+    let graph = CausalGraph::new(["x", "y"], [("x", "y")]).unwrap();
+    let mut continuous = Scm::builder(graph).build().unwrap();
+    let err = continuous
+        .set_noise("y", Noise::Heteroscedastic)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has 1 outputs but its noise reads 2"), "{err}");
+    continuous.set_noise("y", Noise::laplace()).unwrap();
 }
 
 #[test]

@@ -593,10 +593,30 @@ impl Scm {
         Ok(node.noise.rescaled(node.scaling.scale))
     }
 
-    /// Sets the noise model of `variable` (its scale in the data's units).
+    /// Sets the noise model of `variable` (its scale in the data's units):
+    /// a family its kind takes, reading as many outputs as its mechanism
+    /// has (else [`ScmError::NoiseKind`] or [`ScmError::Outputs`]).
     pub fn set_noise(&mut self, variable: &str, noise: Noise) -> Result<(), ScmError> {
         let index = self.node_index(variable)?;
         let node = &mut self.nodes[index];
+        if !node.kind.allows(&noise) {
+            return Err(ScmError::NoiseKind {
+                variable: variable.to_string(),
+                kind: node.kind.name().into(),
+                noise: noise.name().into(),
+                hint: format!(
+                    "use {} noise or declare another kind",
+                    node.kind.default_noise().name()
+                ),
+            });
+        }
+        if noise.outputs() != node.mechanism.outputs() {
+            return Err(ScmError::Outputs {
+                variable: variable.to_string(),
+                found: node.mechanism.outputs(),
+                expected: noise.outputs(),
+            });
+        }
         node.noise = noise.rescaled(1.0 / node.scaling.scale);
         Ok(())
     }
