@@ -778,3 +778,52 @@ fn the_fused_family_term_matches_a_row_by_row_sum() {
         }
     }
 }
+
+/// A context's own mechanism and noise come back in the data's units when
+/// the fit standardised the variable (they are kept in the model's units
+/// and must not be converted twice).
+#[test]
+fn a_changed_context_keeps_its_own_noise_in_the_data_units() {
+    let graph = CausalGraph::new(["x", "y"], [("x", "y")]).unwrap();
+    let truth = |weight: f32, scale: f32| {
+        let mut scm = Scm::builder(graph.clone()).build().unwrap();
+        scm.set_params("x", &[10.0]).unwrap();
+        scm.set_noise(
+            "x",
+            Noise::Gaussian {
+                log_scale: 5.0f32.ln(),
+            },
+        )
+        .unwrap();
+        scm.set_params("y", &[3.0, weight]).unwrap();
+        scm.set_noise(
+            "y",
+            Noise::Gaussian {
+                log_scale: scale.ln(),
+            },
+        )
+        .unwrap();
+        scm
+    };
+    let contexts = ContextGraph::builder()
+        .context(Context::new(
+            "base",
+            truth(2.0, 0.5).sample(5000, 50).unwrap(),
+        ))
+        .context(Context::new("changed", truth(-1.0, 4.0).sample(5000, 51).unwrap()).changed("y"))
+        .build()
+        .unwrap();
+    let mut model = Scm::builder(graph.clone()).build().unwrap();
+    let report = model.fit_contexts(&contexts, &config(1500)).unwrap();
+    assert!(
+        model.scaling("y").unwrap().scale > 5.0,
+        "the fit standardised y"
+    );
+    let changed = report.fitted.in_context("changed").unwrap();
+    let scale = changed.noise("y").unwrap().scale().unwrap();
+    assert!((scale - 4.0).abs() < 0.2, "own noise scale {scale}");
+    let params = changed.params("y").unwrap();
+    assert!((params[1] + 1.0).abs() < 0.1, "own weight {params:?}");
+    let shared = model.noise("y").unwrap().scale().unwrap();
+    assert!((shared - 0.5).abs() < 0.05, "shared noise scale {shared}");
+}
