@@ -9,6 +9,9 @@
 //! `causalgrad fit` runs, its validation split included). Results land in
 //! `target/criterion/fit/<id>/<n>/`.
 //!
+//! `mixed_step` is a mixed-type model (categorical, binary, skewed
+//! continuous, binary outcome) at 100k rows.
+//!
 //! Run with `cargo bench --bench fit` (about two minutes on two cores).
 //! The 10k rows are the bundled training set; the 100k and 1M rows are
 //! sampled from the true model (seed 1). Larger sizes take fewer samples,
@@ -126,5 +129,102 @@ fn burn_mlp_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit_step, burn_mlp_step);
+/// A small deterministic generator (splitmix64) for the mixed-type data.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+}
+
+/// `n` rows of the mixed-type truth: `c` a 3-level categorical root with
+/// level probabilities (0.5, 0.3, 0.2); `t ~ Bernoulli(sigmoid(−0.5 +
+/// [c=1] − 0.5 [c=2]))`; `m = 1 + t + Exp(1)`; `y ~ Bernoulli(sigmoid(−1 +
+/// 0.5 [c=1] − 0.3 [c=2] + 0.8 t + 0.4 (m − 2)))`. The same model as
+/// `benches/peers/mixed_model_torch.py` generates.
+fn mixed_data(n: usize, seed: u64) -> Dataset {
+    let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let mut rng = SplitMix(seed);
+    let (mut c, mut t, mut m, mut y) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for _ in 0..n {
+        let u = rng.uniform();
+        let level = if u < 0.5 {
+            0.0
+        } else if u < 0.8 {
+            1.0
+        } else {
+            2.0
+        };
+        let (c1, c2) = (f64::from(level == 1.0), f64::from(level == 2.0));
+        let treated = f64::from(rng.uniform() < sigmoid(-0.5 + c1 - 0.5 * c2));
+        let mediator = 1.0 + treated - rng.uniform().ln();
+        let outcome = f64::from(
+            rng.uniform()
+                < sigmoid(-1.0 + 0.5 * c1 - 0.3 * c2 + 0.8 * treated + 0.4 * (mediator - 2.0)),
+        );
+        c.push(level);
+        t.push(treated);
+        m.push(mediator);
+        y.push(outcome);
+    }
+    Dataset::from_columns([("c", c), ("t", t), ("m", m), ("y", y)]).expect("four columns")
+}
+
+/// One full-batch Adam step of the default-path mixed-type model at 100k
+/// rows: `c` a 3-level categorical root (a learned logit per level after
+/// the first), `t` binary with parent `c`, `m` continuous with parent `t`,
+/// `y` binary with parents `c`, `t`, `m`; every variable with parents a
+/// 16-unit tanh MLP (`Mechanism::default_for`, `c` read as 2 indicator
+/// columns), each kind's default noise (categorical softmax, Bernoulli
+/// logit, Gaussian). The torch eager peer is
+/// `benches/peers/mixed_model_torch.py`.
+fn mixed_step(c: &mut Criterion) {
+    use causalgrad::graph::CausalGraph;
+    use causalgrad::scm::{Scm, VariableKind};
+
+    let mut group = c.benchmark_group("mixed_step");
+    group
+        .warm_up_time(Duration::from_secs(2))
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    let n = 100_000usize;
+    let data = mixed_data(n, 1);
+    let graph = CausalGraph::new(
+        ["c", "t", "m", "y"],
+        [("c", "t"), ("t", "m"), ("c", "y"), ("t", "y"), ("m", "y")],
+    )
+    .expect("an acyclic graph");
+    // Input widths: c as 2 indicators, t and m one column each.
+    let mut model = Scm::builder(graph)
+        .kind("c", VariableKind::categorical(["a", "b", "c"]))
+        .kind("t", VariableKind::Binary)
+        .kind("y", VariableKind::Binary)
+        .mechanism("c", Mechanism::default_for(0, 0))
+        .mechanism("t", Mechanism::default_for(2, 1))
+        .mechanism("m", Mechanism::default_for(1, 2))
+        .mechanism("y", Mechanism::default_for(4, 3))
+        .build()
+        .expect("the mechanisms match the graph");
+    let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
+    let mut trainer = model.trainer(&data, &config).expect("a valid fit");
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+        b.iter(|| black_box(trainer.step().expect("finite loss")));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fit_step, burn_mlp_step, mixed_step);
 criterion_main!(benches);
