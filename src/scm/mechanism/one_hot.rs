@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Mechanism, MechanismKernel, MechanismSpec};
+use super::{Mechanism, MechanismKernel, MechanismSpec, RowLoss};
 
 impl Mechanism {
     /// `inner` reading its parents with the categorical ones expanded:
@@ -60,6 +60,15 @@ impl OneHot {
     }
 }
 
+impl OneHot {
+    /// `f` of the expanded columns.
+    fn with_expanded<T>(&self, parents: &[&[f32]], f: impl FnOnce(&[&[f32]]) -> T) -> T {
+        let expanded = self.expand(parents);
+        let columns: Vec<&[f32]> = expanded.iter().map(|c| c.as_ref()).collect();
+        f(&columns)
+    }
+}
+
 impl MechanismKernel for OneHot {
     fn describe(&self) -> String {
         self.inner.describe()
@@ -78,9 +87,7 @@ impl MechanismKernel for OneHot {
     }
 
     fn forward(&self, params: &[f32], parents: &[&[f32]], out: &mut [f32]) {
-        let expanded = self.expand(parents);
-        let columns: Vec<&[f32]> = expanded.iter().map(|c| c.as_ref()).collect();
-        self.inner.forward(params, &columns, out);
+        self.with_expanded(parents, |columns| self.inner.forward(params, columns, out));
     }
 
     /// A categorical parent gets no gradient (its codes are not a
@@ -124,10 +131,25 @@ impl MechanismKernel for OneHot {
         weight: f32,
         dparams: Option<&mut [f32]>,
     ) -> f64 {
-        let expanded = self.expand(parents);
-        let columns: Vec<&[f32]> = expanded.iter().map(|c| c.as_ref()).collect();
-        self.inner
-            .squared_error(params, &columns, target, weight, dparams)
+        self.with_expanded(parents, |columns| {
+            self.inner
+                .squared_error(params, columns, target, weight, dparams)
+        })
+    }
+
+    /// The inner kernel's own pass (one pass for the lane MLP) over the
+    /// expanded columns, built once.
+    fn row_loss(
+        &self,
+        params: &[f32],
+        parents: &[&[f32]],
+        target: &[f32],
+        loss: &RowLoss<'_>,
+        dparams: Option<&mut [f32]>,
+    ) -> (f64, Vec<f64>) {
+        self.with_expanded(parents, |columns| {
+            self.inner.row_loss(params, columns, target, loss, dparams)
+        })
     }
 
     fn spec(&self) -> Option<MechanismSpec> {
