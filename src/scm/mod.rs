@@ -202,23 +202,29 @@ impl Node {
             }
             return eta;
         }
-        let n = e.len();
-        let mut row = vec![0.0f64; self.noise.outputs()];
+        self.map_rows(&eta, e.len(), |r, row| {
+            self.noise.sample(row, f64::from(e[r])) as f32
+        })
+    }
+
+    /// `f(r, η_r)` for each row `r` of `n`, where `η_r` is row `r`'s
+    /// mechanism outputs from `eta` (`outputs · n`, output `h` at `h · n ..`)
+    /// as `f64`.
+    pub(crate) fn map_rows<T>(
+        &self,
+        eta: &[f32],
+        n: usize,
+        mut f: impl FnMut(usize, &[f64]) -> T,
+    ) -> Vec<T> {
+        let mut row = vec![0.0f64; self.mechanism.outputs()];
         (0..n)
             .map(|r| {
                 for (h, v) in row.iter_mut().enumerate() {
                     *v = f64::from(eta[h * n + r]);
                 }
-                self.noise.sample(&row, f64::from(e[r])) as f32
+                f(r, &row)
             })
             .collect()
-    }
-
-    /// Row `r`'s mechanism outputs from `eta` (`outputs · n`), into `row`.
-    pub(crate) fn eta_row(eta: &[f32], n: usize, r: usize, row: &mut [f64]) {
-        for (h, v) in row.iter_mut().enumerate() {
-            *v = f64::from(eta[h * n + r]);
-        }
     }
 
     /// A column of this variable's values in model units, in data units; a
@@ -532,6 +538,13 @@ impl Scm {
         }
     }
 
+    /// [`Scm::node_mean`] for `n` rows, in a new buffer.
+    pub(crate) fn outputs_of(&self, index: usize, columns: &[Vec<f32>], n: usize) -> Vec<f32> {
+        let mut eta = vec![0.0f32; n * self.nodes[index].mechanism.outputs()];
+        self.node_mean(index, columns, &mut eta);
+        eta
+    }
+
     /// [`Scm::node_mean`] without the base.
     fn mechanism_outputs(&self, index: usize, columns: &[Vec<f32>], out: &mut [f32]) {
         let node = &self.nodes[index];
@@ -596,8 +609,7 @@ impl Scm {
     pub(crate) fn node_values(&self, index: usize, columns: &[Vec<f32>], e: &[f32]) -> Vec<f32> {
         let node = &self.nodes[index];
         let n = e.len();
-        let mut eta = vec![0.0f32; n * node.mechanism.outputs()];
-        self.node_mean(index, columns, &mut eta);
+        let mut eta = self.outputs_of(index, columns, n);
         if matches!(node.intervention, Some(Intervention::Set(_))) {
             eta.truncate(n);
             return eta;
@@ -676,22 +688,14 @@ impl Scm {
         let means = (0..self.nodes.len())
             .map(|index| {
                 let node = &self.nodes[index];
-                let outputs = node.mechanism.outputs();
-                let mut eta = vec![0.0f32; n * outputs];
-                self.node_mean(index, &columns, &mut eta);
+                let mut eta = self.outputs_of(index, &columns, n);
                 if let (Noise::Gaussian { .. }, _) | (_, Some(Intervention::Set(_))) =
                     (node.noise, &node.intervention)
                 {
                     eta.truncate(n);
                     return eta;
                 }
-                let mut row = vec![0.0f64; outputs];
-                (0..n)
-                    .map(|r| {
-                        Node::eta_row(&eta, n, r, &mut row);
-                        node.noise.expectation(&row) as f32
-                    })
-                    .collect()
+                node.map_rows(&eta, n, |_, row| node.noise.expectation(row) as f32)
             })
             .collect();
         Ok(self.to_numbers(means)?)
@@ -709,22 +713,18 @@ impl Scm {
             if matches!(node.intervention, Some(Intervention::Set(_))) {
                 continue;
             }
-            let outputs = node.mechanism.outputs();
-            let mut eta = vec![0.0f32; n * outputs];
-            self.node_mean(index, &columns, &mut eta);
+            let eta = self.outputs_of(index, &columns, n);
             let noise = node.noise;
-            let mut row = vec![0.0f64; outputs];
-            let (mut d_eta, mut d_params) = (vec![0.0; outputs], vec![0.0; noise.params().len()]);
-            let sum: f64 = (0..n)
-                .map(|r| {
-                    Node::eta_row(&eta, n, r, &mut row);
-                    noise.nll(
-                        &row,
-                        f64::from(columns[index][r]),
-                        &mut d_eta,
-                        &mut d_params,
-                    )
+            let (mut d_eta, mut d_params) = (
+                vec![0.0; node.mechanism.outputs()],
+                vec![0.0; noise.params().len()],
+            );
+            let row_loss = noise.row_loss();
+            let sum: f64 = node
+                .map_rows(&eta, n, |r, row| {
+                    row_loss(row, f64::from(columns[index][r]), &mut d_eta, &mut d_params)
                 })
+                .iter()
                 .sum();
             // The density of the data's units: the model's over the scale.
             total -= sum / n.max(1) as f64 + node.scaling.scale.ln();

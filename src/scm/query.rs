@@ -137,16 +137,8 @@ impl Scm {
             return node.column_to_data(&columns[index]);
         }
         let n = noise[index].len();
-        let outputs = node.mechanism.outputs();
-        let mut eta = vec![0.0f32; n * outputs];
-        self.node_mean(index, &columns, &mut eta);
-        let mut row = vec![0.0f64; outputs];
-        (0..n)
-            .map(|r| {
-                super::Node::eta_row(&eta, n, r, &mut row);
-                node.noise.expectation(&row)
-            })
-            .collect()
+        let eta = self.outputs_of(index, &columns, n);
+        node.map_rows(&eta, n, |_, row| node.noise.expectation(row))
     }
 
     /// Per level, each noise row's probability of it (`levels` lists).
@@ -164,18 +156,14 @@ impl Scm {
                 .collect();
         }
         let columns = self.propagate(&noise[..index]);
-        let outputs = node.mechanism.outputs();
-        let mut eta = vec![0.0f32; n * outputs];
-        self.node_mean(index, &columns, &mut eta);
+        let eta = self.outputs_of(index, &columns, n);
         let mut out = vec![Vec::with_capacity(n); levels];
-        let mut row = vec![0.0f64; outputs];
-        for r in 0..n {
-            super::Node::eta_row(&eta, n, r, &mut row);
-            let p = node.noise.probabilities(&row).expect("a discrete outcome");
+        node.map_rows(&eta, n, |_, row| {
+            let p = node.noise.probabilities(row).expect("a discrete outcome");
             for (column, p) in out.iter_mut().zip(p) {
                 column.push(p);
             }
-        }
+        });
         out
     }
 
@@ -224,28 +212,27 @@ impl Scm {
             .map(|node| (node.name.clone(), Vec::with_capacity(n * draws)))
             .collect();
         let mut sample = Vec::with_capacity(n * draws);
-        for draw in 0..draws.max(1) {
-            // Abduction under the unintervened model.
-            let mut noise = Vec::with_capacity(columns.len());
-            for (index, node) in self.nodes().iter().enumerate() {
+        // Each variable's mechanism outputs for the observed rows under the
+        // unintervened model (the same for every draw).
+        let factual: Vec<Vec<f32>> = (0..self.nodes().len())
+            .map(|index| {
                 let mut factual = self.clone();
                 factual.nodes_mut()[index].intervention = None;
-                let outputs = node.mechanism.outputs();
-                let mut eta = vec![0.0f32; n * outputs];
-                factual.node_mean(index, &columns, &mut eta);
-                let x = &columns[index];
+                factual.outputs_of(index, &columns, n)
+            })
+            .collect();
+        for draw in 0..draws.max(1) {
+            // Abduction.
+            let mut noise = Vec::with_capacity(columns.len());
+            for ((node, eta), x) in self.nodes().iter().zip(&factual).zip(&columns) {
                 let e: Vec<f32> = if let super::Noise::Gaussian { .. } = node.noise {
                     let scale = node.noise.scale().unwrap_or(1.0) as f32;
-                    x.iter().zip(&eta).map(|(&x, &m)| (x - m) / scale).collect()
+                    x.iter().zip(eta).map(|(&x, &m)| (x - m) / scale).collect()
                 } else {
-                    let mut row = vec![0.0f64; outputs];
-                    (0..n)
-                        .map(|r| {
-                            super::Node::eta_row(&eta, n, r, &mut row);
-                            let u: f64 = rng.random_range(f64::EPSILON..1.0);
-                            node.noise.abduct(&row, f64::from(x[r]), u) as f32
-                        })
-                        .collect()
+                    node.map_rows(eta, n, |r, row| {
+                        let u: f64 = rng.random_range(f64::EPSILON..1.0);
+                        node.noise.abduct(row, f64::from(x[r]), u) as f32
+                    })
                 };
                 noise.push(e);
             }

@@ -82,12 +82,11 @@ impl Scm {
             let Ok(column) = data.column(&node.name) else {
                 continue;
             };
-            if let Some((row, &value)) = column
+            let first_bad = column
                 .iter()
                 .enumerate()
-                .find(|(_, &v)| node.noise.check(v).is_err())
-            {
-                let reason = node.noise.check(value).unwrap_err();
+                .find_map(|(row, &v)| node.noise.check(v).err().map(|reason| (row, reason)));
+            if let Some((row, reason)) = first_bad {
                 return Err(ScmError::BadValue {
                     variable: node.name.clone(),
                     kind: node.kind.name().into(),
