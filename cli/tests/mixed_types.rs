@@ -25,6 +25,17 @@ fn json(command: &mut Command) -> Value {
     serde_json::from_str(&String::from_utf8(output.stdout).unwrap()).unwrap()
 }
 
+/// `causalgrad effect` on `model` from `a` to `b`, as JSON.
+fn effect_json(model: &Path, treatment: &str, outcome: &str, a: &str, b: &str) -> Value {
+    json(
+        causalgrad()
+            .args(["effect", "--treatment", treatment, "--outcome", outcome])
+            .args(["--a", a, "--b", b])
+            .arg("--model")
+            .arg(model),
+    )
+}
+
 fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
 }
@@ -157,13 +168,7 @@ fn a_mixed_type_csv_fits_with_the_defaults_and_answers_within_sampling_error() {
     assert_eq!(region["levels"], serde_json::json!(REGIONS));
     assert_eq!(region["kind_source"], "detected");
 
-    let effect = json(
-        causalgrad()
-            .args(["effect", "--treatment", "treated", "--outcome", "outcome"])
-            .args(["--a", "0", "--b", "1"])
-            .arg("--model")
-            .arg(&model),
-    );
+    let effect = effect_json(&model, "treated", "outcome", "0", "1");
     let (ate, truth) = (effect["ate"].as_f64().unwrap(), true_effect());
     eprintln!("effect of treated on outcome: fitted {ate:.4}, truth {truth:.4}");
     // Sampling error of the fitted effect from 10k rows is about 0.013.
@@ -185,13 +190,7 @@ fn a_mixed_type_csv_fits_with_the_defaults_and_answers_within_sampling_error() {
             .arg("--out")
             .arg(&mixture_model),
     );
-    let with_mixture = json(
-        causalgrad()
-            .args(["effect", "--treatment", "treated", "--outcome", "outcome"])
-            .args(["--a", "0", "--b", "1"])
-            .arg("--model")
-            .arg(&mixture_model),
-    )["ate"]
+    let with_mixture = effect_json(&mixture_model, "treated", "outcome", "0", "1")["ate"]
         .as_f64()
         .unwrap();
     eprintln!("with a mixture for dose: {with_mixture:.4}");
@@ -201,24 +200,12 @@ fn a_mixed_type_csv_fits_with_the_defaults_and_answers_within_sampling_error() {
     );
 
     // A categorical treatment is set by label.
-    let by_region = json(
-        causalgrad()
-            .args(["effect", "--treatment", "region", "--outcome", "outcome"])
-            .args(["--a", "north", "--b", "south"])
-            .arg("--model")
-            .arg(&model),
-    );
+    let by_region = effect_json(&model, "region", "outcome", "north", "south");
     assert!(by_region["ate"].as_f64().unwrap() > 0.0, "{by_region}");
     assert_eq!(by_region["b"], "south");
 
     // A categorical outcome: one effect per level, summing to zero.
-    let on_region = json(
-        causalgrad()
-            .args(["effect", "--treatment", "age", "--outcome", "region"])
-            .args(["--a", "30", "--b", "50"])
-            .arg("--model")
-            .arg(&model),
-    );
+    let on_region = effect_json(&model, "age", "region", "30", "50");
     let levels = on_region["levels"].as_array().unwrap();
     assert_eq!(levels.len(), 3);
     let total: f64 = levels.iter().map(|l| l["ate"].as_f64().unwrap()).sum();
