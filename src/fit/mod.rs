@@ -46,6 +46,8 @@ mod device;
 #[cfg(feature = "burn")]
 mod distributed;
 #[cfg(feature = "burn")]
+mod ensemble;
+#[cfg(feature = "burn")]
 mod loss;
 #[cfg(feature = "burn")]
 mod nll;
@@ -69,6 +71,8 @@ pub use config::{
 #[cfg(feature = "burn")]
 pub use contexts::{ContextEvaluation, ContextFitReport, ContextTrainer, ParamGradient};
 pub use convergence::{plateau_factor, still_improving, MIN_WINDOW, SMOOTHING, TOLERANCE};
+#[cfg(feature = "burn")]
+pub use ensemble::{MemberConfig, DEFAULT_MEMBERS};
 #[cfg(feature = "burn")]
 pub use nll::{gaussian_nll, GaussianNllGradOps, GaussianNllOps};
 #[cfg(feature = "burn")]

@@ -68,12 +68,25 @@ impl<'m> Trainer<'m> {
         standardize(scm, config, |name| data.column(name).into_iter().collect());
         // Only f32 columns are kept: the training rows are read straight
         // from `data` when nothing is held out.
-        let (columns, valid) = if config.validation_fraction > 0.0 {
+        if config.validation_fraction > 0.0 {
             let (train, valid) = data.split(config.validation_fraction, config.seed);
-            (scm.columns_of(&train)?, Some(valid))
+            Trainer::on_split(scm, &train, Some(&valid), config, device)
         } else {
-            (scm.columns_of(data)?, None)
-        };
+            Trainer::on_split(scm, data, None, config, device)
+        }
+    }
+
+    /// A trainer on `train` rows with `valid` rows for validation (the
+    /// split already made; `config`'s validation fraction is not used).
+    /// The data are checked and the model standardised by the caller.
+    pub(super) fn on_split(
+        scm: &'m mut Scm,
+        train: &Dataset,
+        valid: Option<&Dataset>,
+        config: &FitConfig,
+        device: &Device,
+    ) -> Result<Self, FitError> {
+        let columns = scm.columns_of(train)?;
         super::checks::check_columns(scm, &columns)?;
         let n = columns.first().map_or(0, Vec::len);
         let minibatches = config.batch_size.is_some_and(|size| size < n);
@@ -87,7 +100,7 @@ impl<'m> Trainer<'m> {
                 Vec::new(),
             )
         };
-        let valid = match &valid {
+        let valid = match valid {
             Some(valid) if valid.n_rows() > 0 => {
                 Some(Batch::new(scm, &scm.columns_of(valid)?, None, device))
             }

@@ -168,6 +168,7 @@ impl ScmBuilder {
         Ok(Scm {
             graph: self.graph,
             nodes,
+            members: Vec::new(),
         })
     }
 }

@@ -153,6 +153,10 @@ struct ModelEntry {
     declared: Vec<String>,
     /// Every variable, in topological order.
     variables: Vec<VariableEntry>,
+    /// Ensemble members held beside the model's own parameters
+    /// (`member.<k>.params.<variable>`, `member.<k>.noise.<variable>`).
+    #[serde(default)]
+    members: usize,
 }
 
 impl Scm {
@@ -218,9 +222,11 @@ impl Scm {
                 .insert(format!("noise.{}", node.name), node.noise.params());
         }
         let declared = self.graph.variables().map(str::to_string).collect();
+        self.members_to_pack(&mut pack);
         let model = serde_json::to_string(&ModelEntry {
             declared,
             variables,
+            members: self.members(),
         })
         .expect("the model description serialises");
         pack.metadata
@@ -410,6 +416,8 @@ impl Scm {
                 entry.base.clone(),
             ));
         }
+        // Read before anything changes, so a bad file leaves the model as it was.
+        let members = self.members_from_pack(path, pack, model.members)?;
         for (node, (params, noise, intervention, scaling, base)) in
             self.nodes.iter_mut().zip(updates)
         {
@@ -421,6 +429,7 @@ impl Scm {
             node.scaling = scaling;
             node.base = base;
         }
+        self.set_members(members);
         Ok(())
     }
 }

@@ -27,6 +27,7 @@ mod builder;
 pub(crate) mod file;
 mod kind;
 mod mechanism;
+mod members;
 mod noise;
 mod query;
 mod scaling;
@@ -149,6 +150,12 @@ pub enum ScmError {
         /// The noise's.
         expected: usize,
     },
+    /// An interval level that is not a fraction in (0, 1).
+    #[error("the interval level {level} is not a fraction in (0, 1); use e.g. 0.95 for 95%")]
+    BadLevel {
+        /// The level given.
+        level: f64,
+    },
     /// A label a categorical variable does not have.
     #[error("`{variable}` has no level `{label}`; its levels are: {}", .levels.join(", "))]
     UnknownLevel {
@@ -243,6 +250,8 @@ pub struct Scm {
     graph: CausalGraph,
     /// In topological order.
     nodes: Vec<Node>,
+    /// Other fits of the same model (see [`Scm::fit_members`]).
+    members: Vec<members::Member>,
 }
 
 impl Scm {

@@ -128,7 +128,7 @@ impl Scm {
     /// outcome's expectation given its parents (its probability of 1, its
     /// mean count), which has the same mean as its samples and less
     /// Monte-Carlo error; a continuous one's sampled value.
-    fn outcome_values(&self, index: usize, noise: &[Vec<f32>]) -> Vec<f64> {
+    pub(crate) fn outcome_values(&self, index: usize, noise: &[Vec<f32>]) -> Vec<f64> {
         let node = &self.nodes()[index];
         let discrete = node.noise.is_discrete()
             && !matches!(node.intervention, Some(super::Intervention::Set(_)));

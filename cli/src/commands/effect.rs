@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use causalgrad::scm::Scm;
+use causalgrad::uncertainty::{Estimate, IntervalMethod, DEFAULT_LEVEL};
 use clap::Args;
 use serde_json::json;
 
@@ -13,7 +14,9 @@ use crate::output::Output;
 
 /// The average causal effect of setting TREATMENT from A to B on OUTCOME:
 /// E[OUTCOME | do(TREATMENT = B)] - E[OUTCOME | do(TREATMENT = A)], with
-/// its Monte-Carlo standard error (both arms share their noise draws).
+/// an interval at --level that covers the fit's uncertainty (from the
+/// model's ensemble members) and the Monte-Carlo error (both arms share
+/// their noise draws), which is also given on its own.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   causalgrad effect --model model.cg --treatment x2 --outcome x5 --a -1 --b 1
@@ -45,6 +48,9 @@ pub struct EffectArgs {
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The interval's level (a fraction: 0.95 for 95%).
+    #[arg(long, default_value_t = DEFAULT_LEVEL)]
+    pub level: f64,
 }
 
 /// Runs `effect`.
@@ -70,32 +76,52 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
     }
     let a = inputs::value_of(&scm, &args.treatment, &args.a, &format!("--a {}", args.a))?;
     let b = inputs::value_of(&scm, &args.treatment, &args.b, &format!("--b {}", args.b))?;
+    if !(args.level > 0.0 && args.level < 1.0) {
+        return Err(CliError::Usage(format!(
+            "--level {} is not a fraction in (0, 1); use e.g. --level 0.95 for a 95% interval",
+            args.level
+        )));
+    }
     if scm.kind(&args.outcome)?.levels().is_some() {
         return level_effects(&args, &scm, a, b);
     }
-    let effect = scm.ate(
-        &args.treatment,
-        &args.outcome,
-        a,
-        b,
-        args.samples,
-        args.seed,
-    )?;
-    let text = format!(
-        "E[{o} | do({t} = {b})] - E[{o} | do({t} = {a})] = {ate:.4} ± {se:.4}{c} (Monte-Carlo standard error, {n} samples per arm)\n  E[{o} | do({t} = {a})] = {ma:.4}\n  E[{o} | do({t} = {b})] = {mb:.4}\n",
+    let ate = |m: &Scm| {
+        m.ate(
+            &args.treatment,
+            &args.outcome,
+            a,
+            b,
+            args.samples,
+            args.seed,
+        )
+    };
+    let effect = ate(&scm)?;
+    let interval =
+        scm.interval_around(effect.ate, effect.stderr, args.level, |m| Ok(ate(m)?.ate))?;
+    let mut text = format!(
+        "E[{o} | do({t} = {b})] - E[{o} | do({t} = {a})] = {ate:.4}{c}, {interval}\n  Monte-Carlo standard error {se:.4} ({n} samples per arm)\n  E[{o} | do({t} = {a})] = {ma:.4}\n  E[{o} | do({t} = {b})] = {mb:.4}\n",
         o = args.outcome,
         t = args.treatment,
         a = args.a,
         b = args.b,
         ate = effect.ate,
+        interval = interval_text(&interval),
         se = effect.stderr,
         n = effect.samples,
         ma = effect.mean_a,
         mb = effect.mean_b,
         c = args.model.context_text(),
     );
+    no_members_note(&interval, &mut text);
     let json = json!({
         "ate": effect.ate,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "level": interval.level,
+        "interval_method": interval.method.name(),
+        "mc_stderr": effect.stderr,
+        "model_stderr": interval.model_stderr,
+        "member_estimates": interval.members,
         "stderr": effect.stderr,
         "mean_a": effect.mean_a,
         "mean_b": effect.mean_b,
@@ -121,33 +147,64 @@ fn level_effects(args: &EffectArgs, scm: &Scm, a: f64, b: f64) -> Result<Output,
         args.samples,
         args.seed,
     )?;
+    let member_levels = scm
+        .member_models()
+        .iter()
+        .map(|m| {
+            m.ate_levels(
+                &args.treatment,
+                &args.outcome,
+                a,
+                b,
+                args.samples,
+                args.seed,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let (o, t) = (&args.outcome, &args.treatment);
     let mut text = format!(
-        "P({o} = level | do({t} = {b})) - P({o} = level | do({t} = {a})){c}, ± Monte-Carlo standard error, {n} samples per arm:\n",
+        "P({o} = level | do({t} = {b})) - P({o} = level | do({t} = {a})){c}, with {pct}% intervals ({n} samples per arm):\n",
         a = args.a,
         b = args.b,
         c = args.model.context_text(),
+        pct = 100.0 * args.level,
         n = args.samples,
     );
     let mut json_levels = Vec::new();
-    for level in &levels {
+    let mut last = None;
+    for (l, level) in levels.iter().enumerate() {
         let e = &level.effect;
+        let members = member_levels.iter().map(|m| m[l].effect.ate).collect();
+        let interval = Estimate::new(e.ate, e.stderr, members, args.level);
         writeln!(
             text,
-            "  {}: {:+.4} ± {:.4} ({:.4} → {:.4})",
-            level.level, e.ate, e.stderr, e.mean_a, e.mean_b
+            "  {}: {:+.4}, [{:+.4}, {:+.4}], Monte-Carlo standard error {:.4} ({:.4} → {:.4})",
+            level.level, e.ate, interval.low, interval.high, e.stderr, e.mean_a, e.mean_b
         )
         .expect("to a string");
         json_levels.push(json!({
             "level": level.level,
             "ate": e.ate,
+            "ci_low": interval.low,
+            "ci_high": interval.high,
+            "mc_stderr": e.stderr,
+            "model_stderr": interval.model_stderr,
             "stderr": e.stderr,
             "mean_a": e.mean_a,
             "mean_b": e.mean_b,
         }));
+        last = Some(interval);
+    }
+    let method = last
+        .as_ref()
+        .map_or(IntervalMethod::MonteCarlo, |i| i.method);
+    if let Some(interval) = &last {
+        no_members_note(interval, &mut text);
     }
     let json = json!({
         "levels": json_levels,
+        "level": args.level,
+        "interval_method": method.name(),
         "samples": args.samples,
         "treatment": args.treatment,
         "outcome": args.outcome,
@@ -157,4 +214,27 @@ fn level_effects(args: &EffectArgs, scm: &Scm, a: f64, b: f64) -> Result<Output,
         "context": args.model.context_json(),
     });
     Ok(Output { text, json })
+}
+
+/// `95% interval [lo, hi] (ensemble of K members)`.
+fn interval_text(interval: &Estimate) -> String {
+    let what = match interval.method {
+        IntervalMethod::Ensemble => format!("ensemble of {} members", interval.members.len()),
+        IntervalMethod::MonteCarlo => "Monte-Carlo error only".to_string(),
+    };
+    format!(
+        "{}% interval [{:.4}, {:.4}] ({what})",
+        100.0 * interval.level,
+        interval.low,
+        interval.high
+    )
+}
+
+/// A note when the interval covers the Monte-Carlo error only.
+fn no_members_note(interval: &Estimate, text: &mut String) {
+    if interval.method == IntervalMethod::MonteCarlo {
+        text.push_str(
+            "note: the model has no ensemble members (fitted with --members 0, over contexts, or by an older causalgrad), so the interval covers the sampler's Monte-Carlo error only, not the fit's uncertainty; refit with `causalgrad fit --members 8`\n",
+        );
+    }
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use causalgrad::context::{ContextGraph, ContextIntervention, FittedContexts};
-use causalgrad::fit::{FitConfig, FitDevice, StopReason, MIN_WINDOW, TOLERANCE};
+use causalgrad::fit::{
+    FitConfig, FitDevice, MemberConfig, StopReason, DEFAULT_MEMBERS, MIN_WINDOW, TOLERANCE,
+};
 use causalgrad::graph::CausalGraph;
 use causalgrad::scm::Scm;
 use clap::Args;
@@ -118,6 +120,12 @@ pub struct FitArgs {
     /// cuda:N, wgpu in a build with that cargo feature.
     #[arg(long, default_value = "flex", value_parser = parse_device)]
     pub device: FitDevice,
+    /// Ensemble members fitted after the model (each to a bootstrap
+    /// resample of the rows, from fresh initial weights, in parallel);
+    /// `effect` reads them for its interval. 0: none (`effect` then gives
+    /// the Monte-Carlo error only). For --data fits.
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_MEMBERS, conflicts_with = "contexts")]
+    pub members: usize,
     /// Log lines instead of a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -208,6 +216,16 @@ fn fit_data(
     let report = trainer.run_with(|p| progress.step(p.step, p.loss, p.validation));
     progress.finish();
     let report = report.map_err(fit_error)?;
+    let members_started = Instant::now();
+    if args.members > 0 {
+        if !args.quiet {
+            eprintln!("fitting {} ensemble members in parallel", args.members);
+        }
+        let members = MemberConfig::new(args.members).with_seed(args.seed);
+        scm.fit_members(&data, &config, &members)
+            .map_err(fit_error)?;
+    }
+    let members_seconds = members_started.elapsed().as_secs_f64();
     let record = args.record(
         data_path,
         false,
@@ -243,6 +261,14 @@ fn fit_data(
     if let Some(valid) = report.final_validation_loss {
         writeln!(text, "validation loss {valid:.5}").expect("to a string");
     }
+    if args.members > 0 {
+        writeln!(
+            text,
+            "{} ensemble members (bootstrap resamples, fresh initial weights) in {members_seconds:.1} s, for effect intervals",
+            args.members
+        )
+        .expect("to a string");
+    }
     let variables = describe_variables(scm, graph, spec, &mut text)?;
     let report_path = args.saved(&mut text);
     if config.checkpoint().is_some() {
@@ -262,6 +288,8 @@ fn fit_data(
         "final_loss": final_loss,
         "final_validation_loss": report.final_validation_loss,
         "seconds": record.seconds,
+        "members": args.members,
+        "members_seconds": members_seconds,
         "variables": variables,
     });
     Ok(Output { text, json })

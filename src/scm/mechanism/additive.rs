@@ -89,6 +89,10 @@ impl Additive {
 }
 
 impl MechanismKernel for Additive {
+    fn initial_params(&self, seed: u64) -> Option<Vec<f32>> {
+        Some(self.initial(seed))
+    }
+
     fn describe(&self) -> String {
         format!("additive ({} tanh units per parent)", self.hidden)
     }

@@ -77,6 +77,16 @@ impl Heads {
 }
 
 impl MechanismKernel for Heads {
+    /// Each head from its own seed (`seed + h`), when every head has a
+    /// random initialisation.
+    fn initial_params(&self, seed: u64) -> Option<Vec<f32>> {
+        let mut params = Vec::new();
+        for (h, kernel) in self.kernels.iter().enumerate() {
+            params.extend(kernel.initial_params(seed.wrapping_add(h as u64))?);
+        }
+        Some(params)
+    }
+
     fn describe(&self) -> String {
         format!("{} × {}", self.kernels.len(), self.kernels[0].describe())
     }

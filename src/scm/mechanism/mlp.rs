@@ -595,6 +595,10 @@ macro_rules! with_activation {
 }
 
 impl MechanismKernel for MlpKernel {
+    fn initial_params(&self, seed: u64) -> Option<Vec<f32>> {
+        Some(self.initial(seed))
+    }
+
     fn describe(&self) -> String {
         format!(
             "mlp {}→{}→1 ({})",

@@ -168,6 +168,15 @@ pub trait MechanismKernel: Send + Sync {
     fn spec(&self) -> Option<MechanismSpec> {
         None
     }
+    /// Fresh initial parameters drawn from `seed`, for kernels with a
+    /// random initialisation (the networks): ensemble members start from
+    /// them ([`Scm::fit_members`](crate::scm::Scm::fit_members)). `None`
+    /// keeps the current values as the start (linear mechanisms, user
+    /// code).
+    fn initial_params(&self, seed: u64) -> Option<Vec<f32>> {
+        let _ = seed;
+        None
+    }
     /// The kernel written as burn tensor operations, when it is (neural
     /// mechanisms): training then differentiates it with burn's autodiff
     /// instead of calling [`MechanismKernel::backward`].
@@ -260,6 +269,22 @@ impl Mechanism {
     /// made from user code.
     pub fn spec(&self) -> Option<MechanismSpec> {
         self.kernel.spec()
+    }
+
+    /// Fresh initial parameters from `seed` for a randomly initialised
+    /// kind (MLP, additive, their heads and indicator wrappers); `None`
+    /// for the others.
+    ///
+    /// ```
+    /// use causalgrad::scm::{Activation, Mechanism};
+    ///
+    /// let mlp = Mechanism::mlp(2, &[4], Activation::Tanh, 1);
+    /// assert_eq!(mlp.initial_params(1).as_deref(), Some(mlp.params()));
+    /// assert_ne!(mlp.initial_params(2).as_deref(), Some(mlp.params()));
+    /// assert_eq!(Mechanism::linear(2).initial_params(1), None);
+    /// ```
+    pub fn initial_params(&self, seed: u64) -> Option<Vec<f32>> {
+        self.kernel.initial_params(seed)
     }
 
     /// The current parameters, flattened.

@@ -70,6 +70,10 @@ impl OneHot {
 }
 
 impl MechanismKernel for OneHot {
+    fn initial_params(&self, seed: u64) -> Option<Vec<f32>> {
+        self.inner.initial_params(seed)
+    }
+
     fn describe(&self) -> String {
         self.inner.describe()
     }
