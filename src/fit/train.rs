@@ -66,6 +66,7 @@ impl<'m> Trainer<'m> {
         scm.check_data(data)?;
         super::loss::check_device(scm, device)?;
         standardize(scm, config, |name| data.column(name).into_iter().collect());
+        scm.remember_support(data)?;
         // Only f32 columns are kept: the training rows are read straight
         // from `data` when nothing is held out.
         if config.validation_fraction > 0.0 {

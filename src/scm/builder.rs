@@ -169,6 +169,7 @@ impl ScmBuilder {
             graph: self.graph,
             nodes,
             members: Vec::new(),
+            support: None,
         })
     }
 }

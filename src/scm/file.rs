@@ -157,6 +157,9 @@ struct ModelEntry {
     /// (`member.<k>.params.<variable>`, `member.<k>.noise.<variable>`).
     #[serde(default)]
     members: usize,
+    /// Rows of the support sample (`support.<variable>`).
+    #[serde(default)]
+    support_rows: usize,
 }
 
 impl Scm {
@@ -223,10 +226,12 @@ impl Scm {
         }
         let declared = self.graph.variables().map(str::to_string).collect();
         self.members_to_pack(&mut pack);
+        self.support_to_pack(&mut pack);
         let model = serde_json::to_string(&ModelEntry {
             declared,
             variables,
             members: self.members(),
+            support_rows: self.support_rows(),
         })
         .expect("the model description serialises");
         pack.metadata
@@ -418,6 +423,7 @@ impl Scm {
         }
         // Read before anything changes, so a bad file leaves the model as it was.
         let members = self.members_from_pack(path, pack, model.members)?;
+        let support = self.support_from_pack(path, pack, model.support_rows)?;
         for (node, (params, noise, intervention, scaling, base)) in
             self.nodes.iter_mut().zip(updates)
         {
@@ -430,6 +436,7 @@ impl Scm {
             node.base = base;
         }
         self.set_members(members);
+        self.support = support;
         Ok(())
     }
 }

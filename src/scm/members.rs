@@ -71,6 +71,7 @@ impl Scm {
             graph: self.graph.clone(),
             nodes: self.nodes.clone(),
             members: Vec::new(),
+            support: self.support.clone(),
         }
     }
 

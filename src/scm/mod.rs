@@ -32,6 +32,7 @@ mod noise;
 mod query;
 mod scaling;
 mod spec;
+mod support;
 mod values;
 
 #[cfg(feature = "burn")]
@@ -55,6 +56,7 @@ pub use noise::{
 pub use query::{Effect, LevelEffect};
 pub use scaling::Scaling;
 pub use spec::{Activation, MechanismSpec};
+pub use support::SUPPORT_ROWS;
 
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -150,6 +152,9 @@ pub enum ScmError {
         /// The noise's.
         expected: usize,
     },
+    /// A diagnostic that needs the training rows, on a model that has none.
+    #[error("the model keeps no sample of its training rows (it was not fitted by this version of causalgrad, or was fitted over contexts), so it cannot tell whether a query extrapolates; refit it")]
+    NoSupport,
     /// An interval level that is not a fraction in (0, 1).
     #[error("the interval level {level} is not a fraction in (0, 1); use e.g. 0.95 for 95%")]
     BadLevel {
@@ -252,6 +257,8 @@ pub struct Scm {
     nodes: Vec<Node>,
     /// Other fits of the same model (see [`Scm::fit_members`]).
     members: Vec<members::Member>,
+    /// Rows of the data it was fitted to (see [`Scm::remember_support`]).
+    support: Option<std::sync::Arc<Vec<Vec<f32>>>>,
 }
 
 impl Scm {

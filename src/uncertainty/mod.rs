@@ -34,6 +34,9 @@
 
 #[cfg(feature = "burn")]
 pub mod coverage;
+mod extrapolation;
+
+pub use extrapolation::{Extrapolation, DIAGNOSTIC_SAMPLES, WARN_SHARE};
 
 use rayon::prelude::*;
 use serde::Serialize;

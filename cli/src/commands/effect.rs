@@ -3,9 +3,10 @@
 use std::fmt::Write;
 
 use causalgrad::scm::Scm;
-use causalgrad::uncertainty::{Estimate, IntervalMethod, DEFAULT_LEVEL};
+use causalgrad::uncertainty::{Estimate, IntervalMethod, DEFAULT_LEVEL, DIAGNOSTIC_SAMPLES};
 use clap::Args;
 use serde_json::json;
+use serde_json::Value;
 
 use crate::error::CliError;
 use crate::inputs;
@@ -113,6 +114,7 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
         c = args.model.context_text(),
     );
     no_members_note(&interval, &mut text);
+    let extrapolation = extrapolation(&args, &scm, a, b, &mut text)?;
     let json = json!({
         "ate": effect.ate,
         "ci_low": interval.low,
@@ -132,8 +134,51 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
         "b": inputs::value_json(&args.b),
         "seed": args.seed,
         "context": args.model.context_json(),
+        "extrapolation": extrapolation,
     });
     Ok(Output { text, json })
+}
+
+/// The positivity diagnostic of both arms: per variable downstream of the
+/// treatment, the share of each arm's samples whose parents lie outside
+/// the training data's support, with a warning in `text` for those above
+/// the threshold; `null` for a model without a support sample.
+fn extrapolation(
+    args: &EffectArgs,
+    scm: &Scm,
+    a: f64,
+    b: f64,
+    text: &mut String,
+) -> Result<Value, CliError> {
+    if scm.support_rows() == 0 {
+        return Ok(Value::Null);
+    }
+    let arm =
+        |value: f64| scm.extrapolation(&[(&args.treatment, value)], DIAGNOSTIC_SAMPLES, args.seed);
+    let (in_a, in_b) = (arm(a)?, arm(b)?);
+    let mut entries = Vec::new();
+    for (ea, eb) in in_a.iter().zip(&in_b) {
+        for (e, value) in [(ea, &args.a), (eb, &args.b)] {
+            if e.warns() {
+                writeln!(
+                    text,
+                    "warning: under do({t} = {value}), {pct:.0}% of the samples of {v}'s parents ({parents}) lie outside the region the training data cover (about 1% would by chance): the answer extrapolates {v}'s mechanism, and the interval may not cover the truth",
+                    t = args.treatment,
+                    pct = 100.0 * e.outside,
+                    v = e.variable,
+                    parents = e.parents.join(", "),
+                )
+                .expect("to a string");
+            }
+        }
+        entries.push(json!({
+            "variable": ea.variable,
+            "parents": ea.parents,
+            "outside_a": ea.outside,
+            "outside_b": eb.outside,
+        }));
+    }
+    Ok(Value::Array(entries))
 }
 
 /// `effect` on a categorical outcome: the change in the probability of
@@ -201,8 +246,10 @@ fn level_effects(args: &EffectArgs, scm: &Scm, a: f64, b: f64) -> Result<Output,
     if let Some(interval) = &last {
         no_members_note(interval, &mut text);
     }
+    let extrapolation = extrapolation(args, scm, a, b, &mut text)?;
     let json = json!({
         "levels": json_levels,
+        "extrapolation": extrapolation,
         "level": args.level,
         "interval_method": method.name(),
         "samples": args.samples,

@@ -1,0 +1,151 @@
+//! `effect` intervals from `fit`'s ensemble members, their level, the
+//! Monte-Carlo error beside them, and the extrapolation warning.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::Command;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use serde_json::Value;
+
+fn causalgrad() -> Command {
+    cargo_bin_cmd!("causalgrad")
+}
+
+/// y = 2 x + 0.5 e with x ~ N(0, 1), 2000 rows, and its graph, in a
+/// fresh directory.
+fn data(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("causalgrad-intervals-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut csv = String::from("x,y\n");
+    for _ in 0..2000 {
+        let x: f64 = StandardNormal.sample(&mut rng);
+        let e: f64 = StandardNormal.sample(&mut rng);
+        csv.push_str(&format!("{x},{}\n", 2.0 * x + 0.5 * e));
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+    std::fs::write(dir.join("graph.dot"), "digraph { x -> y }\n").unwrap();
+    (dir.join("data.csv"), dir.join("graph.dot"), dir)
+}
+
+fn fit(name: &str, members: &str) -> PathBuf {
+    let (csv, graph, dir) = data(name);
+    let model = dir.join("model.cg");
+    let output = causalgrad()
+        .args([
+            "fit",
+            "--quiet",
+            "--steps",
+            "600",
+            "--members",
+            members,
+            "--json",
+        ])
+        .arg("--data")
+        .arg(&csv)
+        .arg("--graph")
+        .arg(&graph)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["members"], members.parse::<u64>().unwrap());
+    model
+}
+
+fn effect(model: &Path, extra: &[&str]) -> (Value, String) {
+    let run = |json: bool| {
+        let mut command = causalgrad();
+        command
+            .args(["effect", "--treatment", "x", "--outcome", "y", "--a", "0"])
+            .args(extra)
+            .arg("--model")
+            .arg(model);
+        if json {
+            command.arg("--json");
+        }
+        let output = command.assert().success().get_output().clone();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    (serde_json::from_str(&run(true)).unwrap(), run(false))
+}
+
+#[test]
+fn effect_gives_an_ensemble_interval_that_covers_the_truth() {
+    let model = fit("ensemble", "4");
+    let (json, text) = effect(&model, &["--b", "1"]);
+    let (ate, low, high) = (
+        json["ate"].as_f64().unwrap(),
+        json["ci_low"].as_f64().unwrap(),
+        json["ci_high"].as_f64().unwrap(),
+    );
+    assert!(low < ate && ate < high, "{json}");
+    assert!(
+        low <= 2.0 && 2.0 <= high,
+        "the truth 2 is outside [{low}, {high}]"
+    );
+    assert!(
+        high - low < 0.5,
+        "[{low}, {high}] is too wide to say anything"
+    );
+    assert_eq!(json["level"], 0.95);
+    assert_eq!(json["interval_method"], "ensemble");
+    assert_eq!(json["member_estimates"].as_array().unwrap().len(), 4);
+    assert!(json["model_stderr"].as_f64().unwrap() > 0.0);
+    assert_eq!(json["mc_stderr"], json["stderr"]);
+    assert!(text.contains("95% interval ["), "{text}");
+    assert!(text.contains("ensemble of 4 members"), "{text}");
+    assert!(!text.contains("warning"), "{text}");
+    let y = &json["extrapolation"][0];
+    assert_eq!(y["variable"], "y");
+    assert!(y["outside_b"].as_f64().unwrap() < 0.05, "{y}");
+
+    // A lower level gives a narrower interval around the same estimate.
+    let (narrow, _) = effect(&model, &["--b", "1", "--level", "0.8"]);
+    assert_eq!(narrow["ate"], json["ate"]);
+    let width = |j: &Value| j["ci_high"].as_f64().unwrap() - j["ci_low"].as_f64().unwrap();
+    assert!(width(&narrow) < width(&json));
+
+    // Far outside the data: warned, in the text and the JSON.
+    let (far, text) = effect(&model, &["--b", "8"]);
+    assert!(text.contains("warning: under do(x = 8)"), "{text}");
+    assert!(far["extrapolation"][0]["outside_b"].as_f64().unwrap() > 0.9);
+}
+
+#[test]
+fn without_members_the_interval_says_it_is_monte_carlo_only() {
+    let model = fit("none", "0");
+    let (json, text) = effect(&model, &["--b", "1"]);
+    assert_eq!(json["interval_method"], "monte_carlo");
+    assert!(text.contains("no ensemble members"), "{text}");
+}
+
+#[test]
+fn a_level_that_is_not_a_fraction_is_a_usage_error() {
+    let model = fit("level", "2");
+    let output = causalgrad()
+        .args([
+            "effect",
+            "--treatment",
+            "x",
+            "--outcome",
+            "y",
+            "--a",
+            "0",
+            "--b",
+            "1",
+        ])
+        .args(["--level", "95", "--model"])
+        .arg(&model)
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("--level 95 is not a fraction"), "{stderr}");
+}

@@ -1,0 +1,204 @@
+//! Positivity diagnostics: does a query ask the mechanisms about parent
+//! values the training data cover?
+//!
+//! For each variable downstream of an intervention, the parents' values
+//! in interventional samples are compared with the same parents in the
+//! model's support sample (the training rows it keeps,
+//! [`Scm::remember_support`]), each parent standardised by the sample's
+//! mean and standard deviation. A sample lies outside the support when
+//! its distance to the nearest support row exceeds the 99th percentile of
+//! the support rows' own nearest-neighbour distances (each to the others),
+//! so about 1% of samples from the data's own distribution lie outside.
+//! A share well above that ([`WARN_SHARE`]) means the answer rests on the
+//! mechanisms' extrapolation, which no interval from the data can vouch
+//! for.
+
+use serde::Serialize;
+
+use crate::scm::{Scm, ScmError};
+
+/// Interventional samples a diagnostic draws by default.
+pub const DIAGNOSTIC_SAMPLES: usize = 1000;
+
+/// The share outside the support above which a query is flagged (five
+/// times what the data's own distribution gives).
+pub const WARN_SHARE: f64 = 0.05;
+
+/// The percentile of the support's own nearest-neighbour distances beyond
+/// which a sample is outside.
+const QUANTILE: f64 = 0.99;
+
+/// One variable's parents under an intervention.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Extrapolation {
+    /// The variable whose mechanism is asked.
+    pub variable: String,
+    /// Its parents.
+    pub parents: Vec<String>,
+    /// The share of interventional samples whose parent values lie
+    /// outside the support (about 0.01 inside it).
+    pub outside: f64,
+}
+
+impl Extrapolation {
+    /// Whether the share is above [`WARN_SHARE`].
+    pub fn warns(&self) -> bool {
+        self.outside > WARN_SHARE
+    }
+}
+
+impl Scm {
+    /// For each variable with parents downstream of `interventions`
+    /// (hard `do`), the share of `samples` interventional samples (seed
+    /// `seed`) whose parent values lie outside the support sample (see the
+    /// module docs), in topological order. A model without a support
+    /// sample (never fitted, or from a context fit) is
+    /// [`ScmError::NoSupport`].
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::{Mechanism, Scm};
+    ///
+    /// let graph = CausalGraph::new(["x", "y"], [("x", "y")])?;
+    /// let mut scm = Scm::builder(graph).mechanism("y", Mechanism::linear(1)).build()?;
+    /// scm.set_params("y", &[0.0, 1.0])?;
+    /// let data = scm.sample(2000, 1)?;
+    /// scm.remember_support(&data)?;
+    /// let inside = scm.extrapolation(&[("x", 0.5)], 1000, 0)?;
+    /// let outside = scm.extrapolation(&[("x", 6.0)], 1000, 0)?;
+    /// assert!(!inside[0].warns() && outside[0].warns());
+    /// # Ok::<(), causalgrad::Error>(())
+    /// ```
+    pub fn extrapolation(
+        &self,
+        interventions: &[(&str, f64)],
+        samples: usize,
+        seed: u64,
+    ) -> Result<Vec<Extrapolation>, ScmError> {
+        let support = self.support().ok_or(ScmError::NoSupport)?;
+        let model = self.intervene(interventions)?;
+        let targets: Vec<usize> = interventions
+            .iter()
+            .map(|(v, _)| self.node_index(v))
+            .collect::<Result<_, _>>()?;
+        let columns = model.propagate(&model.standard_noise(samples, seed));
+        let nodes = self.nodes();
+        let downstream = self.downstream_of(&targets);
+        Ok(nodes
+            .iter()
+            .enumerate()
+            .filter(|(j, node)| downstream[*j] && !targets.contains(j) && !node.parents.is_empty())
+            .map(|(_, node)| {
+                let reference: Vec<&[f32]> = node
+                    .parents
+                    .iter()
+                    .map(|&p| support[p].as_slice())
+                    .collect();
+                let query: Vec<&[f32]> = node
+                    .parents
+                    .iter()
+                    .map(|&p| columns[p].as_slice())
+                    .collect();
+                Extrapolation {
+                    variable: node.name.clone(),
+                    parents: node
+                        .parents
+                        .iter()
+                        .map(|&p| nodes[p].name.clone())
+                        .collect(),
+                    outside: outside_share(&reference, &query),
+                }
+            })
+            .collect())
+    }
+
+    /// Which variables (by topological position) are `targets` or their
+    /// descendants.
+    fn downstream_of(&self, targets: &[usize]) -> Vec<bool> {
+        let mut below = vec![false; self.nodes().len()];
+        for (j, node) in self.nodes().iter().enumerate() {
+            below[j] = targets.contains(&j) || node.parents.iter().any(|&p| below[p]);
+        }
+        below
+    }
+}
+
+/// The share of `query` points (columns of equal length) farther from
+/// their nearest `reference` point than the reference's own
+/// [`QUANTILE`] nearest-neighbour distance, after standardising each
+/// column by the reference's mean and standard deviation.
+fn outside_share(reference: &[&[f32]], query: &[&[f32]]) -> f64 {
+    let n = reference.first().map_or(0, |c| c.len());
+    let m = query.first().map_or(0, |c| c.len());
+    if n < 2 || m == 0 {
+        return 0.0;
+    }
+    let scale: Vec<(f64, f64)> = reference
+        .iter()
+        .map(|c| {
+            let mean = c.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+            let var = c
+                .iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1) as f64;
+            (mean, var.sqrt().max(1e-9))
+        })
+        .collect();
+    let points = |columns: &[&[f32]], rows: usize| -> Vec<Vec<f64>> {
+        (0..rows)
+            .map(|r| {
+                columns
+                    .iter()
+                    .zip(&scale)
+                    .map(|(c, (mean, sd))| (f64::from(c[r]) - mean) / sd)
+                    .collect()
+            })
+            .collect()
+    };
+    let reference = points(reference, n);
+    let query = points(query, m);
+    let nearest = |point: &[f64], skip: Option<usize>| -> f64 {
+        reference
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(_, r)| {
+                r.iter()
+                    .zip(point)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut own: Vec<f64> = (0..n).map(|i| nearest(&reference[i], Some(i))).collect();
+    own.sort_by(f64::total_cmp);
+    let threshold = own[((n - 1) as f64 * QUANTILE).round() as usize];
+    let outside = query
+        .iter()
+        .filter(|q| nearest(q, None) > threshold)
+        .count();
+    outside as f64 / m as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_from_the_reference_distribution_are_about_one_percent_outside() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut draw =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
+        let (a, b) = (draw(2000), draw(2000));
+        let (qa, qb) = (draw(1000), draw(1000));
+        let share = outside_share(&[&a, &b], &[&qa, &qb]);
+        assert!(share < 0.03, "{share}");
+        // The same points shifted by three standard deviations in one parent.
+        let shifted: Vec<f32> = qa.iter().map(|v| v + 3.0).collect();
+        let share = outside_share(&[&a, &b], &[&shifted, &qb]);
+        assert!(share > 0.3, "{share}");
+    }
+}
