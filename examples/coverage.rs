@@ -1,9 +1,9 @@
 //! The coverage study of effect intervals at full size: replicate data
 //! sets from the true scm5 model, each fitted with the defaults (tanh
 //! MLPs, Gaussian noise, early stopping) and eight members, and the
-//! effect of x2 on x5 asked with a 95% interval, for two designs: do(x2 =
-//! 1) against do(x2 = -1), and the 99th percentile of x2 against its
-//! median.
+//! effect of x2 on x5 asked with a 95% interval, for two designs:
+//! do(x2 = 1) against do(x2 = -1), and the 99th percentile of x2 against
+//! its median.
 //!
 //! ```sh
 //! cargo run --release --example coverage                 # 40 replicates at 1k and at 10k rows

@@ -172,6 +172,7 @@ impl Scm {
     }
 
     /// [`Scm::ate`] with an interval at `level` (see the module docs).
+    #[allow(clippy::too_many_arguments)] // `Scm::ate`'s arguments and the level
     pub fn ate_interval(
         &self,
         treatment: &str,
