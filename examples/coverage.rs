@@ -1,21 +1,31 @@
 //! The coverage study of effect intervals at full size: replicate data
-//! sets from the true scm5 model, each fitted with the defaults (tanh
-//! MLPs, Gaussian noise, early stopping) and eight members, and the
-//! effect of x2 on x5 asked with a 95% interval, for two designs:
-//! do(x2 = 1) against do(x2 = -1), and the 99th percentile of x2 against
-//! its median.
+//! sets from a true model, each fitted with the defaults (tanh MLPs,
+//! Gaussian noise, early stopping) and eight members, and an effect asked
+//! with a 95% interval, for three designs: the confounded model of
+//! `causalgrad::models::confounded` (do(x = 1) against do(x = -1), inside
+//! the data's support), and the bundled scm5's effect of x2 on x5 for
+//! do(x2 = 1) against do(x2 = -1) and for the 99th percentile of x2
+//! against its median (both ask x3's mechanism about (x1, x2) pairs the
+//! data barely hold).
 //!
 //! ```sh
 //! cargo run --release --example coverage                 # 40 replicates at 1k and at 10k rows
 //! cargo run --release --example coverage -- 100 1000     # 100 replicates of 1k rows
+//! cargo run --release --example coverage -- 8 1000 seeds  # members from seeds only (or: bootstrap)
 //! ```
+//!
+//! The third argument chooses how members are made: `ensemble` (the
+//! default: bootstrap resamples from fresh initial weights), `seeds`
+//! (fresh weights on all rows) or `bootstrap` (resamples from the fitted
+//! values).
 //!
 //! Prints, per design and size: the true effect, coverage, mean width,
 //! oracle width (2 · 1.96 · the estimates' spread across replicates),
 //! their ratio, and the estimates' bias.
 
 use causalgrad::fit::{FitConfig, MemberConfig};
-use causalgrad::models::scm5;
+use causalgrad::models::{confounded, scm5};
+use causalgrad::scm::Scm;
 use causalgrad::uncertainty::coverage::{study, Design};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,6 +35,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(rows) => vec![rows.parse()?],
         None => vec![1000, 10_000],
     };
+    let members = match args.get(2).map(String::as_str) {
+        None | Some("ensemble") => MemberConfig::default(),
+        Some("seeds") => MemberConfig::default().without_resampling(),
+        Some("bootstrap") => MemberConfig::default().without_reinitialization(),
+        Some(other) => {
+            return Err(format!("unknown method `{other}`: ensemble, seeds or bootstrap").into())
+        }
+    };
     let truth = scm5::Truth::from_json_file(scm5::data_dir().join("truth.json"))?;
     let true_model = scm5::model(&truth.params);
     let x2 = {
@@ -33,36 +51,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         x2
     };
     let quantile = |q: f64| x2[((x2.len() - 1) as f64 * q) as usize];
-    let designs = [
-        ("do(x2 = 1) - do(x2 = -1)", -1.0, 1.0),
-        (
-            "x2 at its 99th percentile - at its median",
-            quantile(0.5),
-            quantile(0.99),
-        ),
+    struct Case {
+        name: &'static str,
+        truth: Scm,
+        fresh: fn(u64) -> Scm,
+        treatment: &'static str,
+        outcome: &'static str,
+        a: f64,
+        b: f64,
+    }
+    let cases = [
+        Case {
+            name: "confounded: do(x = 1) - do(x = -1)",
+            truth: confounded::truth(),
+            fresh: confounded::default_model,
+            treatment: "x",
+            outcome: "y",
+            a: -1.0,
+            b: 1.0,
+        },
+        Case {
+            name: "scm5: do(x2 = 1) - do(x2 = -1)",
+            truth: true_model.clone(),
+            fresh: scm5::default_model,
+            treatment: "x2",
+            outcome: "x5",
+            a: -1.0,
+            b: 1.0,
+        },
+        Case {
+            name: "scm5: x2 at its 99th percentile - at its median",
+            truth: true_model.clone(),
+            fresh: scm5::default_model,
+            treatment: "x2",
+            outcome: "x5",
+            a: quantile(0.5),
+            b: quantile(0.99),
+        },
     ];
     println!("design | rows | truth | coverage | mean width | oracle width | ratio | bias");
     for &rows in &sizes {
-        for (name, a, b) in designs {
+        for case in &cases {
             let design = Design {
-                truth: true_model.clone(),
-                fresh: &|_| scm5::default_model(0),
+                truth: case.truth.clone(),
+                fresh: &|_| (case.fresh)(0),
                 rows,
-                treatment: "x2".into(),
-                outcome: "x5".into(),
-                a,
-                b,
+                treatment: case.treatment.into(),
+                outcome: case.outcome.into(),
+                a: case.a,
+                b: case.b,
             };
             let started = std::time::Instant::now();
-            let report = study(
-                &design,
-                replicates,
-                &FitConfig::default(),
-                &MemberConfig::default(),
-                0.95,
-            )?;
+            let report = study(&design, replicates, &FitConfig::default(), &members, 0.95)?;
             println!(
-                "{name} | {rows} | {:.4} | {:.3} | {:.4} | {:.4} | {:.2} | {:+.4}   ({:.0} s)",
+                "{} | {rows} | {:.4} | {:.3} | {:.4} | {:.4} | {:.2} | {:+.4}   ({:.0} s)",
+                case.name,
                 report.truth,
                 report.coverage(),
                 report.mean_width(),

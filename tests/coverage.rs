@@ -8,66 +8,13 @@
 //! scm5 is `cargo run --release --example coverage`.
 
 use causalgrad::fit::{FitConfig, MemberConfig};
-use causalgrad::graph::CausalGraph;
-use causalgrad::scm::{Mechanism, Noise, Scm};
+use causalgrad::models::confounded;
 use causalgrad::uncertainty::coverage::{study, CoverageReport, Design};
-
-#[derive(causalgrad::Differentiable, Clone, Debug)]
-struct Outcome {
-    a: f32,
-    b: f32,
-    c: f32,
-}
-
-/// `a tanh(x) + b z + c x z`.
-#[causalgrad::differentiable]
-fn outcome(p: &Outcome, v: [f32; 2]) -> f32 {
-    p.a * v[1].tanh() + p.b * v[0] + p.c * v[0] * v[1]
-}
-
-fn graph() -> CausalGraph {
-    CausalGraph::new(["z", "x", "y"], [("z", "x"), ("z", "y"), ("x", "y")]).unwrap()
-}
-
-/// z ~ N(0, 1); x = 0.6 z + 0.8 e; y = 1.5 tanh(x) + 0.5 z + 0.4 x z + 0.5 e.
-fn truth() -> Scm {
-    let y = Mechanism::from_fn(
-        outcome::Function,
-        Outcome {
-            a: 1.5,
-            b: 0.5,
-            c: 0.4,
-        },
-    );
-    let mut scm = Scm::builder(graph())
-        .mechanism("x", Mechanism::linear(1))
-        .mechanism("y", y)
-        .build()
-        .unwrap();
-    scm.set_params("x", &[0.0, 0.6]).unwrap();
-    let gaussian = |scale: f32| Noise::Gaussian {
-        log_scale: scale.ln(),
-    };
-    scm.set_noise("x", gaussian(0.8)).unwrap();
-    scm.set_noise("y", gaussian(0.5)).unwrap();
-    scm
-}
-
-/// The model `causalgrad fit` makes by default for this graph.
-fn fresh(seed: u64) -> Scm {
-    let graph = graph();
-    let mut builder = Scm::builder(graph.clone());
-    for (index, name) in graph.topological_order().iter().enumerate() {
-        let arity = graph.parents(name).unwrap().len();
-        builder = builder.mechanism(name, Mechanism::default_for(arity, seed + index as u64));
-    }
-    builder.build().unwrap()
-}
 
 fn run(rows: usize, a: f64, b: f64) -> CoverageReport {
     let design = Design {
-        truth: truth(),
-        fresh: &|_| fresh(0),
+        truth: confounded::truth(),
+        fresh: &|_| confounded::default_model(0),
         rows,
         treatment: "x".into(),
         outcome: "y".into(),

@@ -60,6 +60,8 @@ mod params;
 #[cfg(feature = "burn")]
 mod row_nll;
 #[cfg(feature = "burn")]
+pub mod select;
+#[cfg(feature = "burn")]
 mod standardize;
 #[cfg(feature = "burn")]
 mod train;

@@ -721,12 +721,35 @@ impl Scm {
     /// a hard intervention contributes its log-density, or log-probability
     /// for a discrete one, in the data's units).
     pub fn log_likelihood(&self, data: &Dataset) -> Result<f64, ScmError> {
+        Ok(self.log_likelihoods(data)?.iter().sum())
+    }
+
+    /// Each variable's mean log-likelihood per row of `data`, in the
+    /// model's variable order ([`Scm::variables`]): its log-density given
+    /// its parents' observed values (log-probability for a discrete one),
+    /// in the data's units; 0 for a variable under a hard intervention.
+    /// They sum to [`Scm::log_likelihood`].
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::Scm;
+    ///
+    /// let graph = CausalGraph::new(["a", "b"], [("a", "b")])?;
+    /// let scm = Scm::builder(graph).build()?;
+    /// let data = scm.sample(1000, 0)?;
+    /// let each = scm.log_likelihoods(&data)?;
+    /// assert_eq!(each.len(), 2);
+    /// assert!((each.iter().sum::<f64>() - scm.log_likelihood(&data)?).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn log_likelihoods(&self, data: &Dataset) -> Result<Vec<f64>, ScmError> {
         self.check_data(data)?;
         let columns = self.columns_of(data)?;
         let n = data.n_rows();
-        let mut total = 0.0f64;
+        let mut each = Vec::with_capacity(self.nodes.len());
         for (index, node) in self.nodes.iter().enumerate() {
             if matches!(node.intervention, Some(Intervention::Set(_))) {
+                each.push(0.0);
                 continue;
             }
             let eta = self.outputs_of(index, &columns, n);
@@ -743,9 +766,9 @@ impl Scm {
                 .iter()
                 .sum();
             // The density of the data's units: the model's over the scale.
-            total -= sum / n.max(1) as f64 + node.scaling.scale.ln();
+            each.push(-(sum / n.max(1) as f64 + node.scaling.scale.ln()));
         }
-        Ok(total)
+        Ok(each)
     }
 }
 

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use causalgrad::fit::select::Family;
 use causalgrad::graph::CausalGraph;
 use causalgrad::scm::{Activation, Mechanism, Scm, VariableKind};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -254,6 +255,24 @@ impl ModelSpec {
         lanes: bool,
         kinds: &BTreeMap<String, VariableKind>,
     ) -> Result<Scm, CliError> {
+        let default = MechanismChoice::Mlp {
+            hidden: mlp_hidden(),
+            activation: Activation::Tanh,
+        };
+        self.build_with(graph, seed, lanes, kinds, &default)
+    }
+
+    /// [`ModelSpec::build`] with `default` as the mechanism of every
+    /// variable with parents that the file leaves out (the candidates of
+    /// `fit --select`).
+    pub fn build_with(
+        &self,
+        graph: CausalGraph,
+        seed: u64,
+        lanes: bool,
+        kinds: &BTreeMap<String, VariableKind>,
+        default: &MechanismChoice,
+    ) -> Result<Scm, CliError> {
         let known: Vec<String> = graph.variables().map(str::to_string).collect();
         for name in self.variables.keys() {
             if !graph.contains(name.get_ref()) {
@@ -286,10 +305,7 @@ impl ModelSpec {
                 }
                 Some(choice) => choice.get_ref().clone(),
                 None if parents.is_empty() => MechanismChoice::Linear,
-                None => MechanismChoice::Mlp {
-                    hidden: mlp_hidden(),
-                    activation: Activation::Tanh,
-                },
+                None => default.clone(),
             };
             builder = builder.mechanism(
                 name,
@@ -313,6 +329,28 @@ impl ModelSpec {
             }
         }
         Ok(builder.build()?)
+    }
+}
+
+impl ModelSpec {
+    /// Whether the file declares `name`'s noise.
+    pub fn declared_noise(&self, name: &str) -> bool {
+        self.variables
+            .get(name)
+            .is_some_and(|spec| spec.noise.is_some())
+    }
+}
+
+impl From<&Family> for MechanismChoice {
+    fn from(family: &Family) -> Self {
+        match family {
+            Family::Linear => MechanismChoice::Linear,
+            Family::Additive { hidden } => MechanismChoice::Additive { hidden: *hidden },
+            Family::Mlp { hidden } => MechanismChoice::Mlp {
+                hidden: hidden.clone(),
+                activation: Activation::Tanh,
+            },
+        }
     }
 }
 

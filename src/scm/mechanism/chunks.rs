@@ -138,23 +138,3 @@ pub(super) fn for_each_chunk_mut(out: &mut [f32], f: impl Fn(usize, &mut [f32]) 
             .for_each(|(chunk, out)| f(chunk, out));
     }
 }
-
-/// Runs `row_grads` on every chunk and sums the chunks' parameter
-/// gradients in chunk order.
-pub(super) fn sum_chunks(
-    n: usize,
-    num_params: usize,
-    dparams: &mut [f32],
-    chunk_grads: impl Fn(std::ops::Range<usize>, &mut [f32]) + Sync,
-) {
-    let partial: Vec<Vec<f32>> = map_chunks(n, |range| {
-        let mut local = vec![0.0f32; num_params];
-        chunk_grads(range, &mut local);
-        local
-    });
-    for local in partial {
-        for (total, value) in dparams.iter_mut().zip(local) {
-            *total += value;
-        }
-    }
-}
