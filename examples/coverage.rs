@@ -12,6 +12,7 @@
 //! cargo run --release --example coverage                 # 40 replicates at 1k and at 10k rows
 //! cargo run --release --example coverage -- 100 1000     # 100 replicates of 1k rows
 //! cargo run --release --example coverage -- 8 1000 seeds  # members from seeds only (or: bootstrap)
+//! cargo run --release --example coverage -- 40 1000 ensemble confounded  # designs whose name starts so
 //! ```
 //!
 //! The third argument chooses how members are made: `ensemble` (the
@@ -90,8 +91,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     ];
     println!("design | rows | truth | coverage | mean width | oracle width | ratio | bias");
+    let only = args.get(3).map_or("", String::as_str);
     for &rows in &sizes {
-        for case in &cases {
+        for case in cases.iter().filter(|case| case.name.starts_with(only)) {
             let design = Design {
                 truth: case.truth.clone(),
                 fresh: &|_| (case.fresh)(0),

@@ -387,14 +387,24 @@ fn plot_draws_every_figure() {
         .collect();
     assert_eq!(
         kinds,
-        ["loss", "fit", "graph", "intervention", "intervention"]
+        [
+            "loss",
+            "fit",
+            "graph",
+            "intervention",
+            "support",
+            "intervention",
+            "support"
+        ]
     );
     for name in [
         "loss.svg",
         "fit.svg",
         "graph.svg",
         "do_x2_1.svg",
+        "support_do_x2_1.svg",
         "do_x3_-0.5.svg",
+        "support_do_x3_-0.5.svg",
     ] {
         let svg = std::fs::read_to_string(report.join(name)).unwrap();
         assert!(
@@ -414,6 +424,14 @@ fn plot_draws_every_figure() {
     }
     let loss = std::fs::read_to_string(report.join("loss.svg")).unwrap();
     assert!(loss.contains("over 40 steps"), "the fit's report is drawn");
+    // x2's descendants with parents: x3 (x1, x2), x4 (x2, x3), x5 (x3, x4).
+    let support: String = std::fs::read_to_string(report.join("support_do_x2_1.svg"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    for panel in ["x3←x1,x2:", "x4←x2,x3:", "x5←x3,x4:"] {
+        assert!(support.contains(panel), "{panel}");
+    }
 }
 
 #[test]
@@ -438,8 +456,8 @@ fn plot_writes_png_figures_with_their_text() {
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
-    assert_eq!(paths.len(), 8, "{paths:?}");
-    for name in ["loss", "fit", "graph", "do_x2_1"] {
+    assert_eq!(paths.len(), 10, "{paths:?}");
+    for name in ["loss", "fit", "graph", "do_x2_1", "support_do_x2_1"] {
         let png = report.join(format!("{name}.png"));
         let decoder =
             png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));

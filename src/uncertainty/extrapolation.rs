@@ -47,6 +47,31 @@ impl Extrapolation {
     }
 }
 
+/// One variable's parents under an intervention, point by point: what
+/// `plot` draws of [`Scm::support_against`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SupportView {
+    /// The variable whose mechanism is asked.
+    pub variable: String,
+    /// Its parents.
+    pub parents: Vec<String>,
+    /// The support sample's values of each parent (data units; for a
+    /// categorical parent its level code).
+    pub support: Vec<Vec<f64>>,
+    /// The interventional samples' values of each parent (data units).
+    pub intervened: Vec<Vec<f64>>,
+    /// Whether each interventional sample lies outside the support.
+    pub outside: Vec<bool>,
+}
+
+impl SupportView {
+    /// The share of interventional samples outside the support.
+    pub fn outside_share(&self) -> f64 {
+        let outside = self.outside.iter().filter(|&&o| o).count();
+        outside as f64 / self.outside.len().max(1) as f64
+    }
+}
+
 impl Scm {
     /// For each variable with parents downstream of `interventions`
     /// (hard `do`), the share of `samples` interventional samples (seed
@@ -75,6 +100,43 @@ impl Scm {
         samples: usize,
         seed: u64,
     ) -> Result<Vec<Extrapolation>, ScmError> {
+        Ok(self
+            .support_against(interventions, samples, seed)?
+            .into_iter()
+            .map(|view| Extrapolation {
+                outside: view.outside_share(),
+                variable: view.variable,
+                parents: view.parents,
+            })
+            .collect())
+    }
+
+    /// [`Scm::extrapolation`] point by point: for each variable with
+    /// parents downstream of `interventions`, its parents' values in the
+    /// support sample and in `samples` interventional samples, and which
+    /// of those lie outside the support.
+    ///
+    /// ```
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::Scm;
+    ///
+    /// let graph = CausalGraph::new(["x", "y"], [("x", "y")])?;
+    /// let mut scm = Scm::builder(graph).build()?;
+    /// let data = scm.sample(500, 1)?;
+    /// scm.remember_support(&data)?;
+    /// let views = scm.support_against(&[("x", 6.0)], 200, 0)?;
+    /// assert_eq!(views[0].parents, ["x"]);
+    /// assert_eq!(views[0].support[0].len(), 500);
+    /// assert!(views[0].intervened[0].iter().all(|&x| x == 6.0));
+    /// assert_eq!(views[0].outside_share(), 1.0);
+    /// # Ok::<(), causalgrad::Error>(())
+    /// ```
+    pub fn support_against(
+        &self,
+        interventions: &[(&str, f64)],
+        samples: usize,
+        seed: u64,
+    ) -> Result<Vec<SupportView>, ScmError> {
         let support = self.support().ok_or(ScmError::NoSupport)?;
         let model = self.intervene(interventions)?;
         let targets: Vec<usize> = interventions
@@ -99,14 +161,25 @@ impl Scm {
                     .iter()
                     .map(|&p| columns[p].as_slice())
                     .collect();
-                Extrapolation {
+                let in_data = |p: usize, values: &[f32]| nodes[p].scaling.column_to_data(values);
+                SupportView {
                     variable: node.name.clone(),
                     parents: node
                         .parents
                         .iter()
                         .map(|&p| nodes[p].name.clone())
                         .collect(),
-                    outside: outside_share(&reference, &query),
+                    outside: outside_flags(&reference, &query),
+                    support: node
+                        .parents
+                        .iter()
+                        .map(|&p| in_data(p, &support[p]))
+                        .collect(),
+                    intervened: node
+                        .parents
+                        .iter()
+                        .map(|&p| in_data(p, &columns[p]))
+                        .collect(),
                 }
             })
             .collect())
@@ -123,15 +196,15 @@ impl Scm {
     }
 }
 
-/// The share of `query` points (columns of equal length) farther from
-/// their nearest `reference` point than the reference's own
+/// Whether each `query` point (columns of equal length) lies farther
+/// from its nearest `reference` point than the reference's own
 /// [`QUANTILE`] nearest-neighbour distance, after standardising each
 /// column by the reference's mean and standard deviation.
-fn outside_share(reference: &[&[f32]], query: &[&[f32]]) -> f64 {
+fn outside_flags(reference: &[&[f32]], query: &[&[f32]]) -> Vec<bool> {
     let n = reference.first().map_or(0, |c| c.len());
     let m = query.first().map_or(0, |c| c.len());
     if n < 2 || m == 0 {
-        return 0.0;
+        return vec![false; m];
     }
     let scale: Vec<(f64, f64)> = reference
         .iter()
@@ -174,11 +247,7 @@ fn outside_share(reference: &[&[f32]], query: &[&[f32]]) -> f64 {
     let mut own: Vec<f64> = (0..n).map(|i| nearest(&reference[i], Some(i))).collect();
     own.sort_by(f64::total_cmp);
     let threshold = own[((n - 1) as f64 * QUANTILE).round() as usize];
-    let outside = query
-        .iter()
-        .filter(|q| nearest(q, None) > threshold)
-        .count();
-    outside as f64 / m as f64
+    query.iter().map(|q| nearest(q, None) > threshold).collect()
 }
 
 #[cfg(test)]
@@ -194,11 +263,12 @@ mod tests {
             |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
         let (a, b) = (draw(2000), draw(2000));
         let (qa, qb) = (draw(1000), draw(1000));
-        let share = outside_share(&[&a, &b], &[&qa, &qb]);
-        assert!(share < 0.03, "{share}");
+        let share = |flags: Vec<bool>| flags.iter().filter(|&&o| o).count() as f64 / 1000.0;
+        let inside = share(outside_flags(&[&a, &b], &[&qa, &qb]));
+        assert!(inside < 0.03, "{inside}");
         // The same points shifted by three standard deviations in one parent.
         let shifted: Vec<f32> = qa.iter().map(|v| v + 3.0).collect();
-        let share = outside_share(&[&a, &b], &[&shifted, &qb]);
-        assert!(share > 0.3, "{share}");
+        let outside = share(outside_flags(&[&a, &b], &[&shifted, &qb]));
+        assert!(outside > 0.3, "{outside}");
     }
 }

@@ -36,7 +36,7 @@
 pub mod coverage;
 mod extrapolation;
 
-pub use extrapolation::{Extrapolation, DIAGNOSTIC_SAMPLES, WARN_SHARE};
+pub use extrapolation::{Extrapolation, SupportView, DIAGNOSTIC_SAMPLES, WARN_SHARE};
 
 use rayon::prelude::*;
 use serde::Serialize;

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use causalgrad::scm::ScmError;
+use causalgrad::uncertainty::DIAGNOSTIC_SAMPLES;
 use clap::Args;
 use serde_json::json;
 
@@ -21,8 +23,11 @@ use crate::plot::{self, Format};
   causalgrad plot --model model.cg --data test.csv --format png --format svg --out report/
 
 Writes report/loss.svg (from model.cg.report.json, written by `fit`),
-report/fit.svg, report/graph.svg and report/do_<var>_<value>.svg per --do,
-and the same as .png with --format png. Each --do is its own figure.")]
+report/fit.svg, report/graph.svg, and per --do report/do_<var>_<value>.svg
+(the distributions) and report/support_do_<var>_<value>.svg (the parents
+of each downstream variable in the training data against under the
+intervention, the samples outside the data in red), and the same as .png
+with --format png.")]
 pub struct PlotArgs {
     /// A model written by `causalgrad fit`.
     #[arg(long, value_name = "FILE")]
@@ -110,6 +115,24 @@ pub fn run(args: PlotArgs) -> Result<Output, CliError> {
                 &drawn,
             )?;
             figures.extend(paths.iter().map(|path| figure("intervention", path)));
+            let stem = format!("support_{}", figure_stem(assignment).display());
+            match scm.support_against(&[value], DIAGNOSTIC_SAMPLES, args.seed) {
+                Ok(views) if views.is_empty() => skipped.push(format!(
+                    "{stem}: no variable with parents lies downstream of {label}"
+                )),
+                Ok(views) => {
+                    let drawn = plot::support::Support {
+                        views: &views,
+                        label: &label,
+                    };
+                    let paths = plot::render(&args.out.join(&stem), &args.formats, &drawn)?;
+                    figures.extend(paths.iter().map(|path| figure("support", path)));
+                }
+                Err(ScmError::NoSupport) => skipped.push(format!(
+                    "{stem}: the model keeps no training rows (fitted over contexts, or by an older causalgrad)"
+                )),
+                Err(error) => return Err(error.into()),
+            }
         }
     }
 

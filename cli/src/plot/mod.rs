@@ -6,6 +6,7 @@ pub mod fit;
 pub mod graph;
 pub mod interventions;
 pub mod loss;
+pub mod support;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
