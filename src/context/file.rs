@@ -6,7 +6,11 @@
 //! (name, interventions, the variables with their own parameters); the
 //! tensors `context.<i>.params.<variable>` and
 //! `context.<i>.noise.<variable>` hold context `i`'s own values as exact
-//! `f32`. [`Scm::load`] reads such a file as the shared model.
+//! `f32`; with ensemble members, the shared model's members as
+//! [`Scm::save`] writes them and each member's own values in
+//! `member.<k>.context.<i>.params.<variable>` and
+//! `member.<k>.context.<i>.noise.<variable>`. [`Scm::load`] reads such a
+//! file as the shared model.
 
 use std::path::Path;
 
@@ -40,6 +44,14 @@ fn params_key(context: usize, variable: &str) -> String {
 
 fn noise_key(context: usize, variable: &str) -> String {
     format!("context.{context}.noise.{variable}")
+}
+
+fn member_params_key(member: usize, context: usize, variable: &str) -> String {
+    format!("member.{member}.context.{context}.params.{variable}")
+}
+
+fn member_noise_key(member: usize, context: usize, variable: &str) -> String {
+    format!("member.{member}.context.{context}.noise.{variable}")
 }
 
 impl FittedContexts {
@@ -95,6 +107,16 @@ impl FittedContexts {
                     .collect(),
                 own: context.own.iter().map(|(v, ..)| v.clone()).collect(),
             });
+        }
+        for (k, member) in self.member_own().iter().enumerate() {
+            for (index, own) in member.iter().enumerate() {
+                for (variable, params, noise) in own {
+                    pack.vectors
+                        .insert(member_params_key(k, index, variable), params.clone());
+                    pack.vectors
+                        .insert(member_noise_key(k, index, variable), noise.clone());
+                }
+            }
         }
         let description =
             serde_json::to_string(&entries).expect("the context description serialises");
@@ -188,7 +210,32 @@ fn read_contexts(path: &Path, pack: &Pack, shared: Scm) -> Result<FittedContexts
             own,
         });
     }
-    Ok(FittedContexts::new(shared, contexts))
+    // Each member's own values of the variables each context changes.
+    let mut member_own = Vec::with_capacity(shared.members());
+    for k in 0..shared.members() {
+        let mut member = Vec::with_capacity(contexts.len());
+        for (index, context) in contexts.iter().enumerate() {
+            let mut own = Vec::with_capacity(context.own.len());
+            for (variable, params, noise) in &context.own {
+                let read = |key: String, len: usize| -> Result<Vec<f32>, ModelFileError> {
+                    Ok(finite_vector(path, pack, &key, len)?.to_vec())
+                };
+                own.push((
+                    variable.clone(),
+                    read(member_params_key(k, index, variable), params.len())?,
+                    read(member_noise_key(k, index, variable), noise.len())?,
+                ));
+            }
+            member.push(own);
+        }
+        member_own.push(member);
+    }
+    let members = (0..shared.members())
+        .map(|k| shared.member(k).expect("a member").as_member())
+        .collect();
+    let mut fitted = FittedContexts::new(shared, contexts);
+    fitted.set_members(members, member_own);
+    Ok(fitted)
 }
 
 fn unknown(context: &str, variable: &str) -> String {

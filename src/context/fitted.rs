@@ -26,17 +26,42 @@ pub struct FittedContext {
     pub own: Vec<(String, Vec<f32>, Vec<f32>)>,
 }
 
+/// A context's own parameters: per changed variable, its mechanism's and
+/// its noise's (as [`FittedContext::own`]).
+pub(crate) type Own = Vec<(String, Vec<f32>, Vec<f32>)>;
+
 /// The result of a fit over a context graph: the shared model and what each
-/// context changes in it.
+/// context changes in it; with ensemble members
+/// ([`FittedContexts::fit_members`]), each member's shared values (the
+/// shared model's members) and own values per context.
 #[derive(Clone, Debug)]
 pub struct FittedContexts {
     shared: Scm,
     contexts: Vec<FittedContext>,
+    /// Per member, per context (declaration order), its own values.
+    member_own: Vec<Vec<Own>>,
 }
 
 impl FittedContexts {
     pub(crate) fn new(shared: Scm, contexts: Vec<FittedContext>) -> Self {
-        FittedContexts { shared, contexts }
+        FittedContexts {
+            shared,
+            contexts,
+            member_own: Vec::new(),
+        }
+    }
+
+    /// Sets the members: `members` their shared values (one per member,
+    /// on the shared model), `own` per member and context their own.
+    pub(crate) fn set_members(&mut self, members: Vec<crate::scm::Member>, own: Vec<Vec<Own>>) {
+        debug_assert_eq!(members.len(), own.len());
+        self.shared.set_members(members);
+        self.member_own = own;
+    }
+
+    /// Per member, per context, its own values (empty without members).
+    pub(crate) fn member_own(&self) -> &[Vec<Own>] {
+        &self.member_own
     }
 
     /// The model with the shared parameters and no intervention.
@@ -50,9 +75,13 @@ impl FittedContexts {
     }
 
     fn find(&self, name: &str) -> Result<&FittedContext, ContextError> {
+        self.position(name).map(|index| &self.contexts[index])
+    }
+
+    fn position(&self, name: &str) -> Result<usize, ContextError> {
         self.contexts
             .iter()
-            .find(|c| c.name == name)
+            .position(|c| c.name == name)
             .ok_or_else(|| ContextError::UnknownContext {
                 name: name.to_string(),
                 known: self.contexts.iter().map(|c| c.name.clone()).collect(),
@@ -109,6 +138,14 @@ impl FittedContexts {
                     ContextIntervention::Changed => {
                         if let Some((params, noise)) = own {
                             model.set_model_values(variable, params, noise)?;
+                        }
+                        let index = self.position(name)?;
+                        for (k, member) in self.member_own.iter().enumerate() {
+                            if let Some((_, params, noise)) =
+                                member[index].iter().find(|(v, _, _)| v == variable)
+                            {
+                                model.set_member_values(k, variable, params, noise)?;
+                            }
                         }
                     }
                 }

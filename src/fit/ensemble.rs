@@ -20,6 +20,8 @@ use super::config::{FitConfig, FitError, FitReport};
 use super::device::autodiff_device;
 use super::standardize::standardize;
 use super::train::Trainer;
+use super::ContextFitReport;
+use crate::context::{ContextGraph, FittedContexts};
 use crate::data::Dataset;
 use crate::scm::Scm;
 
@@ -168,13 +170,7 @@ impl Scm {
                 let seed = members.member_seed(k);
                 let mut model = base.clone();
                 if members.reinitialize {
-                    for (j, node) in model.nodes_mut().iter_mut().enumerate() {
-                        if let Some(init) = node.mechanism.initial_params(seed ^ j as u64) {
-                            node.mechanism
-                                .set_params(&init)
-                                .expect("a kernel's initial parameters fit it");
-                        }
-                    }
+                    reinitialize(&mut model, seed);
                 }
                 let rows = if members.resample {
                     bootstrap_rows(train.n_rows(), seed)
@@ -193,6 +189,102 @@ impl Scm {
         *self = base;
         self.set_members(values);
         Ok(reports)
+    }
+}
+
+impl FittedContexts {
+    /// Fits ensemble members beside a fit over contexts (call it after
+    /// [`Scm::fit_contexts`] with the same context graph and settings):
+    /// each member is the fit over `graph` again, every context's rows a
+    /// bootstrap resample of its own (each resample then split for
+    /// validation as the fit splits it), from fresh initial weights, all
+    /// run in parallel. The members then answer in every context
+    /// ([`FittedContexts::in_context`] gives a model carrying them, so
+    /// its intervals cover the fit's uncertainty) and are saved with the
+    /// contexts. Replaces any members there were; returns each member's
+    /// report. An error of any member's fit is returned and nothing
+    /// changes.
+    ///
+    /// ```
+    /// use causalgrad::context::{Context, ContextGraph};
+    /// use causalgrad::fit::{FitConfig, MemberConfig};
+    /// use causalgrad::graph::CausalGraph;
+    /// use causalgrad::scm::Scm;
+    ///
+    /// let graph = CausalGraph::new(["x", "y"], [("x", "y")])?;
+    /// let mut truth = Scm::builder(graph.clone()).build()?;
+    /// truth.set_params("y", &[0.0, 2.0])?;
+    /// let contexts = ContextGraph::builder()
+    ///     .context(Context::new("obs", truth.sample(400, 1)?))
+    ///     .context(Context::new("x=1", truth.intervene(&[("x", 1.0)])?.sample(400, 2)?).set("x", 1.0))
+    ///     .build()?;
+    /// let config = FitConfig::adam(0.05).with_steps(200);
+    /// let mut model = Scm::builder(graph).build()?;
+    /// let mut fitted = model.fit_contexts(&contexts, &config)?.fitted;
+    /// fitted.fit_members(&contexts, &config, &MemberConfig::new(3))?;
+    /// let effect = fitted.in_context("obs")?.ate_interval("x", "y", 0.0, 1.0, 2000, 0, 0.95)?;
+    /// assert_eq!(effect.members.len(), 3);
+    /// assert!(effect.low < 2.0 && 2.0 < effect.high, "{effect:?}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_members(
+        &mut self,
+        graph: &ContextGraph,
+        config: &FitConfig,
+        members: &MemberConfig,
+    ) -> Result<Vec<ContextFitReport>, FitError> {
+        config.check()?;
+        let base = self.shared().without_members();
+        let mut member_config = config.clone();
+        member_config.checkpoint = None;
+        let fitted: Vec<_> = (0..members.count)
+            .into_par_iter()
+            .map(|k| {
+                let seed = members.member_seed(k);
+                let mut model = base.clone();
+                if members.reinitialize {
+                    reinitialize(&mut model, seed);
+                }
+                let mut resampled = graph.clone();
+                if members.resample {
+                    for (i, data) in resampled.datasets_mut().into_iter().enumerate() {
+                        let rows = bootstrap_rows(data.n_rows(), seed ^ (i as u64 + 1));
+                        *data = data.take_rows(&rows);
+                    }
+                }
+                let config = member_config.clone().with_seed(seed);
+                let report = model.fit_contexts(&resampled, &config)?;
+                let own = report
+                    .fitted
+                    .contexts()
+                    .iter()
+                    .map(|c| c.own.clone())
+                    .collect();
+                Ok((report.fitted.shared().as_member(), own, report))
+            })
+            .collect::<Result<_, FitError>>()?;
+        let mut shared = Vec::with_capacity(fitted.len());
+        let mut own = Vec::with_capacity(fitted.len());
+        let mut reports = Vec::with_capacity(fitted.len());
+        for (member, member_own, report) in fitted {
+            shared.push(member);
+            own.push(member_own);
+            reports.push(report);
+        }
+        self.set_members(shared, own);
+        Ok(reports)
+    }
+}
+
+/// Fresh initial weights for every mechanism with a random
+/// initialisation, drawn from `seed` and the variable's position.
+fn reinitialize(model: &mut Scm, seed: u64) {
+    for (j, node) in model.nodes_mut().iter_mut().enumerate() {
+        if let Some(init) = node.mechanism.initial_params(seed ^ j as u64) {
+            node.mechanism
+                .set_params(&init)
+                .expect("a kernel's initial parameters fit it");
+        }
     }
 }
 

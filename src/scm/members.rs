@@ -12,7 +12,7 @@
 #[cfg(feature = "burn")]
 use std::path::Path;
 
-use super::{Intervention, Scm};
+use super::{Intervention, Scm, ScmError};
 #[cfg(feature = "burn")]
 use crate::pack::Pack;
 #[cfg(feature = "burn")]
@@ -93,6 +93,21 @@ impl Scm {
     }
 
     /// Replaces the members.
+    /// Sets member `k`'s values of `variable` (model units).
+    pub(crate) fn set_member_values(
+        &mut self,
+        k: usize,
+        variable: &str,
+        params: &[f32],
+        noise: &[f32],
+    ) -> Result<(), ScmError> {
+        let index = self.node_index(variable)?;
+        if let Some(member) = self.members.get_mut(k) {
+            member.values[index] = (params.to_vec(), noise.to_vec());
+        }
+        Ok(())
+    }
+
     pub(crate) fn set_members(&mut self, members: Vec<Member>) {
         debug_assert!(members.iter().all(|m| m.values.len() == self.nodes.len()));
         self.members = members;

@@ -28,6 +28,7 @@ pub(crate) mod file;
 mod kind;
 mod mechanism;
 mod members;
+pub(crate) use members::Member;
 mod noise;
 mod query;
 mod scaling;

@@ -281,7 +281,7 @@ fn interval_text(interval: &Estimate) -> String {
 fn no_members_note(interval: &Estimate, text: &mut String) {
     if interval.method == IntervalMethod::MonteCarlo {
         text.push_str(
-            "note: the model has no ensemble members (fitted with --members 0, over contexts, or by an older causalgrad), so the interval covers the sampler's Monte-Carlo error only, not the fit's uncertainty; refit with `causalgrad fit --members 8`\n",
+            "note: the model has no ensemble members (fitted with --members 0 or by an older causalgrad), so the interval covers the sampler's Monte-Carlo error only, not the fit's uncertainty; refit with `causalgrad fit --members 8`\n",
         );
     }
 }

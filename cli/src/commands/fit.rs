@@ -126,8 +126,9 @@ pub struct FitArgs {
     /// Ensemble members fitted after the model (each to a bootstrap
     /// resample of the rows, from fresh initial weights, in parallel);
     /// `effect` reads them for its interval. 0: none (`effect` then gives
-    /// the Monte-Carlo error only). For --data fits.
-    #[arg(long, value_name = "K", default_value_t = DEFAULT_MEMBERS, conflicts_with = "contexts")]
+    /// the Monte-Carlo error only). Over contexts, each member refits
+    /// every context's resampled rows.
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_MEMBERS)]
     pub members: usize,
     /// Choose each variable's mechanism (linear, additive, or the default
     /// MLP of 16 units) and, for a continuous variable, its noise
@@ -374,14 +375,7 @@ fn fit_data(
     if let Some(valid) = report.final_validation_loss {
         writeln!(text, "validation loss {valid:.5}").expect("to a string");
     }
-    if args.members > 0 {
-        writeln!(
-            text,
-            "{} ensemble members (bootstrap resamples, fresh initial weights) in {members_seconds:.1} s, for effect intervals",
-            args.members
-        )
-        .expect("to a string");
-    }
+    members_line(args.members, members_seconds, &mut text);
     if let Some((selection, _)) = &selection {
         text.push_str(selection);
     }
@@ -433,7 +427,19 @@ fn fit_contexts(
     let progress = Progress::new(args.steps, 0, args.quiet);
     let report = trainer.run_with(|p| progress.step(p.step, p.loss, p.validation));
     progress.finish();
-    let report = report.map_err(fit_error)?;
+    let mut report = report.map_err(fit_error)?;
+    let members_started = Instant::now();
+    if args.members > 0 {
+        if !args.quiet {
+            eprintln!("fitting {} ensemble members in parallel", args.members);
+        }
+        let members = MemberConfig::new(args.members).with_seed(args.seed);
+        report
+            .fitted
+            .fit_members(&contexts, config, &members)
+            .map_err(fit_error)?;
+    }
+    let members_seconds = members_started.elapsed().as_secs_f64();
     let validation: Vec<(usize, f64)> = report
         .evaluations
         .iter()
@@ -488,6 +494,7 @@ fn fit_contexts(
             "own_mechanisms": fitted.own.iter().map(|(v, ..)| v).collect::<Vec<_>>(),
         }));
     }
+    members_line(args.members, members_seconds, &mut text);
     writeln!(text, "shared mechanisms:").expect("to a string");
     let variables = describe_variables(report.fitted.shared(), graph, spec, &mut text)?;
     let report_path = args.saved(&mut text);
@@ -502,10 +509,23 @@ fn fit_contexts(
         "converged": record.converged,
         "final_validation_loss": record.validation.last().map(|&(_, v)| v),
         "seconds": record.seconds,
+        "members": args.members,
+        "members_seconds": members_seconds,
         "contexts": context_json,
         "variables": variables,
     });
     Ok(Output { text, json })
+}
+
+/// The line saying how many members were fitted, if any.
+fn members_line(members: usize, seconds: f64, text: &mut String) {
+    if members > 0 {
+        writeln!(
+            text,
+            "{members} ensemble members (bootstrap resamples, fresh initial weights) in {seconds:.1} s, for effect intervals"
+        )
+        .expect("to a string");
+    }
 }
 
 /// Saves a model fitted over contexts.
