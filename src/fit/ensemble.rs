@@ -100,6 +100,31 @@ impl MemberConfig {
         self.reinitialize
     }
 
+    /// `fit(seed, model, config)` for every member, in parallel: `model`
+    /// is `base` with fresh initial weights from the member's seed (when
+    /// reinitialising), `config` the fit's settings with that seed and no
+    /// checkpoints.
+    fn fit_each<R: Send>(
+        &self,
+        base: &Scm,
+        config: &FitConfig,
+        fit: impl Fn(u64, Scm, &FitConfig) -> Result<R, FitError> + Sync,
+    ) -> Result<Vec<R>, FitError> {
+        let mut member_config = config.clone();
+        member_config.checkpoint = None;
+        (0..self.count)
+            .into_par_iter()
+            .map(|k| {
+                let seed = self.member_seed(k);
+                let mut model = base.clone();
+                if self.reinitialize {
+                    reinitialize(&mut model, seed);
+                }
+                fit(seed, model, &member_config.clone().with_seed(seed))
+            })
+            .collect()
+    }
+
     /// Member `k`'s seed.
     fn member_seed(&self, k: usize) -> u64 {
         // Spread by a large odd constant, so nearby seeds give unrelated streams.
@@ -162,29 +187,18 @@ impl Scm {
         } else {
             (data.clone(), None)
         };
-        let mut member_config = config.clone();
-        member_config.checkpoint = None;
-        let fitted: Vec<_> = (0..members.count)
-            .into_par_iter()
-            .map(|k| {
-                let seed = members.member_seed(k);
-                let mut model = base.clone();
-                if members.reinitialize {
-                    reinitialize(&mut model, seed);
-                }
-                let rows = if members.resample {
-                    bootstrap_rows(train.n_rows(), seed)
-                } else {
-                    (0..train.n_rows()).collect()
-                };
-                let resampled = train.take_rows(&rows);
-                let config = member_config.clone().with_seed(seed);
-                let report =
-                    Trainer::on_split(&mut model, &resampled, valid.as_ref(), &config, &device)?
-                        .run()?;
-                Ok((model.as_member(), report))
-            })
-            .collect::<Result<_, FitError>>()?;
+        let fitted: Vec<_> = members.fit_each(&base, config, |seed, mut model, config| {
+            let rows = if members.resample {
+                bootstrap_rows(train.n_rows(), seed)
+            } else {
+                (0..train.n_rows()).collect()
+            };
+            let resampled = train.take_rows(&rows);
+            let report =
+                Trainer::on_split(&mut model, &resampled, valid.as_ref(), config, &device)?
+                    .run()?;
+            Ok((model.as_member(), report))
+        })?;
         let (values, reports) = fitted.into_iter().unzip();
         *self = base;
         self.set_members(values);
@@ -235,34 +249,23 @@ impl FittedContexts {
     ) -> Result<Vec<ContextFitReport>, FitError> {
         config.check()?;
         let base = self.shared().without_members();
-        let mut member_config = config.clone();
-        member_config.checkpoint = None;
-        let fitted: Vec<_> = (0..members.count)
-            .into_par_iter()
-            .map(|k| {
-                let seed = members.member_seed(k);
-                let mut model = base.clone();
-                if members.reinitialize {
-                    reinitialize(&mut model, seed);
+        let fitted: Vec<_> = members.fit_each(&base, config, |seed, mut model, config| {
+            let mut resampled = graph.clone();
+            if members.resample {
+                for (i, data) in resampled.datasets_mut().into_iter().enumerate() {
+                    let rows = bootstrap_rows(data.n_rows(), seed ^ (i as u64 + 1));
+                    *data = data.take_rows(&rows);
                 }
-                let mut resampled = graph.clone();
-                if members.resample {
-                    for (i, data) in resampled.datasets_mut().into_iter().enumerate() {
-                        let rows = bootstrap_rows(data.n_rows(), seed ^ (i as u64 + 1));
-                        *data = data.take_rows(&rows);
-                    }
-                }
-                let config = member_config.clone().with_seed(seed);
-                let report = model.fit_contexts(&resampled, &config)?;
-                let own = report
-                    .fitted
-                    .contexts()
-                    .iter()
-                    .map(|c| c.own.clone())
-                    .collect();
-                Ok((report.fitted.shared().as_member(), own, report))
-            })
-            .collect::<Result<_, FitError>>()?;
+            }
+            let report = model.fit_contexts(&resampled, config)?;
+            let own = report
+                .fitted
+                .contexts()
+                .iter()
+                .map(|c| c.own.clone())
+                .collect::<Vec<_>>();
+            Ok((report.fitted.shared().as_member(), own, report))
+        })?;
         let mut shared = Vec::with_capacity(fitted.len());
         let mut own = Vec::with_capacity(fitted.len());
         let mut reports = Vec::with_capacity(fitted.len());
