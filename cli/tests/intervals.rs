@@ -211,3 +211,52 @@ fn select_chooses_per_variable_and_keeps_declarations() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("validation split"), "{stderr}");
 }
+
+/// `counterfactual` gives each mean change an interval from the members
+/// (y = 2 x + 0.5 e: do(x = 1) moves y by 2 (1 − mean x) on average), and
+/// a model without members says its intervals are the Monte-Carlo error's.
+#[test]
+fn counterfactual_mean_changes_carry_intervals() {
+    let (csv, ..) = data("cf");
+    for (members, method) in [("4", "ensemble"), ("0", "monte_carlo")] {
+        let model = fit(&format!("cf-{members}"), members);
+        let out = model.with_file_name("cf.csv");
+        let run = |json: bool| {
+            let mut command = causalgrad();
+            command
+                .args(["counterfactual", "--do", "x=1"])
+                .arg("--model")
+                .arg(&model)
+                .arg("--rows")
+                .arg(&csv)
+                .arg("--out")
+                .arg(&out);
+            if json {
+                command.arg("--json");
+            }
+            String::from_utf8(command.assert().success().get_output().stdout.clone()).unwrap()
+        };
+        let json: Value = serde_json::from_str(&run(true)).unwrap();
+        let y = &json["mean_change_interval"]["y"];
+        assert_eq!(y["interval_method"], method);
+        let change = json["mean_change"]["y"].as_f64().unwrap();
+        let (low, high) = (
+            y["ci_low"].as_f64().unwrap(),
+            y["ci_high"].as_f64().unwrap(),
+        );
+        assert!(low <= change && change <= high, "{json}");
+        let text = run(false);
+        assert!(text.contains("mean change of y: "), "{text}");
+        if members == "0" {
+            assert!(
+                text.contains("note: the model has no ensemble members"),
+                "{text}"
+            );
+        } else {
+            assert!(
+                high - low > 0.0 && text.contains("(ensemble of 4 members)"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -4,9 +4,11 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
+use causalgrad::uncertainty::DEFAULT_LEVEL;
 use clap::Args;
 use serde_json::json;
 
+use super::effect::{check_level, interval_text, no_members_note};
 use crate::error::CliError;
 use crate::inputs::{self, Assignment};
 use crate::model_file::ModelChoice;
@@ -52,6 +54,10 @@ pub struct CounterfactualArgs {
     /// Seed of the posterior draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The level of each mean change's interval (from the model's
+    /// ensemble members; a fraction: 0.95 for 95%).
+    #[arg(long, default_value_t = DEFAULT_LEVEL)]
+    pub level: f64,
 }
 
 /// Runs `counterfactual`.
@@ -66,8 +72,16 @@ pub fn run(args: CounterfactualArgs) -> Result<Output, CliError> {
             "--samples 0 asks for no draws; use 1 or more".into(),
         ));
     }
+    check_level(args.level)?;
     let counterfactual =
         scm.counterfactual_draws(&observed, &interventions, args.draws, args.seed)?;
+    let intervals = scm.counterfactual_mean_intervals(
+        &observed,
+        &interventions,
+        args.draws,
+        args.seed,
+        args.level,
+    )?;
     output::write_csv(&args.out, &counterfactual)?;
 
     let mut text = format!(
@@ -78,14 +92,49 @@ pub fn run(args: CounterfactualArgs) -> Result<Output, CliError> {
         args.out.display()
     );
     let mut change = serde_json::Map::new();
+    let mut change_intervals = serde_json::Map::new();
+    let mut first_interval = None;
     for name in &known {
         let (summary, delta) = output::summary_change(&observed, &counterfactual, name)?;
-        match delta.as_f64() {
-            Some(delta) => writeln!(text, "  mean change of {name}: {delta:+.4}"),
-            None => writeln!(text, "  {name}: {summary}"),
+        let interval = intervals.iter().find(|m| &m.variable == name);
+        match (delta.as_f64(), interval) {
+            (Some(delta), Some(interval)) => {
+                // The observed mean is fixed: the change's interval is the
+                // counterfactual mean's, shifted by it.
+                let shift = delta - interval.mean.estimate;
+                let mut shifted = interval.mean.clone();
+                shifted.estimate = delta;
+                shifted.low += shift;
+                shifted.high += shift;
+                shifted.members.iter_mut().for_each(|m| *m += shift);
+                change_intervals.insert(
+                    name.clone(),
+                    json!({
+                        "ci_low": shifted.low,
+                        "ci_high": shifted.high,
+                        "level": shifted.level,
+                        "interval_method": shifted.method.name(),
+                        "mc_stderr": shifted.mc_stderr,
+                        "model_stderr": shifted.model_stderr,
+                    }),
+                );
+                writeln!(
+                    text,
+                    "  mean change of {name}: {delta:+.4}, {}",
+                    interval_text(&shifted)
+                )
+                .expect("to a string");
+                first_interval.get_or_insert(shifted);
+            }
+            (Some(delta), None) => {
+                writeln!(text, "  mean change of {name}: {delta:+.4}").expect("to a string")
+            }
+            (None, _) => writeln!(text, "  {name}: {summary}").expect("to a string"),
         }
-        .expect("to a string");
         change.insert(name.clone(), delta);
+    }
+    if let Some(interval) = &first_interval {
+        no_members_note(interval, &mut text);
     }
     let json = json!({
         "out": args.out,
@@ -96,6 +145,7 @@ pub fn run(args: CounterfactualArgs) -> Result<Output, CliError> {
         "interventions": inputs::assignments_json(&args.interventions),
         "context": args.model.context_json(),
         "mean_change": change,
+        "mean_change_interval": change_intervals,
     });
     Ok(Output { text, json })
 }

@@ -77,12 +77,7 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
     }
     let a = inputs::value_of(&scm, &args.treatment, &args.a, &format!("--a {}", args.a))?;
     let b = inputs::value_of(&scm, &args.treatment, &args.b, &format!("--b {}", args.b))?;
-    if !(args.level > 0.0 && args.level < 1.0) {
-        return Err(CliError::Usage(format!(
-            "--level {} is not a fraction in (0, 1); use e.g. --level 0.95 for a 95% interval",
-            args.level
-        )));
-    }
+    check_level(args.level)?;
     if scm.kind(&args.outcome)?.levels().is_some() {
         return level_effects(&args, &scm, a, b);
     }
@@ -264,7 +259,18 @@ fn level_effects(args: &EffectArgs, scm: &Scm, a: f64, b: f64) -> Result<Output,
 }
 
 /// `95% interval [lo, hi] (ensemble of K members)`.
-fn interval_text(interval: &Estimate) -> String {
+/// `--level` must be a fraction strictly between 0 and 1.
+pub(crate) fn check_level(level: f64) -> Result<(), CliError> {
+    if level > 0.0 && level < 1.0 {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "--level {level} is not a fraction in (0, 1); use e.g. --level 0.95 for a 95% interval"
+        )))
+    }
+}
+
+pub(crate) fn interval_text(interval: &Estimate) -> String {
     let what = match interval.method {
         IntervalMethod::Ensemble => format!("ensemble of {} members", interval.members.len()),
         IntervalMethod::MonteCarlo => "Monte-Carlo error only".to_string(),
@@ -278,7 +284,7 @@ fn interval_text(interval: &Estimate) -> String {
 }
 
 /// A note when the interval covers the Monte-Carlo error only.
-fn no_members_note(interval: &Estimate, text: &mut String) {
+pub(crate) fn no_members_note(interval: &Estimate, text: &mut String) {
     if interval.method == IntervalMethod::MonteCarlo {
         text.push_str(
             "note: the model has no ensemble members (fitted with --members 0 or by an older causalgrad), so the interval covers the sampler's Monte-Carlo error only, not the fit's uncertainty; refit with `causalgrad fit --members 8`\n",
