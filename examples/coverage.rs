@@ -13,6 +13,7 @@
 //! cargo run --release --example coverage -- 100 1000     # 100 replicates of 1k rows
 //! cargo run --release --example coverage -- 8 1000 seeds  # members from seeds only (or: bootstrap)
 //! cargo run --release --example coverage -- 40 1000 ensemble confounded  # designs whose name starts so
+//! cargo run --release --example coverage -- 40 1000 ensemble confounded 4  # 4 members instead of 8
 //! ```
 //!
 //! The third argument chooses how members are made: `ensemble` (the
@@ -24,7 +25,7 @@
 //! oracle width (2 · 1.96 · the estimates' spread across replicates),
 //! their ratio, and the estimates' bias.
 
-use causalgrad::fit::{FitConfig, MemberConfig};
+use causalgrad::fit::{FitConfig, MemberConfig, DEFAULT_MEMBERS};
 use causalgrad::models::{confounded, scm5};
 use causalgrad::scm::Scm;
 use causalgrad::uncertainty::coverage::{study, Design};
@@ -36,10 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(rows) => vec![rows.parse()?],
         None => vec![1000, 10_000],
     };
+    let count: usize = args.get(4).map_or(Ok(DEFAULT_MEMBERS), |a| a.parse())?;
     let members = match args.get(2).map(String::as_str) {
-        None | Some("ensemble") => MemberConfig::default(),
-        Some("seeds") => MemberConfig::default().without_resampling(),
-        Some("bootstrap") => MemberConfig::default().without_reinitialization(),
+        None | Some("ensemble") => MemberConfig::new(count),
+        Some("seeds") => MemberConfig::new(count).without_resampling(),
+        Some("bootstrap") => MemberConfig::new(count).without_reinitialization(),
         Some(other) => {
             return Err(format!("unknown method `{other}`: ensemble, seeds or bootstrap").into())
         }
