@@ -113,6 +113,7 @@ pub mod check;
 pub mod context;
 pub mod data;
 pub mod diff;
+pub mod discover;
 pub mod dual;
 mod error;
 pub mod fit;

@@ -144,6 +144,12 @@ pub enum CliError {
         /// What went wrong.
         message: String,
     },
+    /// Structure learning failed or was given bad knowledge or settings.
+    #[error("{source}\nSee `causalgrad discover --help` and docs/discover.md.")]
+    Discover {
+        /// What went wrong (names the variable, edge or setting).
+        source: causalgrad::discover::DiscoverError,
+    },
     /// Inconsistent command-line options.
     #[error("{0}")]
     Usage(String),

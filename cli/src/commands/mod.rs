@@ -1,6 +1,7 @@
 //! The subcommands, one module each, and the command line they share.
 
 mod counterfactual;
+mod discover;
 mod effect;
 mod fit;
 mod graph;
@@ -19,6 +20,7 @@ use crate::output::Output;
     version,
     after_help = "Examples (on the bundled data):
   causalgrad graph --graph data/scm5/graph.dot
+  causalgrad discover --data data/scm5/train_10k.csv --out learned.dot
   causalgrad fit --data data/scm5/train_10k.csv --graph data/scm5/graph.dot --out model.cg
   causalgrad effect --model model.cg --treatment x2 --outcome x5 --a -1 --b 1
   causalgrad sample --model model.cg -n 10000 --do x2=1.0 --out samples.csv
@@ -52,6 +54,8 @@ pub enum Command {
     Plot(plot::PlotArgs),
     /// Check a causal graph and print its order, roots and parents.
     Graph(graph::GraphArgs),
+    /// Learn a causal graph from data (gradient-based structure learning).
+    Discover(discover::DiscoverArgs),
 }
 
 /// Runs the command.
@@ -63,5 +67,6 @@ pub fn run(command: Command) -> Result<Output, CliError> {
         Command::Counterfactual(args) => counterfactual::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Discover(args) => discover::run(args),
     }
 }
