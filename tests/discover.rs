@@ -36,6 +36,8 @@ fn random_dag(d: usize, p: f64, rng: &mut rand::rngs::StdRng) -> Vec<(usize, usi
 
 /// Samples `n` rows; `f(j, parents' contribution)` is variable j's mean,
 /// `clamp[j]` a hard intervention.
+// Row `r` of variable `j` reads row `r` of its parents: indices, not an iterator.
+#[allow(clippy::needless_range_loop)]
 fn sample(
     d: usize,
     edges: &[(usize, usize, f64)],

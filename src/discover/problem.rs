@@ -132,15 +132,14 @@ impl Problem {
             start += data.n_rows();
         }
         if standardize {
-            for j in 0..d {
+            for (j, name) in names.iter().enumerate().take(d) {
                 let column = x.column(j);
                 let mean = column.sum() / n as f64;
                 let var = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
                 if var <= 0.0 || !var.is_finite() {
                     return Err(DiscoverError::Data {
                         what: format!(
-                            "column `{}` is constant; drop it before learning a graph",
-                            names[j]
+                            "column `{name}` is constant; drop it before learning a graph"
                         ),
                     });
                 }
