@@ -336,3 +336,24 @@ fn benchmarked_programs_have_exact_gradients() {
         &grad,
     );
 }
+
+/// The LSTM's hidden and cell buffers are rolled back by the reverse sweep
+/// (it restores their overwritten elements): a pullback applied twice
+/// gives the same gradient both times, scaled by its seed.
+#[test]
+fn a_rolled_back_pullback_applies_again() {
+    let h = 3;
+    let (w, b, xs) = (
+        values(61, 8 * h * h, -0.5, 0.5),
+        values(62, 4 * h, -0.2, 0.2),
+        values(63, 5 * h, -1.0, 1.0),
+    );
+    let (_, pullback) = benchmarked::lstm::pullback(&w, &b, &xs, h);
+    let (first, _) = pullback.pull(1.0);
+    let (second, _) = pullback.pull(2.0);
+    let (_, (dw, _)) = benchmarked::lstm::value_and_grad(&w, &b, &xs, h);
+    assert_eq!(first, dw);
+    for (once, twice) in first.iter().zip(&second) {
+        assert!((2.0 * once - twice).abs() <= 1e-12 * once.abs().max(1.0));
+    }
+}

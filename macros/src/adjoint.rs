@@ -18,6 +18,7 @@
 //! codes: each step knows the code of its loop at which it began, and a step
 //! is reversed only if the iteration's exit code shows it ran.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use proc_macro2::{Ident, TokenStream, TokenTree};
@@ -29,6 +30,7 @@ use crate::ir::{
 };
 use crate::names;
 use crate::reuse::{replay, Reuse};
+use crate::rollback::Candidates;
 use crate::rules::{Derivative, RuleCtx, Term};
 
 /// The emitted reverse sweep.
@@ -39,6 +41,9 @@ pub(crate) struct Reverse {
     pub body: TokenStream,
     /// Names the forward sweep must save, with where.
     pub saved: HashMap<String, Storage>,
+    /// The local arrays rolled back (see [`crate::rollback`]): the forward
+    /// sweep saves the element each store to them overwrites.
+    pub rollback: Vec<String>,
 }
 
 /// Builds the reverse sweep of `lowered`, seeded by `seeds` (one per
@@ -54,6 +59,33 @@ pub(crate) fn reverse_sweep(
     grads: &Ident,
 ) -> Reverse {
     let analysis = Analysis::new(lowered);
+    let candidates = Candidates::new(lowered);
+    // First with every candidate array rolled back, to learn which loads
+    // the reverse sweep reads; then with the arrays where that pays.
+    let every: HashSet<String> = candidates
+        .loads
+        .values()
+        .map(|(place, _)| place.base.to_string())
+        .collect();
+    let (first, reread) = sweep(lowered, seeds, real, grads, &analysis, &candidates, every);
+    let chosen = candidates.chosen(&reread);
+    if chosen.is_empty() && first.rollback.is_empty() {
+        return first;
+    }
+    sweep(lowered, seeds, real, grads, &analysis, &candidates, chosen).0
+}
+
+/// The reverse sweep with the arrays of `rollback` rolled back, and the
+/// loads it reads again from them.
+fn sweep(
+    lowered: &Lowered,
+    seeds: &[TokenStream],
+    real: &TokenStream,
+    grads: &Ident,
+    analysis: &Analysis,
+    candidates: &Candidates,
+    rollback: HashSet<String>,
+) -> (Reverse, HashSet<VarId>) {
     let arguments = lowered
         .inputs
         .iter()
@@ -64,13 +96,16 @@ pub(crate) fn reverse_sweep(
         .collect();
     let mut sweep = Sweep {
         lowered,
-        analysis: &analysis,
+        analysis,
         real,
         seeds,
         arguments,
         cotangents: HashMap::new(),
         saved: HashMap::new(),
         reuse: Reuse::new(lowered),
+        candidates,
+        rollback,
+        reread: RefCell::new(HashSet::new()),
     };
     let zero = quote!(#real::from_f64(0.0));
     let top = &lowered.body;
@@ -128,10 +163,22 @@ pub(crate) fn reverse_sweep(
             cursors.extend(quote!(let mut #cursor = #tape.len();));
         }
     }
-    Reverse {
+    let mut rollback: Vec<String> = sweep.rollback.iter().cloned().collect();
+    rollback.sort();
+    for array in &rollback {
+        let name = format_ident!("{}", array);
+        let (tape, cursor) = (names::undo_tape(array), names::undo_cursor(array));
+        cursors.extend(quote!(
+            let mut #cursor = #tape.len();
+            let mut #name = ::core::clone::Clone::clone(&#name);
+        ));
+    }
+    let reverse = Reverse {
         body: quote!(#cursors #prologue #body #epilogue),
         saved: sweep.saved,
-    }
+        rollback,
+    };
+    (reverse, sweep.reread.into_inner())
 }
 
 /// Entry `position` of `gradient`, the gradient of `count` active
@@ -408,6 +455,11 @@ struct Sweep<'a> {
     cotangents: HashMap<VarId, TokenStream>,
     saved: HashMap<String, Storage>,
     reuse: Reuse,
+    candidates: &'a Candidates,
+    /// The arrays rolled back in this sweep.
+    rollback: HashSet<String>,
+    /// The loads read again from a rolled-back array.
+    reread: RefCell<HashSet<VarId>>,
 }
 
 impl Sweep<'_> {
@@ -640,26 +692,22 @@ impl Sweep<'_> {
                 }
             }
             Step::Store { place, value } => {
-                if !self.analysis.live_arrays.contains(&place.base.to_string()) {
+                let base = place.base.to_string();
+                if self.rollback.contains(&base) {
+                    // The overwritten element goes back once the store's
+                    // cotangent has moved on (below, as tokens run in order).
+                    let (tape, cursor) = (names::undo_tape(&base), names::undo_cursor(&base));
+                    let element = crate::lower::place_forward_tokens(place);
+                    let mut adjoint = TokenStream::new();
+                    self.store_adjoint(place, value, &mut adjoint);
+                    out.extend(quote!(
+                        #adjoint
+                        #cursor -= 1;
+                        #element = ::core::clone::Clone::clone(&#tape[#cursor]);
+                    ));
                     return;
                 }
-                let target = self.place_tangent(place);
-                let zero = self.zero();
-                match value {
-                    Operand::Var(var) => {
-                        let taken = format_ident!("__w_{}", self.lowered.vars[*var]);
-                        out.extend(quote!(let #taken = #target; #target = #zero;));
-                        self.accumulate(
-                            *var,
-                            Term {
-                                negate: false,
-                                expr: taken.to_token_stream(),
-                            },
-                            out,
-                        );
-                    }
-                    Operand::Const(_) => out.extend(quote!(#target = #zero;)),
-                }
+                self.store_adjoint(place, value, out);
             }
             Step::Push {
                 place,
@@ -786,6 +834,31 @@ impl Sweep<'_> {
         }
     }
 
+    /// The reverse of `place = value`: the element's cotangent moves to
+    /// `value`, and the element's is cleared.
+    fn store_adjoint(&mut self, place: &Place, value: &Operand, out: &mut TokenStream) {
+        if !self.analysis.live_arrays.contains(&place.base.to_string()) {
+            return;
+        }
+        let target = self.place_tangent(place);
+        let zero = self.zero();
+        match value {
+            Operand::Var(var) => {
+                let taken = format_ident!("__w_{}", self.lowered.vars[*var]);
+                out.extend(quote!(let #taken = #target; #target = #zero;));
+                self.accumulate(
+                    *var,
+                    Term {
+                        negate: false,
+                        expr: taken.to_token_stream(),
+                    },
+                    out,
+                );
+            }
+            Operand::Const(_) => out.extend(quote!(#target = #zero;)),
+        }
+    }
+
     fn propagate(&mut self, op: &Op, y: &TokenStream, g: &TokenStream, out: &mut TokenStream) {
         let tokens = |operand: &Operand| self.operand_tokens(operand);
         let pos = |expr: TokenStream| Term {
@@ -856,6 +929,12 @@ impl Sweep<'_> {
                 .or_else(|| self.reuse.final_loads.get(var))
             {
                 return crate::lower::place_forward_tokens(place);
+            }
+            if let Some((place, _)) = self.candidates.loads.get(var) {
+                if self.rollback.contains(&place.base.to_string()) {
+                    self.reread.borrow_mut().insert(*var);
+                    return crate::lower::place_forward_tokens(place);
+                }
             }
         }
         self.lowered.operand_tokens(operand)

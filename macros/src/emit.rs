@@ -62,6 +62,7 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
     let forward = Forward {
         lowered,
         saved: &reverse.saved,
+        rollback: &reverse.rollback,
         fixed: &fixed,
         real: &real,
     };
@@ -89,6 +90,10 @@ pub(crate) fn generated_items(spec: &FnSpec, lowered: &Lowered) -> TokenStream {
         if let ExitRecord::PerIteration(name) = &info.exits {
             storage_decls.extend(new_tape(&names::tape(&name.to_string()), quote!(u32)));
         }
+    }
+    for array in &reverse.rollback {
+        let tape = names::undo_tape(array);
+        storage_decls.extend(quote!(let mut #tape: ::std::vec::Vec<_> = ::std::vec::Vec::new();));
     }
     let outputs: Vec<TokenStream> = lowered
         .outputs
@@ -670,6 +675,8 @@ fn hvp(spec: &FnSpec, grad_ty: &TokenStream, active: &[usize]) -> Option<TokenSt
 struct Forward<'a> {
     lowered: &'a Lowered,
     saved: &'a HashMap<String, Storage>,
+    /// The rolled-back arrays, whose stores save the element they overwrite.
+    rollback: &'a [String],
     /// The tapes on the stack, with their capacities (they need no `reserve`).
     fixed: &'a HashMap<Ident, usize>,
     real: &'a TokenStream,
@@ -786,6 +793,11 @@ impl Forward<'_> {
             }
             Step::Store { place, value } => {
                 let (target, value) = (place_forward_tokens(place), t(value));
+                let base = place.base.to_string();
+                if self.rollback.contains(&base) {
+                    let tape = names::undo_tape(&base);
+                    out.extend(quote!(#tape.push(::core::clone::Clone::clone(&#target));));
+                }
                 out.extend(quote!(#target = #value;));
             }
             Step::PassiveCell { name, init } => {

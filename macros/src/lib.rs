@@ -20,6 +20,7 @@ mod lower;
 mod names;
 mod parse;
 mod reuse;
+mod rollback;
 mod rules;
 
 use proc_macro::TokenStream;

@@ -25,6 +25,17 @@ pub(crate) fn tape(name: &str) -> Ident {
     format_ident!("__t_{}", name)
 }
 
+/// The tape of the elements the stores to a rolled-back local array
+/// overwrite (see `rollback`).
+pub(crate) fn undo_tape(array: &str) -> Ident {
+    format_ident!("__t_undo{}", array)
+}
+
+/// The read position of an array's [`undo_tape`] in the reverse sweep.
+pub(crate) fn undo_cursor(array: &str) -> Ident {
+    format_ident!("__k_undo{}", array)
+}
+
 /// The `Option` slot of a value saved in a branch outside loops.
 pub(crate) fn slot(name: &str) -> Ident {
     format_ident!("__s_{}", name)
