@@ -114,7 +114,7 @@ def _column(series: pd.Series, name: str, what: str) -> Tuple[np.ndarray, Option
             )
         codes, uniques = pd.factorize(objects, sort=False)
         labels = [str(u) for u in uniques]
-        return codes.astype(np.float64), labels, ColumnType(np.dtype(object), labels)
+        return codes.astype(np.float64), labels, ColumnType(dtype, labels)
     raise DataError(
         f"{what}, column `{name}` has dtype {dtype}; causalgrad reads numbers, booleans, text and "
         f"pandas categoricals: convert it first"
@@ -153,10 +153,10 @@ def _restore(values: np.ndarray, labels: Optional[List[str]], kind: Optional[Col
             picked = np.empty(len(codes), dtype=object)
             picked[:] = [objects[c] for c in codes]
             return pd.Categorical(picked, categories=categories, ordered=kind.dtype.ordered)
-        if kind is not None and kind.dtype == np.dtype(object):
+        if kind is not None and _is_text(kind.dtype):
             picked = np.empty(len(codes), dtype=object)
             picked[:] = [labels[c] for c in codes]
-            return picked
+            return picked if kind.dtype == np.dtype(object) else pd.array(picked, dtype=kind.dtype)
         return pd.Categorical.from_codes(codes, categories=labels)
     if kind is None:
         return values

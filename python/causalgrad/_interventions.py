@@ -76,18 +76,13 @@ def _call(function: Callable[..., Any], values: np.ndarray, variable: str) -> np
     n = len(values)
     try:
         result = np.asarray(function(values))
-        if result.ndim == 0:
-            return np.full(n, result.item(), dtype=result.dtype if result.dtype != object else object)
-        if result.shape == (n,):
-            return result
-    except Exception:  # a function of one value at a time: try it row by row
-        pass
-    rows = [function(v) for v in values]
-    result = np.asarray(rows)
+    except Exception:  # a function of one value at a time: apply it row by row
+        result = np.asarray([function(v) for v in values])
+    if result.ndim == 0:
+        return np.full(n, result.item(), dtype=result.dtype if result.dtype != object else object)
     if result.shape != (n,):
         raise ModelError(
-            f"the intervention on `{variable}` must return one value (or a value per row); "
+            f"the intervention on `{variable}` must return one value, or one per row; "
             f"it returned shape {result.shape} for {n} rows"
         )
     return result
-

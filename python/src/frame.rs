@@ -27,9 +27,10 @@ impl Columns {
         columns
             .into_iter()
             .map(|(name, values, labels)| {
-                let values = values.as_slice().map(<[f64]>::to_vec).unwrap_or_else(|_| {
-                    values.as_array().iter().copied().collect()
-                });
+                let values = values
+                    .as_slice()
+                    .map(<[f64]>::to_vec)
+                    .unwrap_or_else(|_| values.as_array().iter().copied().collect());
                 Ok((name, values, labels))
             })
             .collect::<Result<_, Error>>()

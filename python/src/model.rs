@@ -336,12 +336,19 @@ impl RawModel {
     /// The fitted kind of `variable` and its levels (categorical only).
     fn kind(&self, variable: &str) -> PyResult<(String, Option<Vec<String>>)> {
         let kind = self.scm()?.kind(variable).map_err(Error::from)?;
-        Ok((kind.name().to_string(), kind.levels().map(<[String]>::to_vec)))
+        Ok((
+            kind.name().to_string(),
+            kind.levels().map(<[String]>::to_vec),
+        ))
     }
 
     /// The fitted mechanism of `variable`, described.
     fn mechanism(&self, variable: &str) -> PyResult<String> {
-        Ok(self.scm()?.mechanism(variable).map_err(Error::from)?.describe())
+        Ok(self
+            .scm()?
+            .mechanism(variable)
+            .map_err(Error::from)?
+            .describe())
     }
 
     /// The fitted noise family of `variable`.
@@ -362,7 +369,10 @@ impl RawModel {
 
 /// `data` with each categorical variable of `scm` coded by the model's
 /// levels (a column of numbers is read as labels).
-fn coded(scm: &Scm, mut data: causalgrad::data::Dataset) -> Result<causalgrad::data::Dataset, Error> {
+fn coded(
+    scm: &Scm,
+    mut data: causalgrad::data::Dataset,
+) -> Result<causalgrad::data::Dataset, Error> {
     for name in scm.variables() {
         let levels = scm.kind(name)?.levels().map(<[String]>::to_vec);
         if let (Some(levels), Ok(_)) = (levels, data.column(name)) {

@@ -52,12 +52,10 @@ impl Interventions {
                 let text = match value {
                     Value::Number(number) => {
                         if !number.is_finite() {
-                            return Err(Error::Model(
-                                causalgrad::scm::ScmError::BadIntervention {
-                                    variable,
-                                    value: number,
-                                },
-                            ));
+                            return Err(Error::Model(causalgrad::scm::ScmError::BadIntervention {
+                                variable,
+                                value: number,
+                            }));
                         }
                         causalgrad::data::number_label(number)
                     }
@@ -77,7 +75,10 @@ impl Interventions {
     }
 
     fn names(&self) -> Vec<&str> {
-        self.functions.iter().map(|(name, _)| name.as_str()).collect()
+        self.functions
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect()
     }
 
     /// Calls the function for `variable` on `column` (with the GIL).

@@ -42,7 +42,12 @@ impl MechanismChoice {
                 let inner = rest.strip_suffix(')').ok_or_else(bad)?;
                 let widths = inner
                     .split(',')
-                    .map(|w| w.trim().parse::<usize>().ok().filter(|&w| (1..=4096).contains(&w)))
+                    .map(|w| {
+                        w.trim()
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|&w| (1..=4096).contains(&w))
+                    })
                     .collect::<Option<Vec<usize>>>()
                     .ok_or_else(bad)?;
                 (name.trim(), Some(widths))

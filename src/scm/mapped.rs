@@ -136,9 +136,21 @@ impl Scm {
             touched[self.node_index(variable)?] = true;
         }
         let touched = model.downstream(&touched);
-        let origins: Vec<Origin> = touched
+        // A variable keeps its observed value until something upstream of
+        // it changes: one mapped with nothing touched upstream starts
+        // from its observed value, exactly.
+        let origins: Vec<Origin> = model
+            .nodes
             .iter()
-            .map(|&t| if t { Origin::Drawn } else { Origin::Observed })
+            .zip(&touched)
+            .map(|(node, &t)| {
+                let upstream = node.parents.iter().any(|&p| touched[p]);
+                if !t || (!upstream && node.intervention.is_none()) {
+                    Origin::Observed
+                } else {
+                    Origin::Drawn
+                }
+            })
             .collect();
         let columns =
             model.propagate_mapped(&noise, Some((&columns, observed)), &origins, &mapped, map)?;
@@ -262,8 +274,13 @@ mod tests {
             .build()
             .unwrap();
         scm.set_params("y", &[1.0, 2.0]).unwrap();
-        scm.set_noise("y", crate::scm::Noise::Gaussian { scale: 0.5 })
-            .unwrap();
+        scm.set_noise(
+            "y",
+            crate::scm::Noise::Gaussian {
+                log_scale: 0.5f32.ln(),
+            },
+        )
+        .unwrap();
         scm
     }
 
@@ -290,9 +307,18 @@ mod tests {
         let mapped = scm
             .sample_mapped(300, 2, &["t"], |_, x| Ok::<_, ScmError>(vec![1.0; x.len()]))
             .unwrap();
-        let done = scm.intervene(&[("t", 1.0)]).unwrap().sample(300, 2).unwrap();
+        let done = scm
+            .intervene(&[("t", 1.0)])
+            .unwrap()
+            .sample(300, 2)
+            .unwrap();
         assert!(mapped.column("t").unwrap().iter().all(|&t| t == 1.0));
-        for (a, b) in mapped.column("y").unwrap().iter().zip(done.column("y").unwrap()) {
+        for (a, b) in mapped
+            .column("y")
+            .unwrap()
+            .iter()
+            .zip(done.column("y").unwrap())
+        {
             assert!((a - b).abs() < 1e-5, "{a} {b}");
         }
     }
@@ -349,9 +375,7 @@ mod tests {
             .sample_mapped(10, 0, &["y"], |_, _| Ok::<_, ScmError>(vec![1.0; 3]))
             .unwrap_err();
         assert!(err.to_string().contains("3 values for 10 rows"), "{err}");
-        let err = scm
-            .sample_mapped(10, 0, &["z"], plus(0.0))
-            .unwrap_err();
+        let err = scm.sample_mapped(10, 0, &["z"], plus(0.0)).unwrap_err();
         assert!(err.to_string().contains("z"), "{err}");
     }
 }

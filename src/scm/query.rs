@@ -289,7 +289,12 @@ impl Scm {
 
     /// [`Scm::abduct`] for one draw from `seed`, as
     /// [`Scm::counterfactual_draws`] makes its first.
-    pub(crate) fn abducted_noise(&self, columns: &[Vec<f32>], n: usize, seed: u64) -> Vec<Vec<f32>> {
+    pub(crate) fn abducted_noise(
+        &self,
+        columns: &[Vec<f32>],
+        n: usize,
+        seed: u64,
+    ) -> Vec<Vec<f32>> {
         use rand::SeedableRng;
 
         let factual = self.factual_outputs(columns, n);
