@@ -12,7 +12,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::errors::{detached, Error};
 use crate::frame::{self, ColumnIn, ColumnOut, Columns};
-use crate::query::{self, Interventions, Value};
+use crate::query::{self, Arm, Constants, Functions, Interventions};
 use crate::spec::{parse_kind, parse_noise, MechanismChoice, Spec};
 
 /// A structural causal model on a graph; see `causalgrad.Model`.
@@ -209,8 +209,8 @@ impl RawModel {
         py: Python<'py>,
         n: usize,
         seed: u64,
-        constants: Vec<(String, Value)>,
-        functions: Vec<(String, Py<PyAny>)>,
+        constants: Constants,
+        functions: Functions,
     ) -> PyResult<Vec<ColumnOut<'py>>> {
         let scm = self.scm()?;
         let interventions = Interventions::new(scm, constants, functions)?;
@@ -224,8 +224,8 @@ impl RawModel {
         py: Python<'py>,
         observed: Vec<ColumnIn<'py>>,
         seed: u64,
-        constants: Vec<(String, Value)>,
-        functions: Vec<(String, Py<PyAny>)>,
+        constants: Constants,
+        functions: Functions,
     ) -> PyResult<Vec<ColumnOut<'py>>> {
         let scm = self.scm()?;
         let interventions = Interventions::new(scm, constants, functions)?;
@@ -242,8 +242,8 @@ impl RawModel {
         &self,
         py: Python<'py>,
         observed: Vec<ColumnIn<'py>>,
-        constants: Vec<(String, Value)>,
-        functions: Vec<(String, Py<PyAny>)>,
+        constants: Constants,
+        functions: Functions,
     ) -> PyResult<Vec<ColumnOut<'py>>> {
         let scm = self.scm()?;
         let interventions = Interventions::new(scm, constants, functions)?;
@@ -263,8 +263,8 @@ impl RawModel {
         &self,
         py: Python<'py>,
         target: &str,
-        alternative: (Vec<(String, Value)>, Vec<(String, Py<PyAny>)>),
-        reference: (Vec<(String, Value)>, Vec<(String, Py<PyAny>)>),
+        alternative: Arm,
+        reference: Arm,
         n: usize,
         seed: u64,
         level: f64,

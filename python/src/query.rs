@@ -28,6 +28,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Value {
     }
 }
 
+/// Constant interventions as Python gives them: `(variable, value)`.
+pub type Constants = Vec<(String, Value)>;
+/// Column functions as Python gives them: `(variable, function)`.
+pub type Functions = Vec<(String, Py<PyAny>)>;
+/// One arm of an effect: its constants and its functions.
+pub type Arm = (Constants, Functions);
+
 /// Interventions on a model: `do(variable = constant)` and
 /// `variable = f(its column)`, with `f` a Python function from a float64
 /// array to one of the same length.
@@ -43,8 +50,8 @@ impl Interventions {
     /// checked to be one the variable takes).
     pub fn new(
         scm: &Scm,
-        constants: Vec<(String, Value)>,
-        functions: Vec<(String, Py<PyAny>)>,
+        constants: Constants,
+        functions: Functions,
     ) -> Result<Interventions, Error> {
         let constants = constants
             .into_iter()
