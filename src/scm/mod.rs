@@ -26,6 +26,7 @@ mod builder;
 #[cfg(feature = "burn")]
 pub(crate) mod file;
 mod kind;
+mod mapped;
 mod mechanism;
 mod members;
 pub(crate) use members::Member;

@@ -198,7 +198,7 @@ impl Scm {
         draws: usize,
         seed: u64,
     ) -> Result<Dataset, ScmError> {
-        use rand::{RngExt, SeedableRng};
+        use rand::SeedableRng;
 
         self.check_data(observed)?;
         let columns = self.columns_of(observed)?;
@@ -212,30 +212,9 @@ impl Scm {
             .map(|node| (node.name.clone(), Vec::with_capacity(n * draws)))
             .collect();
         let mut sample = Vec::with_capacity(n * draws);
-        // Each variable's mechanism outputs for the observed rows under the
-        // unintervened model (the same for every draw).
-        let factual: Vec<Vec<f32>> = (0..self.nodes().len())
-            .map(|index| {
-                let mut factual = self.clone();
-                factual.nodes_mut()[index].intervention = None;
-                factual.outputs_of(index, &columns, n)
-            })
-            .collect();
+        let factual = self.factual_outputs(&columns, n);
         for draw in 0..draws.max(1) {
-            // Abduction.
-            let mut noise = Vec::with_capacity(columns.len());
-            for ((node, eta), x) in self.nodes().iter().zip(&factual).zip(&columns) {
-                let e: Vec<f32> = if let super::Noise::Gaussian { .. } = node.noise {
-                    let scale = node.noise.scale().unwrap_or(1.0) as f32;
-                    x.iter().zip(eta).map(|(&x, &m)| (x - m) / scale).collect()
-                } else {
-                    node.map_rows(eta, n, |r, row| {
-                        let u: f64 = rng.random_range(f64::EPSILON..1.0);
-                        node.noise.abduct(row, f64::from(x[r]), u) as f32
-                    })
-                };
-                noise.push(e);
-            }
+            let noise = self.abduct(&columns, &factual, n, &mut rng);
             // Action and prediction.
             let predicted = model.propagate(&noise);
             // Variables not downstream of an intervention keep their
@@ -264,6 +243,63 @@ impl Scm {
             out.push(("sample".to_string(), sample));
         }
         Ok(self.with_labels(Dataset::from_columns(out)?)?)
+    }
+
+    /// Each variable's mechanism outputs for the rows of `columns` under
+    /// the unintervened model.
+    fn factual_outputs(&self, columns: &[Vec<f32>], n: usize) -> Vec<Vec<f32>> {
+        (0..self.nodes().len())
+            .map(|index| {
+                let mut factual = self.clone();
+                factual.nodes_mut()[index].intervention = None;
+                factual.outputs_of(index, columns, n)
+            })
+            .collect()
+    }
+
+    /// Abduction: each variable's standard noise for the observed rows
+    /// `columns` (model units), given its factual mechanism outputs; a
+    /// discrete variable's drawn from its posterior with `rng`.
+    fn abduct(
+        &self,
+        columns: &[Vec<f32>],
+        factual: &[Vec<f32>],
+        n: usize,
+        rng: &mut rand::rngs::StdRng,
+    ) -> Vec<Vec<f32>> {
+        use rand::RngExt;
+
+        self.nodes()
+            .iter()
+            .zip(factual)
+            .zip(columns)
+            .map(|((node, eta), x)| {
+                if let super::Noise::Gaussian { .. } = node.noise {
+                    let scale = node.noise.scale().unwrap_or(1.0) as f32;
+                    x.iter().zip(eta).map(|(&x, &m)| (x - m) / scale).collect()
+                } else {
+                    node.map_rows(eta, n, |r, row| {
+                        let u: f64 = rng.random_range(f64::EPSILON..1.0);
+                        node.noise.abduct(row, f64::from(x[r]), u) as f32
+                    })
+                }
+            })
+            .collect()
+    }
+
+    /// [`Scm::abduct`] for one draw from `seed`, as
+    /// [`Scm::counterfactual_draws`] makes its first.
+    pub(crate) fn abducted_noise(
+        &self,
+        columns: &[Vec<f32>],
+        n: usize,
+        seed: u64,
+    ) -> Vec<Vec<f32>> {
+        use rand::SeedableRng;
+
+        let factual = self.factual_outputs(columns, n);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        self.abduct(columns, &factual, n, &mut rng)
     }
 
     /// Which variables (topological positions) are intervened on or

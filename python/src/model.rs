@@ -1,0 +1,417 @@
+//! `causalgrad._causalgrad.RawModel`: a graph, its declared choices and,
+//! once fitted, the library's model. The Python class `causalgrad.Model`
+//! wraps it with pandas in and out.
+
+use std::time::Instant;
+
+use causalgrad::fit::{FitConfig, MemberConfig, StopReason};
+use causalgrad::graph::CausalGraph;
+use causalgrad::scm::Scm;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::errors::{detached, Error};
+use crate::frame::{self, ColumnIn, ColumnOut, Columns};
+use crate::query::{self, Arm, Constants, Functions, Interventions};
+use crate::spec::{parse_kind, parse_noise, MechanismChoice, Spec};
+
+/// A structural causal model on a graph; see `causalgrad.Model`.
+#[pyclass(module = "causalgrad._causalgrad")]
+pub struct RawModel {
+    spec: Spec,
+    fitted: Option<Scm>,
+}
+
+impl RawModel {
+    fn scm(&self) -> Result<&Scm, Error> {
+        self.fitted.as_ref().ok_or_else(|| {
+            Error::Usage(
+                "the model is not fitted yet: call fit(data) first (gcm.fit(model, data) in causalgrad.gcm)"
+                    .into(),
+            )
+        })
+    }
+
+    fn from_scm(scm: Scm) -> RawModel {
+        RawModel {
+            spec: Spec::new(scm.graph().clone()),
+            fitted: Some(scm),
+        }
+    }
+}
+
+/// A graph from DOT, dagitty or GML text, told apart by the content.
+fn graph_from_text(text: &str) -> Result<CausalGraph, Error> {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .unwrap_or("");
+    let gml = first.starts_with("Creator")
+        || first.starts_with("Version")
+        || first
+            .strip_prefix("graph")
+            .is_some_and(|rest| rest.trim_start().starts_with('['));
+    Ok(if gml {
+        CausalGraph::from_gml_str(text)?
+    } else {
+        CausalGraph::from_dot_str(text)?
+    })
+}
+
+#[pymethods]
+impl RawModel {
+    /// A model on a graph given as DOT/dagitty/GML text.
+    #[staticmethod]
+    fn from_text(text: &str) -> PyResult<RawModel> {
+        Ok(RawModel {
+            spec: Spec::new(graph_from_text(text)?),
+            fitted: None,
+        })
+    }
+
+    /// A model on a graph given as its variables and edges.
+    #[staticmethod]
+    fn from_edges(variables: Vec<String>, edges: Vec<(String, String)>) -> PyResult<RawModel> {
+        let graph = CausalGraph::new(variables, edges).map_err(Error::from)?;
+        Ok(RawModel {
+            spec: Spec::new(graph),
+            fitted: None,
+        })
+    }
+
+    /// Loads a model file (as `causalgrad fit` writes it).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<RawModel> {
+        let scm = detached(py, || Ok(Scm::load(&path)?))?;
+        Ok(RawModel::from_scm(scm))
+    }
+
+    /// A model from the bytes of a model file.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, bytes: Vec<u8>) -> PyResult<RawModel> {
+        let scm = detached(py, || {
+            let file = temporary_file()?;
+            std::fs::write(file.path(), &bytes).map_err(|e| Error::Usage(e.to_string()))?;
+            Ok(Scm::load(file.path())?)
+        })?;
+        Ok(RawModel::from_scm(scm))
+    }
+
+    /// Saves the fitted model (the format `causalgrad` commands read).
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let scm = self.scm()?;
+        Ok(detached(py, || Ok(scm.save(&path)?))?)
+    }
+
+    /// The bytes of the model file.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let scm = self.scm()?;
+        let bytes = detached(py, || {
+            let file = temporary_file()?;
+            scm.save(file.path())?;
+            std::fs::read(file.path()).map_err(|e| Error::Usage(e.to_string()))
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Declares `variable`'s mechanism, noise family or kind (each `None`
+    /// to leave it); the fitted model, if any, is dropped.
+    #[pyo3(signature = (variable, mechanism=None, noise=None, kind=None))]
+    fn declare(
+        &mut self,
+        variable: &str,
+        mechanism: Option<&str>,
+        noise: Option<&str>,
+        kind: Option<&str>,
+    ) -> PyResult<()> {
+        self.spec.check_variable(variable)?;
+        if let Some(text) = mechanism {
+            let choice = MechanismChoice::parse(variable, text)?;
+            self.spec.mechanisms.insert(variable.into(), choice);
+        }
+        if let Some(text) = noise {
+            let noise = parse_noise(variable, text)?;
+            self.spec.noises.insert(variable.into(), noise);
+        }
+        if let Some(text) = kind {
+            let kind = parse_kind(variable, text)?;
+            self.spec.kinds.insert(variable.into(), kind);
+        }
+        self.fitted = None;
+        Ok(())
+    }
+
+    /// Fits the model to the columns; returns a summary dict.
+    #[pyo3(signature = (columns, steps, learning_rate, seed, validation, patience, batch_size, members))]
+    #[allow(clippy::too_many_arguments)] // the fit's settings, each a keyword in Python
+    fn fit<'py>(
+        &mut self,
+        py: Python<'py>,
+        columns: Vec<ColumnIn<'py>>,
+        steps: usize,
+        learning_rate: f64,
+        seed: u64,
+        validation: f64,
+        patience: usize,
+        batch_size: Option<usize>,
+        members: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let columns = Columns::copy(columns)?;
+        let spec = &self.spec;
+        let (scm, summary) = detached(py, move || {
+            let mut data = columns.into_dataset()?;
+            data.require(spec.graph.variables())?;
+            let kinds = spec.kinds(&mut data)?;
+            let mut config = FitConfig::default()
+                .with_learning_rate(learning_rate)
+                .with_steps(steps)
+                .with_seed(seed)
+                .with_validation(validation)
+                .with_eval_every(25);
+            config = match patience {
+                0 => config.without_early_stopping(),
+                patience => config.with_early_stopping(patience),
+            };
+            if let Some(rows) = batch_size {
+                config = config.with_batch_size(rows);
+            }
+            let started = Instant::now();
+            let mut scm = spec.build(&kinds, seed)?;
+            let report = scm.fit(&data, &config)?;
+            if members > 0 {
+                let settings = MemberConfig::new(members).with_seed(seed);
+                scm.fit_members(&data, &config, &settings)?;
+            }
+            let loss = -scm.log_likelihood(&data)?;
+            let summary = Summary {
+                steps: report.losses.len(),
+                stop: match report.stop {
+                    StopReason::Completed => "completed",
+                    StopReason::EarlyStopped { .. } => "early_stopped",
+                }
+                .to_string(),
+                converged: report.converged,
+                loss,
+                validation_loss: report.final_validation_loss,
+                seconds: started.elapsed().as_secs_f64(),
+                members: scm.members(),
+            };
+            Ok((scm, summary))
+        })?;
+        self.fitted = Some(scm);
+        summary.to_dict(py)
+    }
+
+    /// `n` samples under interventions (constants and column functions).
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        seed: u64,
+        constants: Constants,
+        functions: Functions,
+    ) -> PyResult<Vec<ColumnOut<'py>>> {
+        let scm = self.scm()?;
+        let interventions = Interventions::new(scm, constants, functions)?;
+        let data = detached(py, || interventions.sample(scm, n, seed))?;
+        Ok(frame::to_python(py, &data)?)
+    }
+
+    /// The observed rows under interventions (DoWhy's `observed_data=`).
+    fn sample_from<'py>(
+        &self,
+        py: Python<'py>,
+        observed: Vec<ColumnIn<'py>>,
+        seed: u64,
+        constants: Constants,
+        functions: Functions,
+    ) -> PyResult<Vec<ColumnOut<'py>>> {
+        let scm = self.scm()?;
+        let interventions = Interventions::new(scm, constants, functions)?;
+        let observed = Columns::copy(observed)?;
+        let data = detached(py, || {
+            let observed = coded(scm, observed.into_dataset()?)?;
+            interventions.sample_from(scm, &observed, seed)
+        })?;
+        Ok(frame::to_python(py, &data)?)
+    }
+
+    /// Counterfactuals of the observed rows under interventions.
+    fn counterfactual<'py>(
+        &self,
+        py: Python<'py>,
+        observed: Vec<ColumnIn<'py>>,
+        constants: Constants,
+        functions: Functions,
+    ) -> PyResult<Vec<ColumnOut<'py>>> {
+        let scm = self.scm()?;
+        let interventions = Interventions::new(scm, constants, functions)?;
+        let observed = Columns::copy(observed)?;
+        let data = detached(py, || {
+            let observed = coded(scm, observed.into_dataset()?)?;
+            interventions.counterfactual(scm, &observed)
+        })?;
+        Ok(frame::to_python(py, &data)?)
+    }
+
+    /// The average causal effect of `alternative` against `reference` on
+    /// `target`, with its interval; a dict.
+    #[pyo3(signature = (target, alternative, reference, n, seed, level))]
+    #[allow(clippy::too_many_arguments)] // two arms of constants and functions
+    fn effect<'py>(
+        &self,
+        py: Python<'py>,
+        target: &str,
+        alternative: Arm,
+        reference: Arm,
+        n: usize,
+        seed: u64,
+        level: f64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let scm = self.scm()?;
+        let alternative = Interventions::new(scm, alternative.0, alternative.1)?;
+        let reference = Interventions::new(scm, reference.0, reference.1)?;
+        let estimate = detached(py, || {
+            query::effect(scm, target, &alternative, &reference, n, seed, level)
+        })?;
+        let dict = PyDict::new(py);
+        dict.set_item("estimate", estimate.estimate)?;
+        dict.set_item("low", estimate.low)?;
+        dict.set_item("high", estimate.high)?;
+        dict.set_item("level", estimate.level)?;
+        dict.set_item("mc_stderr", estimate.mc_stderr)?;
+        dict.set_item("model_stderr", estimate.model_stderr)?;
+        dict.set_item("method", estimate.method.name())?;
+        dict.set_item("members", estimate.members)?;
+        Ok(dict)
+    }
+
+    /// The mean log-likelihood per row of the columns.
+    fn log_likelihood(&self, py: Python<'_>, columns: Vec<ColumnIn<'_>>) -> PyResult<f64> {
+        let scm = self.scm()?;
+        let columns = Columns::copy(columns)?;
+        Ok(detached(py, || {
+            let data = coded(scm, columns.into_dataset()?)?;
+            Ok(scm.log_likelihood(&data)?)
+        })?)
+    }
+
+    /// The variables in topological order.
+    fn variables(&self) -> Vec<String> {
+        self.spec.graph.topological_order().to_vec()
+    }
+
+    /// The graph's edges.
+    fn edges(&self) -> Vec<(String, String)> {
+        self.spec
+            .graph
+            .edges()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    /// The parents of `variable`.
+    fn parents(&self, variable: &str) -> PyResult<Vec<String>> {
+        Ok(self
+            .spec
+            .graph
+            .parents(variable)
+            .map_err(Error::from)?
+            .into_iter()
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The graph in DOT.
+    fn to_dot(&self) -> String {
+        self.spec.graph.to_dot()
+    }
+
+    /// Whether the model is fitted.
+    fn is_fitted(&self) -> bool {
+        self.fitted.is_some()
+    }
+
+    /// The fitted kind of `variable` and its levels (categorical only).
+    fn kind(&self, variable: &str) -> PyResult<(String, Option<Vec<String>>)> {
+        let kind = self.scm()?.kind(variable).map_err(Error::from)?;
+        Ok((
+            kind.name().to_string(),
+            kind.levels().map(<[String]>::to_vec),
+        ))
+    }
+
+    /// The fitted mechanism of `variable`, described.
+    fn mechanism(&self, variable: &str) -> PyResult<String> {
+        Ok(self
+            .scm()?
+            .mechanism(variable)
+            .map_err(Error::from)?
+            .describe())
+    }
+
+    /// The fitted noise family of `variable`.
+    fn noise(&self, variable: &str) -> PyResult<String> {
+        Ok(self
+            .scm()?
+            .noise(variable)
+            .map_err(Error::from)?
+            .name()
+            .to_string())
+    }
+
+    /// The number of ensemble members the fitted model carries.
+    fn members(&self) -> PyResult<usize> {
+        Ok(self.scm()?.members())
+    }
+}
+
+/// `data` with each categorical variable of `scm` coded by the model's
+/// levels (a column of numbers is read as labels).
+fn coded(
+    scm: &Scm,
+    mut data: causalgrad::data::Dataset,
+) -> Result<causalgrad::data::Dataset, Error> {
+    for name in scm.variables() {
+        let levels = scm.kind(name)?.levels().map(<[String]>::to_vec);
+        if let (Some(levels), Ok(_)) = (levels, data.column(name)) {
+            data = data.with_levels(name, &levels)?;
+        }
+    }
+    Ok(data)
+}
+
+/// A fresh temporary file (removed when dropped).
+fn temporary_file() -> Result<tempfile::NamedTempFile, Error> {
+    tempfile::Builder::new()
+        .prefix("causalgrad-")
+        .suffix(".cg")
+        .tempfile()
+        .map_err(|e| Error::Usage(format!("cannot create a temporary model file: {e}")))
+}
+
+/// What a fit did, for Python.
+struct Summary {
+    steps: usize,
+    stop: String,
+    converged: bool,
+    loss: f64,
+    validation_loss: Option<f64>,
+    seconds: f64,
+    members: usize,
+}
+
+impl Summary {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        dict.set_item("steps", self.steps)?;
+        dict.set_item("stop", &self.stop)?;
+        dict.set_item("converged", self.converged)?;
+        dict.set_item("loss", self.loss)?;
+        dict.set_item("validation_loss", self.validation_loss)?;
+        dict.set_item("seconds", self.seconds)?;
+        dict.set_item("members", self.members)?;
+        Ok(dict)
+    }
+}
