@@ -4,10 +4,17 @@
 //! `scm5_burn_mlp_step` with x4 a burn MLP (`Mechanism::burn_mlp`),
 //! `default_step` with the command line's default mechanisms on the scm5
 //! graph (x1 a learned mean, x2..x5 each a 16-unit tanh MLP on SIMD lanes,
-//! `scm5::default_model`; the model the peers in `benches/peers/` fit), and
+//! mixture noise, `scm5::default_model`; the model the peers in
+//! `benches/peers/` fit), `default_gaussian_step` the same with Gaussian
+//! noise, and
 //! at 100k `cli_default_step`, that model under `FitConfig::default()` (what
 //! `causalgrad fit` runs, its validation split included). Results land in
 //! `target/criterion/fit/<id>/<n>/`.
+//!
+//! `formula_step` is scm5 with all five mechanisms written as formulas
+//! (`Mechanism::formula`; x4's network spelled out, 65 parameters) against
+//! `formula_step_macro`, the same model with the `#[differentiable]`
+//! mechanisms of `scm5_step`, from the same initialisation, at 10k and 100k.
 //!
 //! `mixed_step` is a mixed-type model (categorical, binary, skewed
 //! continuous, binary outcome) at 100k rows.
@@ -23,7 +30,7 @@ use std::time::Duration;
 use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::models::scm5::{self, Init, Truth};
-use causalgrad::scm::{Activation, Mechanism};
+use causalgrad::scm::{Activation, Mechanism, Noise, Scm};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
@@ -38,6 +45,14 @@ fn data(n: usize) -> Dataset {
     }
     let truth = Truth::from_json_file(dir.join("truth.json")).expect("bundled truth");
     scm5::model(&truth.params).sample(n, 1).expect("sampling")
+}
+
+/// `model` with `noise` on every variable.
+fn with_noise(mut model: Scm, noise: Noise) -> Scm {
+    for name in ["x1", "x2", "x3", "x4", "x5"] {
+        model.set_noise(name, noise).expect("an scm5 variable");
+    }
+    model
 }
 
 /// One Adam step per iteration, on a trainer set up once per size.
@@ -67,6 +82,12 @@ fn fit_step(c: &mut Criterion) {
             // The command line's default model: every non-root a 16-unit
             // tanh MLP on the lane kernel.
             ("default_step", scm5::default_model(0)),
+            // The same with Gaussian noise everywhere (the default before
+            // the mixture).
+            (
+                "default_gaussian_step",
+                with_noise(scm5::default_model(0), Noise::gaussian()),
+            ),
         ];
         for (name, mut model) in models {
             let mut trainer = model.trainer(&data, &config).expect("a valid fit");
@@ -98,7 +119,7 @@ fn fit_step(c: &mut Criterion) {
 /// (`benches/peers/default_model_torch.py`).
 fn burn_mlp_step(c: &mut Criterion) {
     use burn::tensor::Device;
-    use causalgrad::scm::{MlpConfig, Scm};
+    use causalgrad::scm::MlpConfig;
 
     let mut group = c.benchmark_group("burn_mlp_step");
     group
@@ -226,5 +247,111 @@ fn mixed_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit_step, burn_mlp_step, mixed_step);
+/// scm5 with every mechanism a formula, from the values of `params`: the
+/// generator's forms for x2, x3, x5 and x4's 16-unit network written out.
+fn formula_model(params: &scm5::Params) -> causalgrad::scm::Scm {
+    let mlp = &params.x4;
+    let mut x4 = String::from("b2");
+    let mut x4_params = vec![("b2".to_string(), mlp.b2)];
+    for j in 0..16 {
+        x4.push_str(&format!(
+            " + w2_{j} * tanh(w1_{j}_0 * x2 + w1_{j}_1 * x3 + b1_{j})"
+        ));
+        x4_params.extend([
+            (format!("w2_{j}"), mlp.w2[j]),
+            (format!("w1_{j}_0"), mlp.w1[j][0]),
+            (format!("w1_{j}_1"), mlp.w1[j][1]),
+            (format!("b1_{j}"), mlp.b1[j]),
+        ]);
+    }
+    let x4_params: Vec<(&str, f32)> = x4_params.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let (x2, x3, x5) = (&params.x2, &params.x3, &params.x5);
+    let formula = |text: &str, inputs: &[&str], values: &[(&str, f32)]| {
+        Mechanism::formula(text, inputs, values).expect("a valid formula")
+    };
+    let mut scm = causalgrad::scm::Scm::builder(scm5::graph())
+        .mechanism(
+            "x2",
+            formula(
+                "a * x1 + b * tanh(c * x1)",
+                &["x1"],
+                &[("a", x2.a), ("b", x2.b), ("c", x2.c)],
+            ),
+        )
+        .mechanism(
+            "x3",
+            formula(
+                "d * x1 * x2 + e * sin(x2)",
+                &["x1", "x2"],
+                &[("d", x3.d), ("e", x3.e)],
+            ),
+        )
+        .mechanism("x4", formula(&x4, &["x2", "x3"], &x4_params))
+        .mechanism(
+            "x5",
+            formula(
+                "f * exp(-g * x3^2) + h * x4",
+                &["x3", "x4"],
+                &[("f", x5.f), ("g", x5.g), ("h", x5.h)],
+            ),
+        )
+        .build()
+        .expect("the formulas match the graph");
+    for (name, scale) in ["x1", "x2", "x3", "x4", "x5"].iter().zip(params.scales) {
+        scm.set_noise(
+            name,
+            causalgrad::scm::Noise::Gaussian {
+                log_scale: scale.ln(),
+            },
+        )
+        .expect("scm5 variables exist");
+    }
+    scm
+}
+
+/// One full-batch Adam step of scm5 with formula mechanisms, and of the
+/// same model with `#[differentiable]` ones.
+fn formula_step(c: &mut Criterion) {
+    let init =
+        Init::from_json_file(scm5::data_dir().join("init_seed0.json")).expect("bundled init");
+    let mut group = c.benchmark_group("fit");
+    group
+        .warm_up_time(Duration::from_secs(2))
+        .sampling_mode(SamplingMode::Flat);
+    for (n, samples, seconds) in [(10_000usize, 20, 6), (100_000, 10, 8)] {
+        group
+            .sample_size(samples)
+            .measurement_time(Duration::from_secs(seconds));
+        let data = data(n);
+        let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
+        group.throughput(Throughput::Elements(n as u64));
+        let (mut formulas, mut macros) = (formula_model(&init), scm5::model(&init));
+        let mut trainers = [
+            (
+                "formula_step",
+                formulas.trainer(&data, &config).expect("a valid fit"),
+            ),
+            (
+                "formula_step_macro",
+                macros.trainer(&data, &config).expect("a valid fit"),
+            ),
+        ];
+        // The two are one model: the same loss from the same start.
+        let [first, second] = trainers
+            .each_mut()
+            .map(|(_, trainer)| trainer.step().expect("finite loss"));
+        assert!(
+            (first - second).abs() <= 1e-4 * second.abs(),
+            "formulas {first} against macros {second}"
+        );
+        for (name, trainer) in &mut trainers {
+            group.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+                b.iter(|| black_box(trainer.step().expect("finite loss")));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fit_step, burn_mlp_step, mixed_step, formula_step);
 criterion_main!(benches);

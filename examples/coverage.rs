@@ -1,6 +1,7 @@
 //! The coverage study of effect intervals at full size: replicate data
 //! sets from a true model, each fitted with the defaults (tanh MLPs,
-//! Gaussian noise, early stopping) and eight members, and an effect asked
+//! Gaussian noise, early stopping) and the default number of members
+//! (`DEFAULT_MEMBERS`, or the fifth argument), and an effect asked
 //! with a 95% interval, for three designs: the confounded model of
 //! `causalgrad::models::confounded` (do(x = 1) against do(x = -1), inside
 //! the data's support), and the bundled scm5's effect of x2 on x5 for

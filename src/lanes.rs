@@ -72,6 +72,32 @@ macro_rules! lanes {
                 $name($wide::new(array))
             }
 
+            /// `values[start .. start + count]` as lanes, zeros past
+            /// `count` (the last, partial group of a column).
+            ///
+            /// # Panics
+            /// If `count` is over [`Self::LANES`] or the range is outside `values`.
+            #[inline(always)]
+            pub fn load_padded(values: &[f32], start: usize, count: usize) -> Self {
+                if count == $n {
+                    return $name::from_slice(&values[start..start + $n]);
+                }
+                let mut array = [0.0f32; $n];
+                array[..count].copy_from_slice(&values[start..start + count]);
+                $name::from_array(array)
+            }
+
+            /// These lanes with the lanes from `count` on set to zero.
+            #[inline(always)]
+            pub fn masked(self, count: usize) -> Self {
+                if count >= $n {
+                    return self;
+                }
+                let mut array = self.to_array();
+                array[count..].fill(0.0);
+                $name::from_array(array)
+            }
+
             /// The lanes as an array.
             #[inline(always)]
             pub fn to_array(self) -> [f32; $n] {

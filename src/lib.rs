@@ -70,7 +70,8 @@
 //! `T::sin(x)`, `f64::sin(x)`, `Real::sin(x)`, `<T as Real>::sin(x)`:
 //! `powi powf sqrt cbrt exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos tan
 //! asin acos atan atan2 sinh cosh tanh asinh acosh atanh abs signum max min
-//! hypot recip mul_add clamp`. Anything that does not depend on an active
+//! hypot recip mul_add clamp sigmoid softplus` (the last two are
+//! [`Real`] methods only, with no `f64` inherent twin). Anything that does not depend on an active
 //! value (integer arithmetic, comparisons, calls of any function on
 //! constants) is evaluated as written and is a constant for the gradient.
 //!
@@ -80,7 +81,9 @@
 //! [`fit`] build, fit (through burn) and query structural causal models;
 //! [`context`] fits one model jointly across environments, interventional
 //! conditions and time steps;
-//! [`models::scm5`] is the bundled benchmark model.
+//! [`models::scm5`] is the bundled benchmark model; [`answer`] gives
+//! query answers as the JSON objects the command-line tool and the server
+//! share.
 //!
 //! ## Conventions at non-differentiable points
 //!
@@ -109,6 +112,7 @@
 // Lets the generated `::causalgrad::..` paths resolve inside this crate too.
 extern crate self as causalgrad;
 
+pub mod answer;
 pub mod check;
 pub mod context;
 pub mod data;
@@ -117,6 +121,9 @@ pub mod discover;
 pub mod dual;
 mod error;
 pub mod fit;
+pub mod formula;
+#[doc = include_str!("../docs/formulas.md")]
+pub mod formula_guide {}
 pub mod graph;
 pub mod guide;
 #[cfg(feature = "burn")]

@@ -137,6 +137,34 @@ pub trait Real:
     /// For `f32`/`f64` this panics when `min > max` or either bound is NaN,
     /// exactly like the inherent `clamp`.
     fn clamp(self, min: Self, max: Self) -> Self;
+
+    /// The logistic function `1 / (1 + e^-self)`.
+    ///
+    /// ```
+    /// use causalgrad::Real;
+    ///
+    /// assert_eq!(0.0f64.sigmoid(), 0.5);
+    /// assert!((2.0f64.sigmoid() - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-15);
+    /// ```
+    fn sigmoid(self) -> Self {
+        Self::one() / (Self::one() + (-self).exp())
+    }
+
+    /// `ln(1 + e^self)`, written `max(self, 0) + ln(1 + e^-|self|)` so it
+    /// neither overflows for large `self` nor loses its value for very
+    /// negative ones.
+    ///
+    /// ```
+    /// use causalgrad::Real;
+    ///
+    /// assert!((0.0f64.softplus() - 2f64.ln()).abs() < 1e-15);
+    /// assert_eq!(1000.0f64.softplus(), 1000.0);
+    /// assert!(((-50.0f64).softplus() - (-50.0f64).exp()).abs() < 1e-30);
+    /// ```
+    fn softplus(self) -> Self {
+        let positive = (self + self.abs()) * Self::from_f64(0.5);
+        positive + (-self.abs()).exp().ln_1p()
+    }
 }
 
 macro_rules! impl_real_for_float {

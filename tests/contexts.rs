@@ -24,7 +24,10 @@ const X3: [f32; 3] = [0.3, 0.7, 1.5];
 const X3_SHIFTED: [f32; 3] = [1.0, -0.5, 0.5];
 
 fn truth() -> Scm {
-    let mut scm = Scm::builder(graph()).build().unwrap();
+    let mut scm = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     scm.set_params("x1", &X1).unwrap();
     scm.set_params("x2", &X2).unwrap();
     scm.set_params("x3", &X3).unwrap();
@@ -73,7 +76,9 @@ fn contexts(list: Vec<Context>) -> ContextGraph {
         .unwrap()
 }
 
-/// These tests read the contexts' own mechanism parameters, which are in
+/// These tests read linear-Gaussian models' parameters, intercepts included
+/// (Gaussian noise has mean zero; a mixture's means share the location with
+/// the intercept), and the contexts' own mechanism parameters, which are in
 /// the model's units: they fit in the data's units.
 fn config() -> FitConfig {
     FitConfig::adam(0.05)
@@ -93,7 +98,10 @@ fn squared_error(fitted: &[f32], truth: &[f32]) -> f64 {
 #[test]
 fn the_joint_fit_recovers_shared_parameters_better_than_each_environment_alone() {
     let envs = environments(200);
-    let mut joint = Scm::builder(graph()).build().unwrap();
+    let mut joint = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let report = joint
         .fit_contexts(&contexts(envs.clone()), &config())
         .unwrap();
@@ -114,7 +122,10 @@ fn the_joint_fit_recovers_shared_parameters_better_than_each_environment_alone()
             if data.interventions.iter().any(|(v, _)| v == variable) {
                 continue;
             }
-            let mut alone = Scm::builder(graph()).build().unwrap();
+            let mut alone = Scm::builder(graph())
+                .noise_default(Noise::gaussian())
+                .build()
+                .unwrap();
             alone.fit_contexts(&graph_alone, &config()).unwrap();
             errors.push(squared_error(&alone.params(variable).unwrap(), t));
         }
@@ -145,7 +156,10 @@ fn the_joint_fit_recovers_shared_parameters_better_than_each_environment_alone()
 
 fn tied_pair(strength: f64) -> f64 {
     let graph = CausalGraph::new(["x", "y"], [("x", "y")]).unwrap();
-    let mut a = Scm::builder(graph.clone()).build().unwrap();
+    let mut a = Scm::builder(graph.clone())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     a.set_params("y", &[0.0, 1.0]).unwrap();
     let mut b = a.clone();
     b.set_params("y", &[1.0, 2.0]).unwrap();
@@ -155,7 +169,10 @@ fn tied_pair(strength: f64) -> f64 {
         .tie("a", "b", strength)
         .build()
         .unwrap();
-    let mut model = Scm::builder(graph).build().unwrap();
+    let mut model = Scm::builder(graph)
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let report = model
         .fit_contexts(
             &contexts,
@@ -187,7 +204,10 @@ fn tied_contexts_move_together_as_the_strength_grows() {
 
 #[test]
 fn intervened_variables_get_no_gradient_in_their_context() {
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let graph = contexts(environments(100));
     let trainer = model.context_trainer(&graph, &config()).unwrap();
     let nonzero = |values: &[f32]| values.iter().any(|&v| v != 0.0);
@@ -217,7 +237,10 @@ fn intervened_variables_get_no_gradient_in_their_context() {
 
 #[test]
 fn contexts_are_queried_and_combined() {
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let graph = contexts(environments(300));
     let fitted = model.fit_contexts(&graph, &config()).unwrap().fitted;
 
@@ -251,7 +274,10 @@ fn contexts_are_queried_and_combined() {
         .context(Context::new("b", truth().sample(50, 2).unwrap()).set("x1", 3.0))
         .build()
         .unwrap();
-    let mut model = Scm::builder(self::graph()).build().unwrap();
+    let mut model = Scm::builder(self::graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let fitted = model
         .fit_contexts(&conflicting, &FitConfig::adam(0.05).with_steps(5))
         .unwrap()
@@ -280,7 +306,10 @@ fn the_weighting_sets_each_contexts_share_of_the_objective() {
     ] {
         // The first step's objective (full batch, before the update) is the
         // weighted sum of the contexts' losses.
-        let mut model = Scm::builder(self::graph()).build().unwrap();
+        let mut model = Scm::builder(self::graph())
+            .noise_default(Noise::gaussian())
+            .build()
+            .unwrap();
         let mut trainer = model.context_trainer(&graph(weighting), &config()).unwrap();
         let losses = trainer.evaluate().contexts;
         assert!((losses[0].1 - losses[1].1).abs() > 1.0, "{losses:?}");
@@ -291,7 +320,10 @@ fn the_weighting_sets_each_contexts_share_of_the_objective() {
             "{weighting:?}: {objective} vs {expected}"
         );
         // Mini-batches drawn across both contexts fit the shared mechanism.
-        let mut model = Scm::builder(self::graph()).build().unwrap();
+        let mut model = Scm::builder(self::graph())
+            .noise_default(Noise::gaussian())
+            .build()
+            .unwrap();
         model
             .fit_contexts(&graph(weighting), &config().with_batch_size(64))
             .unwrap();
@@ -300,7 +332,10 @@ fn the_weighting_sets_each_contexts_share_of_the_objective() {
 }
 
 fn fit_error(contexts: ContextGraph) -> ContextError {
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     match model.fit_contexts(&contexts, &config()) {
         Err(FitError::Context(error)) => error,
         other => panic!("expected a context error, got {other:?}"),
@@ -509,7 +544,10 @@ fn the_issue_example_loads_from_toml_and_fits() {
         [("x3".to_string(), ContextIntervention::Changed)]
     );
     assert_eq!(contexts.ties(), [(0, 2, 10.0)]);
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let report = model
         .fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(20))
         .unwrap();
@@ -591,7 +629,10 @@ fn context_members_give_each_context_its_interval_and_are_saved() {
     use causalgrad::context::FittedContexts;
     use causalgrad::fit::MemberConfig;
 
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let graph = contexts(environments(400));
     let mut fitted = model.fit_contexts(&graph, &config()).unwrap().fitted;
     let reports = fitted

@@ -6,7 +6,7 @@
 use causalgrad::data::Dataset;
 use causalgrad::fit::FitConfig;
 use causalgrad::graph::CausalGraph;
-use causalgrad::scm::{Mechanism, Scm};
+use causalgrad::scm::{Mechanism, Noise, Scm};
 use proptest::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -320,7 +320,9 @@ fn a_shifted_mean_is_read_in_the_data_units_by_the_fit() {
         .sample(2000, 4)
         .unwrap();
     for standardize in [true, false] {
+        // Gaussian noise: its mean is zero, so `y[0]` is the intercept.
         let mut model = Scm::builder(graph.clone())
+            .noise_default(Noise::gaussian())
             .build()
             .unwrap()
             .intervene_with("y", shift.clone())

@@ -9,7 +9,10 @@ use causalgrad::{differentiable, Differentiable, Real};
 
 fn linear_chain() -> Scm {
     let graph = CausalGraph::new(["a", "b", "c"], [("a", "b"), ("a", "c"), ("b", "c")]).unwrap();
-    let mut scm = Scm::builder(graph).build().unwrap();
+    let mut scm = Scm::builder(graph)
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     scm.set_params("a", &[0.5]).unwrap();
     scm.set_params("b", &[1.0, -2.0]).unwrap();
     scm.set_params("c", &[0.3, 0.7, 1.5]).unwrap();
@@ -35,7 +38,10 @@ fn a_linear_gaussian_scm_recovers_its_coefficients() {
     let truth = linear_chain();
     let data = truth.sample(50_000, 5).unwrap();
     let graph = truth.graph().clone();
-    let mut model = Scm::builder(graph).build().unwrap();
+    let mut model = Scm::builder(graph)
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let report = model
         .fit(&data, &FitConfig::adam(0.05).with_steps(800))
         .unwrap();
@@ -121,7 +127,10 @@ fn custom_operation_gradients_equal_burn_autodiff() {
 fn a_diverging_fit_stops_with_the_step_and_keeps_good_parameters() {
     let truth = linear_chain();
     let data = truth.sample(2_000, 9).unwrap();
-    let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
+    let mut model = Scm::builder(truth.graph().clone())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let err = model
         .fit(&data, &FitConfig::sgd(1e3, 0.0).with_steps(50))
         .unwrap_err();
@@ -147,7 +156,10 @@ fn schedules_clipping_minibatches_and_early_stopping() {
     use causalgrad::fit::StopReason;
     let truth = linear_chain();
     let data = truth.sample(4_000, 2).unwrap();
-    let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
+    let mut model = Scm::builder(truth.graph().clone())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let config = FitConfig::sgd(0.05, 0.9)
         .with_steps(300)
         .with_batch_size(256)
@@ -164,7 +176,10 @@ fn schedules_clipping_minibatches_and_early_stopping() {
 
     // Continuing from the optimum, the validation loss stops improving and
     // early stopping ends the fit with the best parameters.
-    let mut model = Scm::builder(truth.graph().clone()).build().unwrap();
+    let mut model = Scm::builder(truth.graph().clone())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     model
         .fit(&data, &FitConfig::adam(0.05).with_steps(800))
         .unwrap();

@@ -357,3 +357,137 @@ fn a_rolled_back_pullback_applies_again() {
         assert!((2.0 * once - twice).abs() <= 1e-12 * once.abs().max(1.0));
     }
 }
+
+/// A packed lower triangle walked by a counter declared at the top and
+/// stepped in the inner loop, read before each step.
+#[differentiable(wrt(l, v))]
+fn packed_triangle(l: &[f64], v: &[f64]) -> f64 {
+    let d = v.len();
+    let mut out = vec![0.0; d];
+    let mut idx = 0;
+    for i in 0..d {
+        for j in 0..=i {
+            out[i] += l[idx] * v[j];
+            idx += 1;
+        }
+    }
+    let mut total = 0.0;
+    for i in 0..d {
+        total += out[i] * out[i];
+    }
+    total
+}
+
+/// A counter declared in each outer iteration and stepped down by a
+/// passive argument.
+#[differentiable(wrt(x, w))]
+fn strided(x: &[f64], w: &[f64], stride: usize, rows: usize) -> f64 {
+    let mut total = 0.0;
+    for r in 0..rows {
+        let mut at = x.len() - 1 - r;
+        for s in 0..w.len() {
+            total += (x[at] * w[s]).sin();
+            at -= stride;
+        }
+    }
+    total
+}
+
+/// Counters the reverse sweep cannot run backwards: read after their step,
+/// read in a branch of the stepping loop, stepped by a loop-dependent
+/// amount, and read by the declaring block.
+#[differentiable(wrt(x))]
+fn irregular_counters(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut total = 0.0;
+    let mut after = 0;
+    let mut branched = 0;
+    let mut growing = 0;
+    for i in 0..n - 1 {
+        after += 1;
+        total += x[after] * x[i];
+        if x[i] > 0.0 {
+            total += x[branched] * x[i];
+        }
+        branched = (branched + 1) % n;
+        total += (x[growing % n] * x[i]).sin();
+        growing += i;
+    }
+    let mut outer = 1;
+    for i in 0..n {
+        total += x[i] * x[outer % n];
+        outer += 2;
+    }
+    total + x[outer % n]
+}
+
+#[test]
+fn passive_counters_have_exact_gradients() {
+    let (l, v) = (values(71, 10, -1.0, 1.0), values(72, 4, -1.0, 1.0));
+    let (value, (dl, dv)) = packed_triangle::value_and_grad(&l, &v);
+    assert_eq!(value, packed_triangle(&l, &v));
+    check(
+        |z| packed_triangle(&z[..10], &z[10..]),
+        &[l.clone(), v.clone()].concat(),
+        &[dl, dv].concat(),
+    );
+
+    let (x, w) = (values(73, 12, -1.0, 1.0), values(74, 3, -1.0, 1.0));
+    let (value, (dx, dw)) = strided::value_and_grad(&x, &w, 2, 3);
+    assert_eq!(value, strided(&x, &w, 2, 3));
+    check(
+        |z| strided(&z[..12], &z[12..], 2, 3),
+        &[x.clone(), w.clone()].concat(),
+        &[dx, dw].concat(),
+    );
+    let (_, pullback) = strided::pullback(&x, &w, 2, 3);
+    let (first, _) = pullback.pull(1.0);
+    let (second, _) = pullback.pull(1.0);
+    assert_eq!(first, second);
+
+    let x = values(75, 7, -1.0, 1.0);
+    let (value, dx) = irregular_counters::value_and_grad(&x);
+    assert_eq!(value, irregular_counters(&x));
+    check(irregular_counters, &x, &dx);
+}
+
+/// Elements fixed across the iterations of inner loops (`a[i]` in the
+/// loops over `j` and `k`, `b[j]` in the loop over `k`), read under a
+/// branch, and beside a varying read of the same argument (`a[0]`).
+#[differentiable]
+fn fixed_elements(a: &[f64], b: &[f64], c: &[f64]) -> f64 {
+    let n = a.len();
+    let mut total = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            for k in 0..n {
+                let t = a[i] * b[j];
+                if c[k] > 0.0 {
+                    total += t * c[k];
+                } else {
+                    total -= a[i] * c[k] * c[k];
+                }
+            }
+        }
+        for j in 0..n {
+            total += (a[i] * b[j]).sin() + a[0];
+        }
+    }
+    total
+}
+
+#[test]
+fn cotangents_of_fixed_elements_are_exact() {
+    let (a, b, c) = (
+        values(81, 4, -1.0, 1.0),
+        values(82, 4, -1.0, 1.0),
+        values(83, 4, -1.0, 1.0),
+    );
+    let (value, (da, db, dc)) = fixed_elements::value_and_grad(&a, &b, &c);
+    assert_eq!(value, fixed_elements(&a, &b, &c));
+    check(
+        |z| fixed_elements(&z[..4], &z[4..8], &z[8..]),
+        &[a.clone(), b.clone(), c.clone()].concat(),
+        &[da, db, dc].concat(),
+    );
+}

@@ -90,7 +90,10 @@ fn a_student_t_model_predicts_interventional_quantiles_a_gaussian_misses() {
         y[99_000]
     };
     let expected = quantile(&truth);
-    let mut gaussian = Scm::builder(graph.clone()).build().unwrap();
+    let mut gaussian = Scm::builder(graph.clone())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     gaussian.fit(&data, &config(600)).unwrap();
     let mut student = Scm::builder(graph)
         .noise("y", Noise::student_t(10.0))
@@ -141,7 +144,10 @@ fn a_mixture_learns_skewed_noise_and_its_interventional_quantiles() {
         .build()
         .unwrap();
     mixture.fit(&data, &FitConfig::default()).unwrap();
-    let mut gaussian = Scm::builder(graph).build().unwrap();
+    let mut gaussian = Scm::builder(graph)
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     gaussian.fit(&data, &FitConfig::default()).unwrap();
     let (m, g) = (quantiles(&mixture), quantiles(&gaussian));
     // Three Gaussians follow the body closely and the exponential tail

@@ -18,7 +18,7 @@
 //! (`#[ignore]`) runs 10,000 per rule:
 //! `cargo test --release --test rules_exhaustive -- --ignored`.
 
-use causalgrad::differentiable;
+use causalgrad::{differentiable, Real};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -264,6 +264,8 @@ rules! {
     recip(x) in away(0.2, 5.0) => x.recip();
     mul_add(a, b, c) in triple() => a.mul_add(b, c);
     clamp(x, lo, hi) in clamp_args() => x.clamp(lo, hi);
+    sigmoid(x) in within(-10.0, 10.0) => x.sigmoid();
+    softplus(x) in within(-10.0, 10.0) => x.softplus();
     powi_m3(x) in away(0.25, 3.0) => x.powi(-3);
     powi_m1(x) in away(0.25, 3.0) => x.powi(-1);
     powi_0(x) in away(0.25, 3.0) => x.powi(0);
@@ -295,7 +297,7 @@ fn powi_cases_200() {
 /// The names of the table's rules, as the crate documents them.
 const DOCUMENTED: &str = "powi powf sqrt cbrt exp exp2 exp_m1 ln log log2 log10 ln_1p sin cos \
     tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh abs signum max min hypot recip \
-    mul_add clamp";
+    mul_add clamp sigmoid softplus";
 
 #[test]
 fn every_documented_rule_is_covered() {

@@ -31,7 +31,10 @@ fn graph() -> CausalGraph {
 }
 
 fn truth() -> Lagged {
-    let mut scm = Scm::builder(graph()).build().unwrap();
+    let mut scm = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     scm.set_params("x1", &[0.0, 0.6]).unwrap();
     scm.set_params("x2", &[0.0, 0.5, 0.3]).unwrap();
     // Parameters follow the parents in the graph's order.
@@ -61,7 +64,10 @@ fn a_lagged_system_is_recovered_from_a_panel_over_time_nodes() {
         .build()
         .unwrap();
     assert_eq!(contexts.observed_at(3), Some("panel@3"));
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let report = model
         .fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(400))
         .unwrap();
@@ -153,7 +159,10 @@ fn invalid_time_structures_are_typed_errors() {
     );
 
     // Lagged columns need a time step to come from.
-    let mut model = Scm::builder(graph()).build().unwrap();
+    let mut model = Scm::builder(graph())
+        .noise_default(Noise::gaussian())
+        .build()
+        .unwrap();
     let untimed = ContextGraph::builder()
         .context(Context::new("lab", data.clone()))
         .build()
@@ -180,6 +189,12 @@ fn invalid_time_structures_are_typed_errors() {
     );
     // A lagged variable must be a root.
     let graph = CausalGraph::new(["x", "x[t-1]"], [("x", "x[t-1]")]).unwrap();
-    let err = Lagged::new(Scm::builder(graph).build().unwrap()).unwrap_err();
+    let err = Lagged::new(
+        Scm::builder(graph)
+            .noise_default(Noise::gaussian())
+            .build()
+            .unwrap(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ContextError::BadLagVariable { .. }), "{err}");
 }

@@ -489,3 +489,25 @@ fn a_changed_context_keeps_its_own_noise_in_the_data_units() {
     let shared = model.noise("y").unwrap().scale().unwrap();
     assert!((shared - 0.5).abs() < 0.05, "shared noise scale {shared}");
 }
+
+#[test]
+fn a_binary_variable_upstream_of_the_intervention_has_an_exact_counterfactual_mean() {
+    let truth = binary_truth();
+    let rows = truth.sample(300, 4).unwrap();
+    let observed_t = rows.column("t").unwrap().iter().sum::<f64>() / 300.0;
+    // `t` is upstream of `y`: every counterfactual keeps its observed `t`,
+    // so its mean is exact and its interval has no width.
+    let means = truth
+        .counterfactual_mean_intervals(&rows, &[("y", 1.0)], 1, 0, 0.95)
+        .unwrap();
+    let t = &means.iter().find(|m| m.variable == "t").unwrap().mean;
+    assert!((t.estimate - observed_t).abs() < 1e-12, "{t:?}");
+    assert_eq!((t.low, t.high, t.mc_stderr), (t.estimate, t.estimate, 0.0));
+    // Downstream of `x`, `t` is drawn from its noise posterior: the mean
+    // has a Monte-Carlo error.
+    let means = truth
+        .counterfactual_mean_intervals(&rows, &[("x", 1.0)], 1, 0, 0.95)
+        .unwrap();
+    let t = &means.iter().find(|m| m.variable == "t").unwrap().mean;
+    assert!(t.mc_stderr > 0.0 && t.low < t.high, "{t:?}");
+}

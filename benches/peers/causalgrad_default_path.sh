@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # causalgrad's default path on the bundled scm5 data, the command-line
-# counterpart of dowhy_select.py: fit with the defaults (tanh MLPs, 8
+# counterpart of dowhy_select.py: fit with the defaults (tanh MLPs, 5
 # ensemble members for intervals) and the effect of x2 on x5 with its
 # 95% interval, 10,000 samples per arm (DoWhy's num_samples_to_draw).
 # With --select, the fit chooses each variable's mechanism first (as

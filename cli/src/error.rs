@@ -153,4 +153,14 @@ pub enum CliError {
     /// Inconsistent command-line options.
     #[error("{0}")]
     Usage(String),
+    /// The server could not listen on its address.
+    #[error(
+        "cannot serve on {addr}: {source}\nChoose another --addr (port 0 takes any free port)."
+    )]
+    Listen {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// What the system said.
+        source: std::io::Error,
+    },
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use causalgrad::answer::value_json;
 use causalgrad::data::{DataError, Dataset};
 use causalgrad::graph::{CausalGraph, GraphError};
 use causalgrad::scm::Scm;
@@ -118,14 +119,6 @@ pub fn check_assignments<'a>(
         .collect()
 }
 
-/// A value as JSON: a number when it is one, else its label.
-pub fn value_json(text: &str) -> serde_json::Value {
-    match text.parse::<f64>() {
-        Ok(number) if number.is_finite() => number.into(),
-        _ => text.into(),
-    }
-}
-
 /// The assignments as a JSON object `{"x2": 1.0, "colour": "green"}`.
 pub fn assignments_json(assignments: &[Assignment]) -> serde_json::Value {
     serde_json::Value::Object(
@@ -205,7 +198,5 @@ mod tests {
                 && err.contains("blue, red"),
             "{err}"
         );
-        assert_eq!(value_json("1.5"), serde_json::json!(1.5));
-        assert_eq!(value_json("green"), serde_json::json!("green"));
     }
 }

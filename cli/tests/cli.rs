@@ -97,7 +97,15 @@ fn fit_once(
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for command in ["fit", "sample", "effect", "counterfactual", "plot", "graph"] {
+    for command in [
+        "fit",
+        "sample",
+        "effect",
+        "counterfactual",
+        "plot",
+        "graph",
+        "serve",
+    ] {
         causalgrad()
             .args([command, "--help"])
             .assert()

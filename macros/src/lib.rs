@@ -5,17 +5,21 @@
 //! provides the runtime traits the generated code refers to. The pipeline of
 //! `#[differentiable]`: `parse` reads the signature, `activity` finds the
 //! values that depend on the active arguments, `lower` turns the body into
-//! the IR of `ir` (A-normal form, cells, places, exit codes), `adjoint`
+//! the IR of `ir` (A-normal form, cells, places, exit codes), `loads` merges
+//! repeated loads of one element, `adjoint`
 //! builds the reverse sweep from the derivative table in `rules`, and `emit`
 //! writes the forward sweep, the pullback closure and the wrappers.
 //! `derive` implements `#[derive(Differentiable)]`.
 
 mod activity;
 mod adjoint;
+mod counters;
 mod ctxt;
 mod derive;
 mod emit;
+mod increments;
 mod ir;
+mod loads;
 mod lower;
 mod names;
 mod parse;
@@ -84,7 +88,8 @@ fn expand(attr: TokenStream2, item: &ItemFn) -> TokenStream2 {
     };
     let cx = ctxt::Ctxt::new();
     let generated = cx.ok(parse::fn_spec(item, &options, &cx)).and_then(|spec| {
-        let lowered = cx.ok(lower::lower(&spec, &item.block, &cx))?;
+        let mut lowered = cx.ok(lower::lower(&spec, &item.block, &cx))?;
+        loads::merge(&mut lowered);
         let generated = emit::generated_items(&spec, &lowered);
         Some(match &options.krate {
             Some(krate) => names::with_runtime(generated, &quote!(#krate)),

@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
+use crate::counters::Counters;
 use crate::ir::{Block, ExitRecord, LoopHead, LoopId, Lowered, Op, Place, Step, VarId};
 use crate::names;
 
@@ -54,6 +55,8 @@ pub(crate) struct Reuse {
     pub recompute: HashMap<String, (Option<TokenStream>, TokenStream)>,
     /// Loads from local arrays read again from the array, by value.
     pub final_loads: HashMap<VarId, Place>,
+    /// The passive counters run backwards (see [`crate::counters`]).
+    pub counters: Counters,
 }
 
 impl Reuse {
@@ -61,13 +64,15 @@ impl Reuse {
         let mut unavailable = HashSet::new();
         let mut constants = Vec::new();
         collect(lowered, &lowered.body, &mut unavailable, &mut constants);
+        let counters = Counters::new(lowered);
         let recompute = constants
             .into_iter()
-            .filter(|(_, (_, expr))| cheap(expr.clone(), &unavailable))
+            .filter(|(_, (_, expr))| cheap(expr.clone(), &unavailable, &counters.names))
             .collect();
         Reuse {
             recompute,
             final_loads: final_loads(lowered),
+            counters,
         }
     }
 }
@@ -130,15 +135,17 @@ fn names(tokens: TokenStream, out: &mut HashSet<String>) {
 /// Whether `expr` is index arithmetic the reverse sweep can evaluate again:
 /// no mutable local (passive cells `__q`, cells `__m`, arrays `__a`, saved
 /// copies `__y`), no pattern name the reverse sweep does not bind, no call
-/// but `len()`, no macro, no block.
-fn cheap(expr: TokenStream, unavailable: &HashSet<String>) -> bool {
+/// but `len()`, no macro, no block. The passive counters of `counters` are
+/// available: the reverse sweep runs them backwards.
+fn cheap(expr: TokenStream, unavailable: &HashSet<String>, counters: &HashSet<String>) -> bool {
     let trees: Vec<TokenTree> = expr.into_iter().collect();
     trees.iter().enumerate().all(|(index, tree)| match tree {
         TokenTree::Ident(ident) => {
             let name = ident.to_string();
             let mutable = ["__q", "__m", "__a", "__y", "__pb"]
                 .iter()
-                .any(|prefix| name.starts_with(prefix));
+                .any(|prefix| name.starts_with(prefix))
+                && !counters.contains(&name);
             let call = match trees.get(index + 1) {
                 Some(TokenTree::Group(group)) => {
                     group.delimiter() == Delimiter::Parenthesis && name != "len"
@@ -149,7 +156,7 @@ fn cheap(expr: TokenStream, unavailable: &HashSet<String>) -> bool {
             !mutable && !call && !unavailable.contains(&name)
         }
         TokenTree::Group(group) => {
-            group.delimiter() != Delimiter::Brace && cheap(group.stream(), unavailable)
+            group.delimiter() != Delimiter::Brace && cheap(group.stream(), unavailable, counters)
         }
         _ => true,
     })

@@ -243,6 +243,14 @@ rules! {
             pos(quote!(#g * (#half + #half * #r::sign(#x - #hi)))),
         ]
     });
+    sigmoid(F) => Derivative::Adjoint(|k| {
+        let (y, g, one) = (k.y, k.g, k.c(1.0));
+        vec![pos(quote!(#g * #y * (#one - #y)))]
+    });
+    softplus(F) => Derivative::Adjoint(|k| {
+        let (x, g, r) = (k.x(), k.g, k.r);
+        vec![pos(quote!(#g * #r::sigmoid(#x)))]
+    });
 }
 
 /// The rule for a method or associated-function name, if it is elementary.

@@ -20,6 +20,12 @@ ColumnOut = Tuple[str, npt.NDArray[np.float64], Optional[List[str]]]
 Constant = Tuple[str, Union[float, str]]
 ColumnFunction = Tuple[str, Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]]
 Arm = Tuple[Sequence[Constant], Sequence[ColumnFunction]]
+#: A context: name, columns, do (variable, value), shifts (variable, delta), changed variables.
+ContextIn = Tuple[str, Sequence[ColumnIn], Sequence[Constant], Sequence[Tuple[str, float]], Sequence[str]]
+#: ``Model.fit``'s settings as a dict: steps, learning_rate, seed, validation, patience, batch_size, members.
+FitSettings = Dict[str, Any]
+#: ``causalgrad.discover``'s settings as a dict.
+DiscoverSettings = Dict[str, Any]
 
 class RawModel:
     @staticmethod
@@ -39,6 +45,9 @@ class RawModel:
         noise: Optional[str] = None,
         kind: Optional[str] = None,
     ) -> None: ...
+    def declare_formula(
+        self, variable: str, formulas: Sequence[str], params: Sequence[Tuple[str, Optional[float]]]
+    ) -> None: ...
     def fit(
         self,
         columns: Sequence[ColumnIn],
@@ -50,6 +59,26 @@ class RawModel:
         batch_size: Optional[int],
         members: int,
     ) -> Dict[str, Any]: ...
+    def fit_members(self, columns: Sequence[ColumnIn], settings: FitSettings) -> Dict[str, Any]: ...
+    def select(
+        self,
+        columns: Sequence[ColumnIn],
+        settings: FitSettings,
+        families: Sequence[str],
+        noises: Sequence[str],
+        tolerance: float,
+    ) -> Dict[str, Any]: ...
+    def fit_contexts(
+        self,
+        contexts: Sequence[ContextIn],
+        ties: Sequence[Tuple[str, str, float]],
+        weighting: str,
+        settings: FitSettings,
+    ) -> Dict[str, Any]: ...
+    def context_names(self) -> List[str]: ...
+    def in_context(self, names: Sequence[str]) -> RawModel: ...
+    @staticmethod
+    def discover(columns: Sequence[ColumnIn], settings: DiscoverSettings) -> Tuple[RawModel, Dict[str, Any]]: ...
     def sample(
         self, n: int, seed: int, constants: Sequence[Constant], functions: Sequence[ColumnFunction]
     ) -> List[ColumnOut]: ...
@@ -75,4 +104,5 @@ class RawModel:
     def kind(self, variable: str) -> Tuple[str, Optional[List[str]]]: ...
     def mechanism(self, variable: str) -> str: ...
     def noise(self, variable: str) -> str: ...
+    def params(self, variable: str) -> Tuple[List[float], Optional[List[str]]]: ...
     def members(self) -> int: ...

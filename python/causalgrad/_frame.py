@@ -61,9 +61,16 @@ def to_columns(
         if isinstance(series, pd.DataFrame):
             raise DataError(f"{what} has more than one column named `{name}`")
         values, labels, kind = _column(series, str(name), what)
-        columns.append((str(name), values, labels))
+        columns.append((str(name), aligned(values), labels))
         types[str(name)] = kind
     return columns, types
+
+
+def aligned(values: Any) -> np.ndarray:
+    """``values`` as a C-contiguous, aligned float64 array (a copy only when
+    needed): columns unpickled from out-of-band buffers, as Dask and
+    multiprocessing hand them over, can be unaligned views."""
+    return np.require(values, dtype=np.float64, requirements=["C", "A"])
 
 
 def _missing_row(series: pd.Series, mask: np.ndarray, name: str, what: str) -> DataError:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from . import _frame
 from ._causalgrad import DataError, ModelError, RawModel
 
 Constants = List[Tuple[str, Any]]
@@ -59,7 +60,7 @@ def _column_function(raw: RawModel, variable: str, function: Callable[..., Any])
             given = values
         result = _call(function, given, variable)
         if levels is None:
-            return np.ascontiguousarray(result, dtype=np.float64)
+            return _frame.aligned(result)
         code = {label: i for i, label in enumerate(levels)}
         try:
             return np.fromiter((code[str(v)] for v in result), dtype=np.float64, count=len(result))

@@ -3,6 +3,7 @@
 
 use causalgrad::context::ContextError;
 use causalgrad::data::DataError as LibDataError;
+use causalgrad::discover::DiscoverError;
 use causalgrad::fit::FitError as LibFitError;
 use causalgrad::graph::GraphError as LibGraphError;
 use causalgrad::scm::{ModelFileError, ScmError};
@@ -75,6 +76,8 @@ pub enum Error {
     File(ModelFileError),
     /// A context graph error.
     Context(ContextError),
+    /// A structure-learning error.
+    Discover(DiscoverError),
     /// A message for [`ModelError`] from the bindings themselves.
     Usage(String),
     /// An exception raised by Python code the library called back.
@@ -123,6 +126,12 @@ impl From<ContextError> for Error {
     }
 }
 
+impl From<DiscoverError> for Error {
+    fn from(error: DiscoverError) -> Self {
+        Error::Discover(error)
+    }
+}
+
 impl From<PyErr> for Error {
     fn from(error: PyErr) -> Self {
         Error::Python(error)
@@ -141,7 +150,20 @@ impl From<Error> for PyErr {
             Error::Fit(LibFitError::Scm(e)) => Error::from(e).into(),
             Error::Fit(e) => FitError::new_err(e.to_string()),
             Error::File(e) => FileError::new_err(e.to_string()),
-            Error::Context(e) => CausalGradError::new_err(e.to_string()),
+            Error::Context(ContextError::Data(e)) => Error::Data(e).into(),
+            Error::Context(ContextError::Scm(e)) => Error::from(e).into(),
+            Error::Context(
+                e @ (ContextError::EmptyContext { .. }
+                | ContextError::UnknownDataVariable { .. }
+                | ContextError::MissingVariable { .. }
+                | ContextError::BadInterventionValue { .. }),
+            ) => DataError::new_err(e.to_string()),
+            Error::Context(e) => ModelError::new_err(e.to_string()),
+            Error::Discover(e @ DiscoverError::Data { .. }) => DataError::new_err(e.to_string()),
+            Error::Discover(
+                e @ (DiscoverError::Config { .. } | DiscoverError::NonFinite { .. }),
+            ) => FitError::new_err(e.to_string()),
+            Error::Discover(e) => GraphError::new_err(e.to_string()),
             Error::Usage(message) => ModelError::new_err(message),
             Error::Python(e) => e,
             Error::Panic(message) => CausalGradError::new_err(format!(

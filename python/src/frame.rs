@@ -4,7 +4,7 @@
 //! and back, keeping the names and dtypes.
 
 use causalgrad::data::Dataset;
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::Error;
@@ -19,6 +19,7 @@ pub type ColumnOut<'py> = (String, Bound<'py, PyArray1<f64>>, Option<Vec<String>
 
 /// Columns copied out of Python (with the GIL), ready to become a
 /// [`Dataset`] without it.
+#[derive(Clone)]
 pub struct Columns(Vec<(String, Vec<f64>, Option<Vec<String>>)>);
 
 impl Columns {
@@ -27,6 +28,13 @@ impl Columns {
         columns
             .into_iter()
             .map(|(name, values, labels)| {
+                if !values.is_aligned() {
+                    // Reading an unaligned buffer as f64 is undefined; the
+                    // Python side hands over aligned copies.
+                    return Err(Error::Usage(format!(
+                        "column `{name}`: its float64 array is not aligned in memory; pass numpy.require(values, requirements=\"A\")"
+                    )));
+                }
                 let values = values
                     .as_slice()
                     .map(<[f64]>::to_vec)
@@ -35,6 +43,33 @@ impl Columns {
             })
             .collect::<Result<_, Error>>()
             .map(Columns)
+    }
+
+    /// The rows of every part, one after another (the data sets of all
+    /// contexts pooled, to tell each variable's kind from all its values).
+    /// The parts must have the same columns and, for a categorical column,
+    /// the same labels (the Python side codes every context alike).
+    pub fn pooled(parts: &[Columns]) -> Result<Columns, Error> {
+        let Some(first) = parts.first() else {
+            return Ok(Columns(Vec::new()));
+        };
+        let mut pooled = first.0.clone();
+        for part in &parts[1..] {
+            for (name, values, labels) in &mut pooled {
+                let (_, more, their_labels) = part
+                    .0
+                    .iter()
+                    .find(|(other, _, _)| other == name)
+                    .ok_or_else(|| Error::Usage(format!("a context has no column `{name}`")))?;
+                if their_labels != labels {
+                    return Err(Error::Usage(format!(
+                        "the contexts code `{name}` with different labels; give every context's column the same categories"
+                    )));
+                }
+                values.extend_from_slice(more);
+            }
+        }
+        Ok(Columns(pooled))
     }
 
     /// The data set: every value finite, every categorical column's codes

@@ -10,10 +10,14 @@
 
 use pyo3::prelude::*;
 
+mod contexts;
+mod discover;
 mod errors;
 mod frame;
 mod model;
 mod query;
+mod select;
+mod settings;
 mod spec;
 
 /// The compiled part of causalgrad; use the `causalgrad` package.

@@ -4,22 +4,30 @@
 
 use std::time::Instant;
 
-use causalgrad::fit::{FitConfig, MemberConfig, StopReason};
+use causalgrad::context::FittedContexts;
+use causalgrad::data::Dataset;
+use causalgrad::fit::StopReason;
 use causalgrad::graph::CausalGraph;
-use causalgrad::scm::Scm;
+use causalgrad::scm::{MechanismSpec, ModelFileError, Scm};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+use crate::contexts::{self, ContextIn};
+use crate::discover::{self, DiscoverSettings};
 use crate::errors::{detached, Error};
 use crate::frame::{self, ColumnIn, ColumnOut, Columns};
 use crate::query::{self, Arm, Constants, Functions, Interventions};
-use crate::spec::{parse_kind, parse_noise, MechanismChoice, Spec};
+use crate::select;
+use crate::settings::FitSettings;
+use crate::spec::{parse_kind, parse_noise, MechanismChoice, Spec, FORMULA_DEFAULT_INIT};
 
 /// A structural causal model on a graph; see `causalgrad.Model`.
 #[pyclass(module = "causalgrad._causalgrad")]
 pub struct RawModel {
     spec: Spec,
     fitted: Option<Scm>,
+    /// The fit over a context graph, when the model was fitted over one.
+    contexts: Option<FittedContexts>,
 }
 
 impl RawModel {
@@ -36,8 +44,63 @@ impl RawModel {
         RawModel {
             spec: Spec::new(scm.graph().clone()),
             fitted: Some(scm),
+            contexts: None,
         }
     }
+
+    fn unfitted(graph: CausalGraph) -> RawModel {
+        RawModel {
+            spec: Spec::new(graph),
+            fitted: None,
+            contexts: None,
+        }
+    }
+
+    /// A model file's model: with its contexts when it was fitted over a
+    /// context graph.
+    fn from_file(path: &std::path::Path) -> Result<RawModel, Error> {
+        match FittedContexts::load(path) {
+            Ok(contexts) => Ok(RawModel {
+                spec: Spec::new(contexts.shared().graph().clone()),
+                fitted: Some(contexts.shared().clone()),
+                contexts: Some(contexts),
+            }),
+            Err(ModelFileError::NoContexts { .. }) => Ok(RawModel::from_scm(Scm::load(path)?)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Writes the model file (with the contexts, if any).
+    fn write(&self, path: &std::path::Path) -> Result<(), Error> {
+        match &self.contexts {
+            Some(contexts) => Ok(contexts.save(path)?),
+            None => Ok(self.scm()?.save(path)?),
+        }
+    }
+}
+
+/// Fits `scm` to `data` with `settings` (and its ensemble members); what
+/// the fit did.
+pub fn fit_scm(scm: &mut Scm, data: &Dataset, settings: &FitSettings) -> Result<Summary, Error> {
+    let config = settings.config();
+    let started = Instant::now();
+    let report = scm.fit(data, &config)?;
+    if let Some(members) = settings.members() {
+        scm.fit_members(data, &config, &members)?;
+    }
+    Ok(Summary {
+        steps: report.losses.len(),
+        stop: match report.stop {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStopped { .. } => "early_stopped",
+        }
+        .to_string(),
+        converged: report.converged,
+        loss: -scm.log_likelihood(data)?,
+        validation_loss: report.final_validation_loss,
+        seconds: started.elapsed().as_secs_f64(),
+        members: scm.members(),
+    })
 }
 
 /// A graph from DOT, dagitty or GML text, told apart by the content.
@@ -64,52 +127,44 @@ impl RawModel {
     /// A model on a graph given as DOT/dagitty/GML text.
     #[staticmethod]
     fn from_text(text: &str) -> PyResult<RawModel> {
-        Ok(RawModel {
-            spec: Spec::new(graph_from_text(text)?),
-            fitted: None,
-        })
+        Ok(RawModel::unfitted(graph_from_text(text)?))
     }
 
     /// A model on a graph given as its variables and edges.
     #[staticmethod]
     fn from_edges(variables: Vec<String>, edges: Vec<(String, String)>) -> PyResult<RawModel> {
         let graph = CausalGraph::new(variables, edges).map_err(Error::from)?;
-        Ok(RawModel {
-            spec: Spec::new(graph),
-            fitted: None,
-        })
+        Ok(RawModel::unfitted(graph))
     }
 
     /// Loads a model file (as `causalgrad fit` writes it).
     #[staticmethod]
     fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<RawModel> {
-        let scm = detached(py, || Ok(Scm::load(&path)?))?;
-        Ok(RawModel::from_scm(scm))
+        Ok(detached(py, || RawModel::from_file(&path))?)
     }
 
     /// A model from the bytes of a model file.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, bytes: Vec<u8>) -> PyResult<RawModel> {
-        let scm = detached(py, || {
+        Ok(detached(py, || {
             let file = temporary_file()?;
             std::fs::write(file.path(), &bytes).map_err(|e| Error::Usage(e.to_string()))?;
-            Ok(Scm::load(file.path())?)
-        })?;
-        Ok(RawModel::from_scm(scm))
+            RawModel::from_file(file.path())
+        })?)
     }
 
     /// Saves the fitted model (the format `causalgrad` commands read).
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
-        let scm = self.scm()?;
-        Ok(detached(py, || Ok(scm.save(&path)?))?)
+        self.scm()?;
+        Ok(detached(py, || self.write(&path))?)
     }
 
     /// The bytes of the model file.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let scm = self.scm()?;
+        self.scm()?;
         let bytes = detached(py, || {
             let file = temporary_file()?;
-            scm.save(file.path())?;
+            self.write(file.path())?;
             std::fs::read(file.path()).map_err(|e| Error::Usage(e.to_string()))
         })?;
         Ok(PyBytes::new(py, &bytes))
@@ -139,6 +194,39 @@ impl RawModel {
             self.spec.kinds.insert(variable.into(), kind);
         }
         self.fitted = None;
+        self.contexts = None;
+        Ok(())
+    }
+
+    /// Declares `variable`'s mechanism a formula (one per output, or one
+    /// for all) with these parameters, each with its starting value
+    /// (`None`: 0.1); the formula is compiled at the fit.
+    fn declare_formula(
+        &mut self,
+        variable: &str,
+        formulas: Vec<String>,
+        params: Vec<(String, Option<f64>)>,
+    ) -> PyResult<()> {
+        self.spec.check_variable(variable)?;
+        if formulas.is_empty() {
+            return Err(
+                Error::Usage(format!("`{variable}`'s formula mechanism needs a formula")).into(),
+            );
+        }
+        let params = params
+            .into_iter()
+            .map(|(name, value)| match value {
+                None => Ok((name, FORMULA_DEFAULT_INIT)),
+                Some(value) if value.is_finite() => Ok((name, value as f32)),
+                Some(value) => Err(Error::Usage(format!(
+                    "the starting value of `{name}` in `{variable}`'s formula must be a finite number, not {value}"
+                ))),
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let choice = MechanismChoice::Formula { formulas, params };
+        self.spec.mechanisms.insert(variable.into(), choice);
+        self.fitted = None;
+        self.contexts = None;
         Ok(())
     }
 
@@ -157,43 +245,63 @@ impl RawModel {
         batch_size: Option<usize>,
         members: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let settings = FitSettings {
+            steps,
+            learning_rate,
+            seed,
+            validation,
+            patience,
+            batch_size,
+            members,
+        };
         let columns = Columns::copy(columns)?;
         let spec = &self.spec;
         let (scm, summary) = detached(py, move || {
             let mut data = columns.into_dataset()?;
             data.require(spec.graph.variables())?;
             let kinds = spec.kinds(&mut data)?;
-            let mut config = FitConfig::default()
-                .with_learning_rate(learning_rate)
-                .with_steps(steps)
-                .with_seed(seed)
-                .with_validation(validation)
-                .with_eval_every(25);
-            config = match patience {
-                0 => config.without_early_stopping(),
-                patience => config.with_early_stopping(patience),
-            };
-            if let Some(rows) = batch_size {
-                config = config.with_batch_size(rows);
-            }
-            let started = Instant::now();
             let mut scm = spec.build(&kinds, seed)?;
-            let report = scm.fit(&data, &config)?;
-            if members > 0 {
-                let settings = MemberConfig::new(members).with_seed(seed);
-                scm.fit_members(&data, &config, &settings)?;
+            let summary = fit_scm(&mut scm, &data, &settings)?;
+            Ok((scm, summary))
+        })?;
+        self.fitted = Some(scm);
+        self.contexts = None;
+        summary.to_dict(py)
+    }
+
+    /// Fits `settings.members` ensemble members around the fitted model
+    /// (replacing any it had), as `fit` does after the model itself;
+    /// returns a summary dict (the model's own steps are 0).
+    fn fit_members<'py>(
+        &mut self,
+        py: Python<'py>,
+        columns: Vec<ColumnIn<'py>>,
+        settings: FitSettings,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        if self.contexts.is_some() {
+            return Err(Error::Usage(
+                "the model was fitted over contexts: give fit_contexts(.., members=K) instead"
+                    .into(),
+            )
+            .into());
+        }
+        let mut scm = self.scm()?.without_members();
+        let columns = Columns::copy(columns)?;
+        let spec = &self.spec;
+        let (scm, summary) = detached(py, move || {
+            let mut data = columns.into_dataset()?;
+            data.require(spec.graph.variables())?;
+            spec.kinds(&mut data)?;
+            let started = Instant::now();
+            if let Some(members) = settings.members() {
+                scm.fit_members(&data, &settings.config(), &members)?;
             }
-            let loss = -scm.log_likelihood(&data)?;
             let summary = Summary {
-                steps: report.losses.len(),
-                stop: match report.stop {
-                    StopReason::Completed => "completed",
-                    StopReason::EarlyStopped { .. } => "early_stopped",
-                }
-                .to_string(),
-                converged: report.converged,
-                loss,
-                validation_loss: report.final_validation_loss,
+                steps: 0,
+                stop: "completed".into(),
+                converged: true,
+                loss: -scm.log_likelihood(&data)?,
+                validation_loss: None,
                 seconds: started.elapsed().as_secs_f64(),
                 members: scm.members(),
             };
@@ -201,6 +309,80 @@ impl RawModel {
         })?;
         self.fitted = Some(scm);
         summary.to_dict(py)
+    }
+
+    /// Chooses each undeclared variable's mechanism among `families` and a
+    /// continuous variable's noise among `noises` by held-out
+    /// log-likelihood, then fits the selected model; returns the choices.
+    fn select<'py>(
+        &mut self,
+        py: Python<'py>,
+        columns: Vec<ColumnIn<'py>>,
+        settings: FitSettings,
+        families: Vec<String>,
+        noises: Vec<String>,
+        tolerance: f64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (families, noises) = select::settings(&families, &noises, tolerance)?;
+        let mut spec = self.spec.clone();
+        let (scm, outcome) = select::run(
+            py, &mut spec, columns, settings, families, noises, tolerance,
+        )?;
+        self.spec = spec;
+        self.fitted = Some(scm);
+        self.contexts = None;
+        outcome.to_dict(py)
+    }
+
+    /// Fits the model jointly over contexts (data sets with the
+    /// interventions active in each); returns a summary dict.
+    fn fit_contexts<'py>(
+        &mut self,
+        py: Python<'py>,
+        contexts: Vec<ContextIn<'py>>,
+        ties: Vec<(String, String, f64)>,
+        weighting: &str,
+        settings: FitSettings,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (fitted, summary) = contexts::fit(py, &self.spec, contexts, ties, weighting, settings)?;
+        self.fitted = Some(fitted.shared().clone());
+        self.contexts = Some(fitted);
+        summary.to_dict(py)
+    }
+
+    /// The names of the contexts the model was fitted over (empty when it
+    /// was fitted to one data set).
+    fn context_names(&self) -> Vec<String> {
+        self.contexts
+            .iter()
+            .flat_map(|c| c.contexts().iter().map(|c| c.name.clone()))
+            .collect()
+    }
+
+    /// The model in a context, or in a new context combining several
+    /// known ones (their interventions and changed mechanisms).
+    fn in_context(&self, py: Python<'_>, names: Vec<String>) -> PyResult<RawModel> {
+        let contexts = self.contexts.as_ref().ok_or_else(|| {
+            Error::Usage("the model was not fitted over contexts: fit it with fit_contexts(ContextGraph(..)) first".into())
+        })?;
+        let scm = detached(py, || {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            Ok(contexts.predict_context(&names)?)
+        })?;
+        Ok(RawModel::from_scm(scm))
+    }
+
+    /// Learns a DAG from the columns; an unfitted model on it and the
+    /// search's result (edges, weights, stabilities, DOT).
+    #[staticmethod]
+    fn discover<'py>(
+        py: Python<'py>,
+        columns: Vec<ColumnIn<'py>>,
+        settings: DiscoverSettings,
+    ) -> PyResult<(RawModel, Bound<'py, PyDict>)> {
+        let found = discover::run(py, columns, settings)?;
+        let graph = found.graph().map_err(Error::from)?;
+        Ok((RawModel::unfitted(graph), discover::to_dict(py, &found)?))
     }
 
     /// `n` samples under interventions (constants and column functions).
@@ -361,6 +543,17 @@ impl RawModel {
             .to_string())
     }
 
+    /// The fitted parameters of `variable`'s mechanism, and their names
+    /// for a formula (`None` for the other kinds).
+    fn params(&self, variable: &str) -> PyResult<(Vec<f32>, Option<Vec<String>>)> {
+        let mechanism = self.scm()?.mechanism(variable).map_err(Error::from)?;
+        let names = match mechanism.spec() {
+            Some(MechanismSpec::Formula { params, .. }) => Some(params),
+            _ => None,
+        };
+        Ok((mechanism.params().to_vec(), names))
+    }
+
     /// The number of ensemble members the fitted model carries.
     fn members(&self) -> PyResult<usize> {
         Ok(self.scm()?.members())
@@ -392,7 +585,7 @@ fn temporary_file() -> Result<tempfile::NamedTempFile, Error> {
 }
 
 /// What a fit did, for Python.
-struct Summary {
+pub struct Summary {
     steps: usize,
     stop: String,
     converged: bool,
@@ -403,7 +596,8 @@ struct Summary {
 }
 
 impl Summary {
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    /// The summary for Python.
+    pub fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
         dict.set_item("steps", self.steps)?;
         dict.set_item("stop", &self.stop)?;

@@ -4,7 +4,7 @@
 use causalgrad::data::Dataset;
 use causalgrad::scm::Scm;
 use causalgrad::uncertainty::Estimate;
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::Error;
@@ -99,6 +99,11 @@ impl Interventions {
         Python::attach(|py| {
             let result = function.call1(py, (column.into_pyarray(py),))?;
             let array: PyReadonlyArray1<'_, f64> = result.extract(py)?;
+            if !array.is_aligned() {
+                return Err(Error::Usage(format!(
+                    "the intervention on `{variable}` returned an array that is not aligned in memory"
+                )));
+            }
             Ok(array.as_array().to_vec())
         })
     }
@@ -175,9 +180,18 @@ pub fn effect(
     scm.kind(target)?;
     let (estimate, stderr) = paired_effect(scm, target, alternative, reference, n, seed)?;
     let members = scm
-        .member_models()
-        .iter()
-        .map(|member| Ok(paired_effect(member, target, alternative, reference, n, seed)?.0))
-        .collect::<Result<Vec<f64>, Error>>()?;
+        .member_answers(n, |member, n| {
+            Ok::<_, Error>(vec![paired_effect(
+                member,
+                target,
+                alternative,
+                reference,
+                n,
+                seed,
+            )?])
+        })?
+        .into_iter()
+        .map(|values| values[0])
+        .collect();
     Ok(Estimate::new(estimate, stderr, members, level))
 }

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use causalgrad::data::Dataset;
+use causalgrad::fit::select::Family;
 use causalgrad::graph::CausalGraph;
-use causalgrad::scm::{Activation, Mechanism, Noise, Scm, VariableKind};
+use causalgrad::scm::{Activation, Mechanism, MechanismSpec, Noise, Scm, VariableKind};
 
 use crate::errors::Error;
 
@@ -26,6 +27,24 @@ pub enum MechanismChoice {
     Additive(usize),
     /// `"mlp"`, `"mlp(16)"`, `"mlp(32, 32)"`: tanh hidden layers.
     Mlp(Vec<usize>),
+    /// A formula of the parents and declared parameters
+    /// (`docs/formulas.md`): one per output, or one for all.
+    Formula {
+        /// The formulas' texts.
+        formulas: Vec<String>,
+        /// The parameters in declaration order, each with its starting value.
+        params: Vec<(String, f32)>,
+    },
+}
+
+impl From<&Family> for MechanismChoice {
+    fn from(family: &Family) -> Self {
+        match family {
+            Family::Linear => MechanismChoice::Linear,
+            Family::Additive { hidden } => MechanismChoice::Additive(*hidden),
+            Family::Mlp { hidden } => MechanismChoice::Mlp(hidden.clone()),
+        }
+    }
 }
 
 impl MechanismChoice {
@@ -64,14 +83,70 @@ impl MechanismChoice {
         }
     }
 
-    fn build(&self, arity: usize, seed: u64) -> Mechanism {
-        match self {
+    /// The family a string names (`"linear"`, `"additive(8)"`, `"mlp(32, 32)"`),
+    /// for mechanism selection's candidates.
+    pub fn family(variable: &str, text: &str) -> Result<Family, Error> {
+        match MechanismChoice::parse(variable, text)? {
+            MechanismChoice::Linear => Ok(Family::Linear),
+            MechanismChoice::Additive(hidden) => Ok(Family::Additive { hidden }),
+            MechanismChoice::Mlp(hidden) => Ok(Family::Mlp { hidden }),
+            MechanismChoice::Formula { .. } => unreachable!("parse reads no formula"),
+        }
+    }
+
+    /// The string that [`MechanismChoice::parse`] reads back for a fitted
+    /// mechanism of a built-in kind (`None` for a formula or a mechanism
+    /// from user code).
+    pub fn name_of(spec: Option<MechanismSpec>) -> Option<String> {
+        let family = match spec? {
+            MechanismSpec::Linear { .. } => Family::Linear,
+            MechanismSpec::Additive { hidden, .. } => Family::Additive { hidden },
+            MechanismSpec::Mlp { hidden, .. } => Family::Mlp { hidden },
+            MechanismSpec::Formula { .. } => return None,
+        };
+        Some(family.name())
+    }
+
+    /// The mechanism of `variable` over `parents` (each with the number of
+    /// columns it is read as), its weights drawn from `seed`.
+    fn build(
+        &self,
+        variable: &str,
+        parents: &[(&str, usize)],
+        seed: u64,
+    ) -> Result<Mechanism, Error> {
+        let arity = parents.iter().map(|(_, width)| width).sum();
+        Ok(match self {
             MechanismChoice::Linear => Mechanism::linear(arity),
             MechanismChoice::Additive(hidden) => Mechanism::additive(arity, *hidden, seed),
             MechanismChoice::Mlp(hidden) => Mechanism::mlp(arity, hidden, Activation::Tanh, seed),
-        }
+            MechanismChoice::Formula { formulas, params } => {
+                if let Some((parent, _)) = parents.iter().find(|(_, width)| *width != 1) {
+                    return Err(Error::Usage(format!(
+                        "`{variable}`'s formula cannot read its categorical parent `{parent}`: a formula reads numbers; declare `{parent}` binary or count if it is one, or give `{variable}` another mechanism"
+                    )));
+                }
+                let texts: Vec<&str> = formulas.iter().map(String::as_str).collect();
+                let inputs: Vec<&str> = parents.iter().map(|(name, _)| *name).collect();
+                let params: Vec<(&str, f32)> = params
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), *value))
+                    .collect();
+                Mechanism::formulas(&texts, &inputs, &params).map_err(|error| {
+                    Error::Usage(format!(
+                        "`{variable}`'s formula `{}`, column {}: {}",
+                        error.formula, error.column, error.problem
+                    ))
+                })?
+            }
+        })
     }
 }
+
+/// Where a formula parameter declared without a starting value starts (as
+/// in a model file's `params = [..]`): not 0, so that a product of
+/// parameters (`a * b * x`) has a gradient.
+pub const FORMULA_DEFAULT_INIT: f32 = 0.1;
 
 /// Reads a noise family's name.
 pub fn parse_noise(variable: &str, text: &str) -> Result<Noise, Error> {
@@ -190,13 +265,28 @@ impl Spec {
     /// the variable's position in the topological order (as
     /// `causalgrad fit` draws them, so the same seed gives the same fit).
     pub fn build(&self, kinds: &BTreeMap<String, VariableKind>, seed: u64) -> Result<Scm, Error> {
+        self.build_with(kinds, seed, &MechanismChoice::Mlp(DEFAULT_MLP.to_vec()))
+    }
+
+    /// [`Spec::build`] with `default` as the mechanism of every variable
+    /// with parents that nothing is declared for (mechanism selection's
+    /// candidates, as `causalgrad fit --select` builds them).
+    pub fn build_with(
+        &self,
+        kinds: &BTreeMap<String, VariableKind>,
+        seed: u64,
+        default: &MechanismChoice,
+    ) -> Result<Scm, Error> {
         let kind_of = |name: &str| kinds.get(name).cloned().unwrap_or(VariableKind::Continuous);
         let mut builder = Scm::builder(self.graph.clone());
         for (index, name) in self.graph.topological_order().iter().enumerate() {
             let kind = kind_of(name);
             builder = builder.kind(name, kind.clone());
             let parents = self.graph.parents(name)?;
-            let arity: usize = parents.iter().map(|p| kind_of(p).input_width()).sum();
+            let columns: Vec<(&str, usize)> = parents
+                .iter()
+                .map(|&p| (p, kind_of(p).input_width()))
+                .collect();
             let choice = match self.mechanisms.get(name.as_str()) {
                 Some(choice) if parents.is_empty() && *choice != MechanismChoice::Linear => {
                     return Err(Error::Usage(format!(
@@ -205,9 +295,10 @@ impl Spec {
                 }
                 Some(choice) => choice.clone(),
                 None if parents.is_empty() => MechanismChoice::Linear,
-                None => MechanismChoice::Mlp(DEFAULT_MLP.to_vec()),
+                None => default.clone(),
             };
-            builder = builder.mechanism(name, choice.build(arity, seed.wrapping_add(index as u64)));
+            let mechanism = choice.build(name, &columns, seed.wrapping_add(index as u64))?;
+            builder = builder.mechanism(name, mechanism);
             if let Some(noise) = self.noises.get(name.as_str()) {
                 builder = builder.noise(name, *noise);
             }

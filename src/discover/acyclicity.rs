@@ -15,29 +15,25 @@
 
 use ndarray::Array2;
 
-use super::linalg::Lu;
+use super::linalg::m_matrix_inverse;
 
 /// `h_s(E)` and its gradient with respect to `E`, or `None` when `E` lies
-/// outside the domain (`s I - E` singular, with a non-positive determinant,
-/// or with a negative entry in its inverse).
+/// outside the domain (`s I - E` not a nonsingular M-matrix: a leading
+/// principal minor that is not positive, which is when its inverse would
+/// have a negative entry).
 pub fn log_det_acyclicity(e: &Array2<f64>, s: f64) -> Option<(f64, Array2<f64>)> {
     let d = e.nrows();
     let mut m = -e;
     for i in 0..d {
         m[[i, i]] += s;
     }
-    let lu = Lu::new(&m)?;
-    let (sign, log_abs_det) = lu.sign_and_log_abs_det();
-    if sign <= 0.0 {
-        return None;
-    }
-    let inverse = lu.inverse();
-    // Round-off leaves tiny negative entries in an exact zero; DAGMA
-    // adds 1e-16 before the same test.
+    let (log_det, inverse) = m_matrix_inverse(&m)?;
+    // Round-off can leave a pivot barely positive at the boundary; DAGMA
+    // tests the computed inverse (after adding 1e-16), and so does this.
     if inverse.iter().any(|&v| v < -1e-12) {
         return None;
     }
-    let h = -log_abs_det + d as f64 * s.ln();
+    let h = -log_det + d as f64 * s.ln();
     Some((h, inverse.reversed_axes()))
 }
 

@@ -4,54 +4,98 @@
 //! `S = Σ (z - z̄)(z - z̄)ᵀ` (the target in column `j`):
 //!
 //! ```text
-//! RSS_j(w) = S_jj − 2 wᵀ S_·j + wᵀ S w,   ∂RSS_j/∂w = 2 (S w − S_·j)
+//! RSS_j(w) = (e_j − w)ᵀ S (e_j − w),   ∂RSS_j/∂w = −2 S (e_j − w)
 //! ```
 //!
-//! so each iteration costs `O(d³)` whatever the number of rows.
+//! so each iteration costs `O(d³)` whatever the number of rows. Variables
+//! whose terms cover the same rows with no known shift share their
+//! scatter matrices (on one data set: all of them), and their columns of
+//! `S (I − W)` come from one matrix product.
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
 use super::knowledge::Masks;
-use super::model::{Model, Score};
+use super::model::{Model, Score, Separable};
 use super::problem::Problem;
 
-/// The linear family over a problem: one scatter matrix per group.
+/// Variables whose terms read the same scatter matrices.
+struct Block {
+    /// The variables (columns of `W`).
+    variables: Vec<usize>,
+    /// `(rows, S)` of each group of their terms.
+    scatter: Vec<(usize, Array2<f64>)>,
+}
+
+/// The linear family over a problem.
 pub(crate) struct Linear {
     d: usize,
     n: usize,
-    /// Per variable, `(rows, S)` of each group.
-    scatter: Vec<Vec<(usize, Array2<f64>)>>,
+    blocks: Vec<Block>,
     score: Score,
     lambda1: f64,
     masks: Masks,
 }
 
+/// The centred scatter matrix of `rows` of `problem.x`, with column `j`
+/// taken from the targets when `target` is `Some(j)`.
+fn scatter(problem: &Problem, rows: &[usize], target: Option<usize>) -> Array2<f64> {
+    let d = problem.names.len();
+    let mut z = Array2::<f64>::zeros((rows.len(), d));
+    for (r, &row) in rows.iter().enumerate() {
+        z.row_mut(r).assign(&problem.x.row(row));
+        if let Some(j) = target {
+            z[[r, j]] = problem.targets[[row, j]];
+        }
+    }
+    let mean = z.mean_axis(Axis(0)).expect("a non-empty group");
+    z -= &mean;
+    z.t().dot(&z)
+}
+
 impl Linear {
     pub(crate) fn new(problem: &Problem, masks: Masks, score: Score, lambda1: f64) -> Linear {
         let d = problem.names.len();
-        let scatter = (0..d)
+        // Group the variables: those with a known shift in some row read
+        // their own target column and stand alone; the others share a
+        // block with every variable whose groups cover the same rows.
+        // (has a known shift, its groups' rows, the variables).
+        type Key<'a> = (bool, Vec<&'a [usize]>, Vec<usize>);
+        let mut keys: Vec<Key> = Vec::new();
+        for j in 0..d {
+            let groups: Vec<&[usize]> = problem.groups[j]
+                .iter()
+                .map(|g| g.rows.as_slice())
+                .collect();
+            let shifted = groups
+                .iter()
+                .flat_map(|rows| rows.iter())
+                .any(|&r| problem.targets[[r, j]] != problem.x[[r, j]]);
+            match keys
+                .iter_mut()
+                .find(|(own, rows, _)| !shifted && !own && *rows == groups)
+            {
+                Some((_, _, variables)) => variables.push(j),
+                None => keys.push((shifted, groups, vec![j])),
+            }
+        }
+        let blocks = keys
             .into_par_iter()
-            .map(|j| {
-                problem.groups[j]
-                    .iter()
-                    .map(|group| {
-                        let mut z = Array2::<f64>::zeros((group.rows.len(), d));
-                        for (r, &row) in group.rows.iter().enumerate() {
-                            z.row_mut(r).assign(&problem.x.row(row));
-                            z[[r, j]] = problem.targets[[row, j]];
-                        }
-                        let mean = z.mean_axis(ndarray::Axis(0)).expect("a non-empty group");
-                        z -= &mean;
-                        (group.rows.len(), z.t().dot(&z))
-                    })
-                    .collect()
+            .map(|(shifted, groups, variables)| {
+                let target = shifted.then(|| variables[0]);
+                Block {
+                    scatter: groups
+                        .iter()
+                        .map(|rows| (rows.len(), scatter(problem, rows, target)))
+                        .collect(),
+                    variables,
+                }
             })
             .collect();
         Linear {
             d,
             n: problem.n_rows(),
-            scatter,
+            blocks,
             score,
             lambda1,
             masks,
@@ -65,39 +109,11 @@ impl Model for Linear {
     }
 
     fn score(&self, params: &[f64], grad: &mut [f64]) -> f64 {
-        let d = self.d;
-        let w = ndarray::ArrayView2::from_shape((d, d), params).expect("d × d parameters");
-        let per_variable: Vec<(f64, Array1<f64>)> = (0..d)
-            .into_par_iter()
-            .map(|j| {
-                let column = w.column(j);
-                let mut value = 0.0;
-                let mut g = Array1::<f64>::zeros(d);
-                for (rows, s) in &self.scatter[j] {
-                    let sw = s.dot(&column);
-                    let rss = s[[j, j]] - 2.0 * column.dot(&s.column(j)) + column.dot(&sw);
-                    let (term, slope) = self.score.term(rss, *rows, self.n);
-                    value += term;
-                    g.scaled_add(2.0 * slope, &(&sw - &s.column(j)));
-                }
-                (value, g)
-            })
-            .collect();
-        let mut value = 0.0;
-        for (j, (v, g)) in per_variable.into_iter().enumerate() {
-            value += v;
-            for i in 0..d {
-                grad[i * d + j] += g[i];
-            }
-        }
-        for i in 0..d {
-            for j in 0..d {
-                if !self.masks.required[[i, j]] {
-                    let p = params[i * d + j];
-                    value += self.lambda1 * p.abs();
-                    grad[i * d + j] += self.lambda1 * p.signum() * f64::from(p != 0.0);
-                }
-            }
+        let mut value = self.fit(params, grad);
+        for (k, lambda) in self.l1_weights() {
+            let p = params[k];
+            value += lambda * p.abs();
+            grad[k] += lambda * p.signum() * f64::from(p != 0.0);
         }
         value
     }
@@ -122,5 +138,74 @@ impl Model for Linear {
 
     fn weights(&self, params: &[f64]) -> Array2<f64> {
         Array2::from_shape_fn((self.d, self.d), |(i, j)| params[i * self.d + j])
+    }
+
+    fn separable(&self) -> Option<&dyn Separable> {
+        Some(self)
+    }
+}
+
+impl Separable for Linear {
+    fn fit(&self, params: &[f64], grad: &mut [f64]) -> f64 {
+        let d = self.d;
+        let w = ndarray::ArrayView2::from_shape((d, d), params).expect("d × d parameters");
+        let mut value = 0.0;
+        for block in &self.blocks {
+            // Row c: e_j − w_j for the block's c-th variable j, so that
+            // row c of `residual · S` is column j of `S (I − W)`.
+            let residual = Array2::from_shape_fn((block.variables.len(), d), |(c, i)| {
+                let j = block.variables[c];
+                f64::from(i == j) - w[[i, j]]
+            });
+            for (rows, s) in &block.scatter {
+                let product = residual.dot(s);
+                for (c, &j) in block.variables.iter().enumerate() {
+                    let row = product.row(c);
+                    let rss = residual.row(c).dot(&row);
+                    let (term, slope) = self.score.term(rss, *rows, self.n);
+                    value += term;
+                    for (i, p) in row.iter().enumerate() {
+                        grad[i * d + j] -= 2.0 * slope * p;
+                    }
+                }
+            }
+        }
+        value
+    }
+
+    fn l1_weights(&self) -> Vec<(usize, f64)> {
+        self.masks
+            .allowed
+            .indexed_iter()
+            .filter(|(_, &allowed)| allowed)
+            .map(|((i, j), _)| {
+                let lambda = if self.masks.required[[i, j]] {
+                    0.0
+                } else {
+                    self.lambda1
+                };
+                (i * self.d + j, lambda)
+            })
+            .collect()
+    }
+
+    /// At `W = 0`: `Σ_g 2 term'(S_g,jj) S_g,ii` over the groups of
+    /// variable `j`'s term (`S_g,ii / N` under least squares).
+    fn curvature(&self) -> Vec<f64> {
+        let mut diagonal = Array2::<f64>::zeros((self.d, self.d));
+        for block in &self.blocks {
+            for &j in &block.variables {
+                for (rows, s) in &block.scatter {
+                    let (_, slope) = self.score.term(s[[j, j]], *rows, self.n);
+                    for i in 0..self.d {
+                        diagonal[[i, j]] += 2.0 * slope * s[[i, i]];
+                    }
+                }
+            }
+        }
+        self.l1_weights()
+            .into_iter()
+            .map(|(k, _)| diagonal[[k / self.d, k % self.d]].max(1e-12))
+            .collect()
     }
 }

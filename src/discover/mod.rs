@@ -14,8 +14,11 @@
 //!   vanish on long cycles the way the matrix exponential's tail does.
 //!   It is written once and chained through each family's `E(θ)`.
 //! - **Schedule** ([`CentralPath`]): DAGMA's central path, `μ` decreased
-//!   geometrically, each stage warm-started; see [`CentralPath::linear`]
-//!   and [`CentralPath::mlp`] for the defaults and why.
+//!   geometrically, each stage warm-started and solved by Adam or (for
+//!   the linear family, [`CentralPath::linear_quasi_newton`]) by a
+//!   projected L-BFGS on the split `W = W⁺ − W⁻`; see
+//!   [`CentralPath::linear`] and [`CentralPath::mlp`] for the defaults
+//!   and why.
 //! - **Scores** ([`Score`]): least squares (DAGMA's default) or the
 //!   Gaussian likelihood with each variable's noise variance profiled out.
 //! - **Contexts**: in a context with a hard `do` on a variable, that
@@ -60,6 +63,7 @@ mod acyclicity;
 mod bootstrap;
 mod error;
 mod knowledge;
+mod lbfgs;
 mod linalg;
 mod linear;
 mod mlp;
@@ -67,6 +71,7 @@ mod model;
 mod path;
 mod problem;
 mod result;
+mod split;
 mod threshold;
 
 #[cfg(test)]
@@ -78,7 +83,7 @@ pub use bootstrap::{bootstrap, Input};
 pub use error::DiscoverError;
 pub use knowledge::Knowledge;
 pub use model::Score;
-pub use path::{CentralPath, PathProgress, StageReport};
+pub use path::{CentralPath, PathProgress, Solver, StageReport};
 pub use result::{Discovered, Edge};
 
 use crate::context::ContextGraph;

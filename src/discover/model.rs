@@ -52,4 +52,24 @@ pub(crate) trait Model: Sync {
     /// The learned strength of each edge: the signed weight of a linear
     /// model, the norm of an MLP's first-layer weights.
     fn weights(&self, params: &[f64]) -> Array2<f64>;
+    /// The same family seen as a smooth fit plus a weighted L1 norm of
+    /// its parameters, when it is one (what the quasi-Newton solver
+    /// needs); `None` for families with other non-smooth terms.
+    fn separable(&self) -> Option<&dyn Separable> {
+        None
+    }
+}
+
+/// A family whose score is `fit(θ) + Σ_k λ_k |θ_k|` with `fit` smooth,
+/// over the free parameters `k` (the others are held at zero).
+pub(crate) trait Separable {
+    /// `fit(θ)`; its gradient is added into `grad`.
+    fn fit(&self, params: &[f64], grad: &mut [f64]) -> f64;
+    /// Each free parameter's index and L1 weight `λ_k` (zero for a
+    /// required edge).
+    fn l1_weights(&self) -> Vec<(usize, f64)>;
+    /// A positive estimate of `∂²fit/∂θ_k²` for each free parameter, in
+    /// the order of [`Separable::l1_weights`]: the quasi-Newton solver's
+    /// diagonal preconditioner (the data's scale of each parameter).
+    fn curvature(&self) -> Vec<f64>;
 }

@@ -465,7 +465,8 @@ pub struct FitReport {
     pub losses: Vec<f64>,
     /// The validation loss at each evaluation, with its step.
     pub validation: Vec<(usize, f64)>,
-    /// The final validation loss, if there is a validation split.
+    /// The validation loss of the parameters the fit kept (the best ones
+    /// when it stopped early), if there is a validation split.
     pub final_validation_loss: Option<f64>,
     /// Why it stopped.
     pub stop: StopReason,

@@ -26,7 +26,7 @@ use crate::data::Dataset;
 use crate::scm::Scm;
 
 /// The number of members `causalgrad fit` makes by default.
-pub const DEFAULT_MEMBERS: usize = 8;
+pub const DEFAULT_MEMBERS: usize = 5;
 
 /// How [`Scm::fit_members`] makes its members.
 ///

@@ -13,10 +13,13 @@
 //!
 //! Every other family ([`Likelihood`](crate::scm::Likelihood)) with a
 //! one-output kernel mechanism on Flex is one fused operation too
-//! ([`row_nll`]: the family's density and derivative, row by row in `f64`,
-//! seeding the mechanism's pullback in the same pass). Elsewhere (several
-//! outputs: a categorical variable's logits, heteroscedastic noise; roots;
-//! tensor mechanisms; other devices) the mechanism's outputs come from the
+//! ([`row_nll`]: the family's density and derivative on each group of
+//! rows as soon as the mechanism has their means, seeding the mechanism's
+//! pullback in the same pass; the mixture and Bernoulli densities run on
+//! SIMD lanes, the others row by row in `f64`), a root's too (its mean a
+//! linear mechanism without parents). Elsewhere (several outputs: a
+//! categorical variable's logits, heteroscedastic noise; tensor
+//! mechanisms; other devices) the mechanism's outputs come from the
 //! mechanism operation and the density and gradient are evaluated on the
 //! host in parallel chunks; the term is then `L + Σ g ⊙ (η − η̄)` with `η̄`
 //! a detached copy, whose value is the loss `L` and whose gradient is
@@ -67,7 +70,6 @@ impl Term<'_> {
     /// The mean negative log-likelihood per row of the term's rows.
     pub(super) fn nll(self) -> Tensor<1> {
         let fused = on_flex(&self.theta.device())
-            && self.parents.is_some()
             && self.kernel.tensor_mechanism().is_none()
             && self.kernel.outputs() == 1;
         match self.noise {
@@ -78,7 +80,8 @@ impl Term<'_> {
     }
 
     /// Any family with a one-output kernel mechanism on Flex: one fused
-    /// operation ([`row_nll`]).
+    /// operation ([`row_nll`]). A root's mean is its one parameter, `b` of
+    /// a linear mechanism without parents.
     fn fused(self) -> Tensor<1> {
         let device = self.theta.device();
         let noise = self
@@ -93,8 +96,22 @@ impl Term<'_> {
             noise: *self.noise,
             base: self.base.first().copied().unwrap_or(0.0),
         };
-        let parents = self.parents.expect("a fused term has parents").clone();
-        row_nll(self.theta, noise, parents, target, self.kernel, family)
+        match self.parents {
+            Some(parents) => row_nll(
+                self.theta,
+                noise,
+                parents.clone(),
+                target,
+                self.kernel,
+                family,
+            ),
+            None => {
+                let no_parents =
+                    Tensor::from_data(TensorData::new(Vec::<f32>::new(), [0, self.rows]), &device);
+                let root = Mechanism::linear(0);
+                row_nll(self.theta, noise, no_parents, target, root.kernel(), family)
+            }
+        }
     }
 
     /// Any family: its density and gradient on the host (see the module
@@ -229,12 +246,22 @@ fn host_nll(
     let params = noise.params().len();
     let scale = 1.0 / n.max(1) as f64;
     let row_loss = noise.row_loss();
+    let group_loss = noise.group_loss();
     // Row-major gradients first (each chunk writes its own rows).
     let mut d_rows = vec![0.0f32; n * outputs];
     let partials: Vec<(f64, Vec<f64>)> = d_rows
         .par_chunks_mut(CHUNK * outputs)
         .enumerate()
         .map(|(chunk, d_rows)| {
+            if outputs == 1 {
+                // One output: the family's group likelihood (on lanes
+                // where it has them) over the chunk.
+                let rows = chunk * CHUNK..chunk * CHUNK + d_rows.len();
+                let mut d_q = vec![0.0f64; params];
+                let loss = group_loss(&eta[rows.clone()], 0.0, &target[rows], d_rows, &mut d_q);
+                d_rows.iter_mut().for_each(|d| *d *= scale as f32);
+                return (loss, d_q);
+            }
             let mut row = vec![0.0f64; outputs];
             let mut d_eta = vec![0.0f64; outputs];
             let mut d_q = vec![0.0f64; params];

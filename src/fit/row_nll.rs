@@ -4,8 +4,10 @@
 //! `row_nll(params [p], noise [q], parents [k, n], target [n], kernel,
 //! family) -> [1]` is `mean_r −ln p(target_r | mean_r + base)` under the
 //! family with parameters `noise`. Its forward pass runs the mechanism
-//! once per row with its pullback seeded by the family's derivative as
-//! soon as the row's mean is known ([`MechanismKernel::row_loss`]), so the
+//! once per group of rows with its pullback seeded by the family's
+//! derivative as soon as the group's means are known
+//! ([`MechanismKernel::row_loss`]; the family's density on the group is
+//! its `group_loss`, on SIMD lanes for the mixture and Bernoulli), so the
 //! value and both gradients come out of one pass, as
 //! [`gaussian_nll`](super::nll) does for Gaussian noise; the backward pass
 //! scales them by the incoming gradient. A family without parameters is
@@ -106,13 +108,12 @@ impl RowNllGradOps for Flex {
         } else {
             family.noise
         };
-        let row_loss = family_noise.row_loss();
+        let group_loss = family_noise.group_loss();
         let inverse_rows = 1.0 / n.max(1) as f64;
-        let base = f64::from(family.base);
-        let f = |mean: f32, x: f32, d_loss: &mut [f64]| {
-            let mut d_eta = [0.0f64];
-            let value = row_loss(&[f64::from(mean) + base], f64::from(x), &mut d_eta, d_loss);
-            (value, (d_eta[0] * inverse_rows) as f32)
+        let f = |means: &[f32], targets: &[f32], seeds: &mut [f32], d_loss: &mut [f64]| {
+            let value = group_loss(means, family.base, targets, seeds, d_loss);
+            seeds.iter_mut().for_each(|s| *s *= inverse_rows as f32);
+            value
         };
         let loss = RowLoss {
             f: &f,

@@ -14,10 +14,13 @@
 //! are comparable, in the data's units.
 //!
 //! It runs in two stages. First the candidate models (one per mechanism
-//! family, each variable with its kind's default noise) are fitted in
-//! parallel and each variable takes its mechanism from the best. Then,
-//! for each other noise family of [`SelectConfig::noises`] (by default
-//! the three-component mixture), the selected model is refitted from its
+//! family, each variable with its kind's default noise, except that a
+//! continuous variable whose noise is the default mixture and not kept
+//! ([`SelectConfig::keeping_noise`]) starts from the simplest, Gaussian)
+//! are fitted in parallel and each variable takes its mechanism from the
+//! best. Then, for each other noise family of [`SelectConfig::noises`]
+//! (by default the three-component mixture), the selected model is
+//! refitted from its
 //! fitted values with that family on every continuous variable, and a
 //! variable keeps the new family where it scores better. The second stage
 //! starts from fitted mechanisms, so it costs one short fit per family
@@ -356,8 +359,11 @@ pub fn select(
 
     let mut labels: Vec<String> = candidates.iter().map(|c| c.label.clone()).collect();
     let mut fitted: Vec<Fitted> = candidates
+        .into_iter()
+        .map(|candidate| gaussian_first(candidate.model, settings))
+        .collect::<Vec<_>>()
         .into_par_iter()
-        .map(|candidate| fit_scored(candidate.model))
+        .map(fit_scored)
         .collect::<Result<_, FitError>>()?;
     let chosen: Vec<usize> = (0..variables.len())
         .map(|j| {
@@ -439,6 +445,23 @@ pub fn select(
         reports: fitted.into_iter().map(|f| f.report).collect(),
         seconds,
     })
+}
+
+/// `model` with Gaussian noise in place of the default mixture on each
+/// continuous variable whose noise `settings` does not keep, at the same
+/// scale: the first stage's noise, the simplest (the second stage tries
+/// the mixture again).
+fn gaussian_first(mut model: Scm, settings: &SelectConfig) -> Scm {
+    for node in model.nodes_mut() {
+        let replace = node.kind == VariableKind::Continuous
+            && !settings.keeps_noise(&node.name)
+            && matches!(node.noise, Noise::Mixture(_));
+        if replace {
+            let scale = node.noise.scale().unwrap_or(1.0);
+            node.noise = Noise::gaussian().rescaled(scale);
+        }
+    }
+    model
 }
 
 /// A fitted candidate with its per-variable held-out scores.

@@ -396,8 +396,10 @@ impl<'m> Trainer<'m> {
             self.write_checkpoint()?;
         }
         self.params.write_to(self.scm);
-        if let (StopReason::EarlyStopped { .. }, Some((_, best))) = (&stop, &self.best) {
+        let mut final_validation_loss = self.validation.last().map(|(_, v)| *v);
+        if let (StopReason::EarlyStopped { .. }, Some((loss, best))) = (&stop, &self.best) {
             restore(self.scm, best);
+            final_validation_loss = Some(*loss);
         }
         let final_loss = f64::from(
             self.full
@@ -416,7 +418,7 @@ impl<'m> Trainer<'m> {
         Ok(FitReport {
             converged: stop.converged(&self.losses),
             losses: self.losses,
-            final_validation_loss: self.validation.last().map(|(_, v)| *v),
+            final_validation_loss,
             validation: self.validation,
             stop,
         })

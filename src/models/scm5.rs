@@ -172,7 +172,8 @@ pub fn model_with_x4(params: &Params, x4: Mechanism) -> Result<Scm, ScmError> {
 /// learned mean ([`Mechanism::linear`] over no parents), `x2`..`x5` each a
 /// 16-unit tanh network over its parents ([`Mechanism::mlp`], the
 /// `index`-th variable in topological order seeded `seed + index`), and
-/// Gaussian noise starting at scale 1 everywhere.
+/// the default noise everywhere (the three-component mixture,
+/// [`Noise::mixture`]).
 ///
 /// ```
 /// use causalgrad::models::scm5;

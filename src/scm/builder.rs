@@ -14,7 +14,7 @@ impl Scm {
             mechanisms: Vec::new(),
             noises: Vec::new(),
             kinds: Vec::new(),
-            default_noise: Noise::gaussian(),
+            default_noise: Noise::mixture(),
         }
     }
 }
@@ -48,7 +48,8 @@ impl ScmBuilder {
         self
     }
 
-    /// The noise of every continuous variable without its own.
+    /// The noise of every continuous variable without its own (default:
+    /// [`VariableKind::default_noise`], the mixture).
     pub fn noise_default(mut self, noise: Noise) -> Self {
         self.default_noise = noise;
         self

@@ -293,14 +293,18 @@ impl Scm {
                 continue;
             }
             let mechanism = match &variable.spec {
-                Some(spec) => build(spec),
-                None => None,
-            }
-            .ok_or_else(|| ModelFileError::CustomMechanism {
-                path: path.to_path_buf(),
-                variable: variable.name.clone(),
-                kind: variable.mechanism.clone(),
-            })?;
+                Some(spec) => build(spec).map_err(|reason| ModelFileError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!("`{}`'s mechanism: {reason}", variable.name),
+                })?,
+                None => {
+                    return Err(ModelFileError::CustomMechanism {
+                        path: path.to_path_buf(),
+                        variable: variable.name.clone(),
+                        kind: variable.mechanism.clone(),
+                    })
+                }
+            };
             builder = builder.mechanism(&variable.name, mechanism);
         }
         let mut scm = builder.build().map_err(|e| ModelFileError::Corrupt {
@@ -441,9 +445,10 @@ impl Scm {
     }
 }
 
-/// A built-in mechanism from its spec (its parameters are loaded after).
-fn build(spec: &MechanismSpec) -> Option<Mechanism> {
-    Some(match spec {
+/// A built-in mechanism from its spec (its parameters are loaded after),
+/// or why the spec does not make one (a formula that does not compile).
+fn build(spec: &MechanismSpec) -> Result<Mechanism, String> {
+    Ok(match spec {
         MechanismSpec::Linear { arity } => Mechanism::linear(*arity),
         MechanismSpec::Additive { arity, hidden } => Mechanism::additive(*arity, *hidden, 0),
         MechanismSpec::Mlp {
@@ -451,6 +456,16 @@ fn build(spec: &MechanismSpec) -> Option<Mechanism> {
             hidden,
             activation,
         } => Mechanism::mlp(*arity, hidden, *activation, 0),
+        MechanismSpec::Formula {
+            formulas,
+            inputs,
+            params,
+        } => {
+            let texts: Vec<&str> = formulas.iter().map(String::as_str).collect();
+            let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+            let params: Vec<(&str, f32)> = params.iter().map(|p| (p.as_str(), 0.0)).collect();
+            Mechanism::formulas(&texts, &inputs, &params).map_err(|e| e.to_string())?
+        }
     })
 }
 

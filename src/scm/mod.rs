@@ -32,6 +32,7 @@ mod members;
 pub(crate) use members::Member;
 mod noise;
 mod query;
+mod region;
 mod scaling;
 mod spec;
 mod support;
@@ -260,7 +261,7 @@ pub struct Scm {
     /// Other fits of the same model (see [`Scm::fit_members`]).
     members: Vec<members::Member>,
     /// Rows of the data it was fitted to (see [`Scm::remember_support`]).
-    support: Option<std::sync::Arc<Vec<Vec<f32>>>>,
+    support: Option<std::sync::Arc<support::Support>>,
 }
 
 impl Scm {

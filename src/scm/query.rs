@@ -304,7 +304,10 @@ impl Scm {
 
     /// Which variables (topological positions) are intervened on or
     /// downstream of an intervened one.
-    fn descendants_of(&self, interventions: &[(&str, f64)]) -> Result<Vec<bool>, ScmError> {
+    pub(crate) fn descendants_of(
+        &self,
+        interventions: &[(&str, f64)],
+    ) -> Result<Vec<bool>, ScmError> {
         let mut touched = vec![false; self.nodes().len()];
         for (variable, _) in interventions {
             touched[self.node_index(variable)?] = true;

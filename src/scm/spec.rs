@@ -75,4 +75,22 @@ pub enum MechanismSpec {
         /// The activation between layers.
         activation: Activation,
     },
+    /// [`Mechanism::formulas`](crate::scm::Mechanism::formulas): the text
+    /// is kept, and compiled again when the model is loaded.
+    Formula {
+        /// One formula per output.
+        formulas: Vec<String>,
+        /// The parents, in column order.
+        inputs: Vec<String>,
+        /// The parameters, in the order of the parameter vector.
+        params: Vec<String>,
+    },
+}
+
+impl MechanismSpec {
+    /// Whether the kind works on standardised values: every built-in kind
+    /// but a formula, which is written in the data's units.
+    pub fn reads_standardized_units(&self) -> bool {
+        !matches!(self, MechanismSpec::Formula { .. })
+    }
 }

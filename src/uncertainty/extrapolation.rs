@@ -24,10 +24,6 @@ pub const DIAGNOSTIC_SAMPLES: usize = 1000;
 /// times what the data's own distribution gives).
 pub const WARN_SHARE: f64 = 0.05;
 
-/// The percentile of the support's own nearest-neighbour distances beyond
-/// which a sample is outside.
-const QUANTILE: f64 = 0.99;
-
 /// One variable's parents under an intervention.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Extrapolation {
@@ -151,11 +147,6 @@ impl Scm {
             .enumerate()
             .filter(|(j, node)| downstream[*j] && !targets.contains(j) && !node.parents.is_empty())
             .map(|(_, node)| {
-                let reference: Vec<&[f32]> = node
-                    .parents
-                    .iter()
-                    .map(|&p| support[p].as_slice())
-                    .collect();
                 let query: Vec<&[f32]> = node
                     .parents
                     .iter()
@@ -169,11 +160,11 @@ impl Scm {
                         .iter()
                         .map(|&p| nodes[p].name.clone())
                         .collect(),
-                    outside: outside_flags(&reference, &query),
+                    outside: support.region(&node.parents).outside(&query),
                     support: node
                         .parents
                         .iter()
-                        .map(|&p| in_data(p, &support[p]))
+                        .map(|&p| in_data(p, &support.columns[p]))
                         .collect(),
                     intervened: node
                         .parents
@@ -193,82 +184,5 @@ impl Scm {
             below[j] = targets.contains(&j) || node.parents.iter().any(|&p| below[p]);
         }
         below
-    }
-}
-
-/// Whether each `query` point (columns of equal length) lies farther
-/// from its nearest `reference` point than the reference's own
-/// [`QUANTILE`] nearest-neighbour distance, after standardising each
-/// column by the reference's mean and standard deviation.
-fn outside_flags(reference: &[&[f32]], query: &[&[f32]]) -> Vec<bool> {
-    let n = reference.first().map_or(0, |c| c.len());
-    let m = query.first().map_or(0, |c| c.len());
-    if n < 2 || m == 0 {
-        return vec![false; m];
-    }
-    let scale: Vec<(f64, f64)> = reference
-        .iter()
-        .map(|c| {
-            let mean = c.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-            let var = c
-                .iter()
-                .map(|&v| (f64::from(v) - mean).powi(2))
-                .sum::<f64>()
-                / (n - 1) as f64;
-            (mean, var.sqrt().max(1e-9))
-        })
-        .collect();
-    let points = |columns: &[&[f32]], rows: usize| -> Vec<Vec<f64>> {
-        (0..rows)
-            .map(|r| {
-                columns
-                    .iter()
-                    .zip(&scale)
-                    .map(|(c, (mean, sd))| (f64::from(c[r]) - mean) / sd)
-                    .collect()
-            })
-            .collect()
-    };
-    let reference = points(reference, n);
-    let query = points(query, m);
-    let nearest = |point: &[f64], skip: Option<usize>| -> f64 {
-        reference
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != skip)
-            .map(|(_, r)| {
-                r.iter()
-                    .zip(point)
-                    .map(|(a, b)| (a - b).powi(2))
-                    .sum::<f64>()
-            })
-            .fold(f64::INFINITY, f64::min)
-    };
-    let mut own: Vec<f64> = (0..n).map(|i| nearest(&reference[i], Some(i))).collect();
-    own.sort_by(f64::total_cmp);
-    let threshold = own[((n - 1) as f64 * QUANTILE).round() as usize];
-    query.iter().map(|q| nearest(q, None) > threshold).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn points_from_the_reference_distribution_are_about_one_percent_outside() {
-        use rand::SeedableRng;
-        use rand_distr::{Distribution, StandardNormal};
-        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let mut draw =
-            |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
-        let (a, b) = (draw(2000), draw(2000));
-        let (qa, qb) = (draw(1000), draw(1000));
-        let share = |flags: Vec<bool>| flags.iter().filter(|&&o| o).count() as f64 / 1000.0;
-        let inside = share(outside_flags(&[&a, &b], &[&qa, &qb]));
-        assert!(inside < 0.03, "{inside}");
-        // The same points shifted by three standard deviations in one parent.
-        let shifted: Vec<f32> = qa.iter().map(|v| v + 3.0).collect();
-        let outside = share(outside_flags(&[&a, &b], &[&shifted, &qb]));
-        assert!(outside > 0.3, "{outside}");
     }
 }

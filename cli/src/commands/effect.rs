@@ -2,11 +2,11 @@
 
 use std::fmt::Write;
 
-use causalgrad::scm::Scm;
-use causalgrad::uncertainty::{Estimate, IntervalMethod, DEFAULT_LEVEL, DIAGNOSTIC_SAMPLES};
+use causalgrad::answer::{self, EffectAnswer, EffectFinding, EffectQuery, DEFAULT_EFFECT_SAMPLES};
+use causalgrad::fit::DEFAULT_MEMBERS;
+use causalgrad::scm::{Effect, LevelEffect};
+use causalgrad::uncertainty::{Estimate, IntervalMethod, DEFAULT_LEVEL};
 use clap::Args;
-use serde_json::json;
-use serde_json::Value;
 
 use crate::error::CliError;
 use crate::inputs;
@@ -44,7 +44,7 @@ pub struct EffectArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub b: String,
     /// Monte-Carlo samples per arm.
-    #[arg(short = 'n', long = "samples", default_value_t = 100_000)]
+    #[arg(short = 'n', long = "samples", default_value_t = DEFAULT_EFFECT_SAMPLES)]
     pub samples: usize,
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
@@ -75,85 +75,82 @@ pub fn run(args: EffectArgs) -> Result<Output, CliError> {
             });
         }
     }
-    let a = inputs::value_of(&scm, &args.treatment, &args.a, &format!("--a {}", args.a))?;
-    let b = inputs::value_of(&scm, &args.treatment, &args.b, &format!("--b {}", args.b))?;
+    inputs::value_of(&scm, &args.treatment, &args.a, &format!("--a {}", args.a))?;
+    inputs::value_of(&scm, &args.treatment, &args.b, &format!("--b {}", args.b))?;
     check_level(args.level)?;
-    if scm.kind(&args.outcome)?.levels().is_some() {
-        return level_effects(&args, &scm, a, b);
-    }
-    let ate = |m: &Scm| {
-        m.ate(
-            &args.treatment,
-            &args.outcome,
-            a,
-            b,
-            args.samples,
-            args.seed,
-        )
+    let query = EffectQuery {
+        treatment: args.treatment.clone(),
+        outcome: args.outcome.clone(),
+        a: args.a.clone(),
+        b: args.b.clone(),
+        samples: args.samples,
+        seed: args.seed,
+        level: args.level,
+        context: args.model.context.clone(),
     };
-    let effect = ate(&scm)?;
-    let interval =
-        scm.interval_around(effect.ate, effect.stderr, args.level, |m| Ok(ate(m)?.ate))?;
+    let answer = answer::effect(&scm, &query)?;
+    let context = args.model.context_text();
+    let mut text = match &answer.finding {
+        EffectFinding::Mean { effect, interval } => mean_text(&args, effect, interval, &context),
+        EffectFinding::Levels { levels, .. } => levels_text(&args, levels, &context),
+    };
+    extrapolation_warnings(&args, &answer, &mut text);
+    Ok(Output {
+        text,
+        json: answer.json(),
+    })
+}
+
+/// The text of an effect on a mean.
+fn mean_text(args: &EffectArgs, effect: &Effect, interval: &Estimate, context: &str) -> String {
     let mut text = format!(
-        "E[{o} | do({t} = {b})] - E[{o} | do({t} = {a})] = {ate:.4}{c}, {interval}\n  Monte-Carlo standard error {se:.4} ({n} samples per arm)\n  E[{o} | do({t} = {a})] = {ma:.4}\n  E[{o} | do({t} = {b})] = {mb:.4}\n",
+        "E[{o} | do({t} = {b})] - E[{o} | do({t} = {a})] = {ate:.4}{context}, {interval}\n  Monte-Carlo standard error {se:.4} ({n} samples per arm)\n  E[{o} | do({t} = {a})] = {ma:.4}\n  E[{o} | do({t} = {b})] = {mb:.4}\n",
         o = args.outcome,
         t = args.treatment,
         a = args.a,
         b = args.b,
         ate = effect.ate,
-        interval = interval_text(&interval),
+        interval = interval_text(interval),
         se = effect.stderr,
         n = effect.samples,
         ma = effect.mean_a,
         mb = effect.mean_b,
-        c = args.model.context_text(),
     );
-    no_members_note(&interval, &mut text);
-    let extrapolation = extrapolation(&args, &scm, a, b, &mut text)?;
-    let json = json!({
-        "ate": effect.ate,
-        "ci_low": interval.low,
-        "ci_high": interval.high,
-        "level": interval.level,
-        "interval_method": interval.method.name(),
-        "mc_stderr": effect.stderr,
-        "model_stderr": interval.model_stderr,
-        "member_estimates": interval.members,
-        "stderr": effect.stderr,
-        "mean_a": effect.mean_a,
-        "mean_b": effect.mean_b,
-        "samples": effect.samples,
-        "treatment": args.treatment,
-        "outcome": args.outcome,
-        "a": inputs::value_json(&args.a),
-        "b": inputs::value_json(&args.b),
-        "seed": args.seed,
-        "context": args.model.context_json(),
-        "extrapolation": extrapolation,
-    });
-    Ok(Output { text, json })
+    no_members_note(interval, &mut text);
+    text
 }
 
-/// The positivity diagnostic of both arms: per variable downstream of the
-/// treatment, the share of each arm's samples whose parents lie outside
-/// the training data's support, with a warning in `text` for those above
-/// the threshold; `null` for a model without a support sample.
-fn extrapolation(
-    args: &EffectArgs,
-    scm: &Scm,
-    a: f64,
-    b: f64,
-    text: &mut String,
-) -> Result<Value, CliError> {
-    if scm.support_rows() == 0 {
-        return Ok(Value::Null);
+/// The text of an effect on a categorical outcome: the change in the
+/// probability of each level.
+fn levels_text(args: &EffectArgs, levels: &[(LevelEffect, Estimate)], context: &str) -> String {
+    let (o, t) = (&args.outcome, &args.treatment);
+    let mut text = format!(
+        "P({o} = level | do({t} = {b})) - P({o} = level | do({t} = {a})){context}, with {pct}% intervals ({n} samples per arm):\n",
+        a = args.a,
+        b = args.b,
+        pct = 100.0 * args.level,
+        n = args.samples,
+    );
+    for (level, interval) in levels {
+        let e = &level.effect;
+        writeln!(
+            text,
+            "  {}: {:+.4}, [{:+.4}, {:+.4}], Monte-Carlo standard error {:.4} ({:.4} → {:.4})",
+            level.level, e.ate, interval.low, interval.high, e.stderr, e.mean_a, e.mean_b
+        )
+        .expect("to a string");
     }
-    let arm =
-        |value: f64| scm.extrapolation(&[(&args.treatment, value)], DIAGNOSTIC_SAMPLES, args.seed);
-    let (in_a, in_b) = (arm(a)?, arm(b)?);
-    let mut entries = Vec::new();
-    for (ea, eb) in in_a.iter().zip(&in_b) {
-        for (e, value) in [(ea, &args.a), (eb, &args.b)] {
+    if let Some((_, interval)) = levels.last() {
+        no_members_note(interval, &mut text);
+    }
+    text
+}
+
+/// A warning in `text` for each variable whose parents lie outside the
+/// training data's support under an arm more often than chance allows.
+fn extrapolation_warnings(args: &EffectArgs, answer: &EffectAnswer, text: &mut String) {
+    for arms in answer.extrapolation.iter().flatten() {
+        for (e, value) in [(&arms.a, &args.a), (&arms.b, &args.b)] {
             if e.warns() {
                 writeln!(
                     text,
@@ -166,96 +163,7 @@ fn extrapolation(
                 .expect("to a string");
             }
         }
-        entries.push(json!({
-            "variable": ea.variable,
-            "parents": ea.parents,
-            "outside_a": ea.outside,
-            "outside_b": eb.outside,
-        }));
     }
-    Ok(Value::Array(entries))
-}
-
-/// `effect` on a categorical outcome: the change in the probability of
-/// each level.
-fn level_effects(args: &EffectArgs, scm: &Scm, a: f64, b: f64) -> Result<Output, CliError> {
-    let levels = scm.ate_levels(
-        &args.treatment,
-        &args.outcome,
-        a,
-        b,
-        args.samples,
-        args.seed,
-    )?;
-    let member_levels = scm
-        .member_models()
-        .iter()
-        .map(|m| {
-            m.ate_levels(
-                &args.treatment,
-                &args.outcome,
-                a,
-                b,
-                args.samples,
-                args.seed,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let (o, t) = (&args.outcome, &args.treatment);
-    let mut text = format!(
-        "P({o} = level | do({t} = {b})) - P({o} = level | do({t} = {a})){c}, with {pct}% intervals ({n} samples per arm):\n",
-        a = args.a,
-        b = args.b,
-        c = args.model.context_text(),
-        pct = 100.0 * args.level,
-        n = args.samples,
-    );
-    let mut json_levels = Vec::new();
-    let mut last = None;
-    for (l, level) in levels.iter().enumerate() {
-        let e = &level.effect;
-        let members = member_levels.iter().map(|m| m[l].effect.ate).collect();
-        let interval = Estimate::new(e.ate, e.stderr, members, args.level);
-        writeln!(
-            text,
-            "  {}: {:+.4}, [{:+.4}, {:+.4}], Monte-Carlo standard error {:.4} ({:.4} → {:.4})",
-            level.level, e.ate, interval.low, interval.high, e.stderr, e.mean_a, e.mean_b
-        )
-        .expect("to a string");
-        json_levels.push(json!({
-            "level": level.level,
-            "ate": e.ate,
-            "ci_low": interval.low,
-            "ci_high": interval.high,
-            "mc_stderr": e.stderr,
-            "model_stderr": interval.model_stderr,
-            "stderr": e.stderr,
-            "mean_a": e.mean_a,
-            "mean_b": e.mean_b,
-        }));
-        last = Some(interval);
-    }
-    let method = last
-        .as_ref()
-        .map_or(IntervalMethod::MonteCarlo, |i| i.method);
-    if let Some(interval) = &last {
-        no_members_note(interval, &mut text);
-    }
-    let extrapolation = extrapolation(args, scm, a, b, &mut text)?;
-    let json = json!({
-        "levels": json_levels,
-        "extrapolation": extrapolation,
-        "level": args.level,
-        "interval_method": method.name(),
-        "samples": args.samples,
-        "treatment": args.treatment,
-        "outcome": args.outcome,
-        "a": inputs::value_json(&args.a),
-        "b": inputs::value_json(&args.b),
-        "seed": args.seed,
-        "context": args.model.context_json(),
-    });
-    Ok(Output { text, json })
 }
 
 /// `95% interval [lo, hi] (ensemble of K members)`.
@@ -286,8 +194,10 @@ pub(crate) fn interval_text(interval: &Estimate) -> String {
 /// A note when the interval covers the Monte-Carlo error only.
 pub(crate) fn no_members_note(interval: &Estimate, text: &mut String) {
     if interval.method == IntervalMethod::MonteCarlo {
-        text.push_str(
-            "note: the model has no ensemble members (fitted with --members 0 or by an older causalgrad), so the interval covers the sampler's Monte-Carlo error only, not the fit's uncertainty; refit with `causalgrad fit --members 8`\n",
-        );
+        writeln!(
+            text,
+            "note: the model has no ensemble members (fitted with --members 0 or by an older causalgrad), so the interval covers the sampler's Monte-Carlo error only, not the fit's uncertainty; refit with `causalgrad fit --members {DEFAULT_MEMBERS}`",
+        )
+        .expect("to a string");
     }
 }

@@ -7,6 +7,7 @@ mod fit;
 mod graph;
 mod plot;
 mod sample;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,7 @@ use crate::output::Output;
   causalgrad sample --model model.cg -n 10000 --do x2=1.0 --out samples.csv
   causalgrad counterfactual --model model.cg --rows data/scm5/test_10k.csv --do x2=1.0 --out cf.csv
   causalgrad plot --model model.cg --data data/scm5/test_10k.csv --do x2=1 --out report/
+  causalgrad serve --model model.cg --addr 127.0.0.1:8080
 
 Every command takes --json to print its result as one JSON object.
 Bad input exits with code 2 and a message naming the file, line or variable."
@@ -56,6 +58,8 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Learn a causal graph from data (gradient-based structure learning).
     Discover(discover::DiscoverArgs),
+    /// Serve a fitted model over HTTP (effects, samples, counterfactuals).
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command.
@@ -68,5 +72,6 @@ pub fn run(command: Command) -> Result<Output, CliError> {
         Command::Plot(args) => plot::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Discover(args) => discover::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

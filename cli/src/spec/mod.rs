@@ -2,7 +2,8 @@
 //!
 //! Each top-level table is a variable of the graph; variables without one
 //! get the defaults (a `2 → 16 → 1`-style tanh MLP of their parents, a
-//! learned mean for roots, learned Gaussian noise for all):
+//! learned mean for roots, learned mixture noise for continuous variables,
+//! their kind's family for the others):
 //!
 //! ```toml
 //! [x2]
@@ -14,6 +15,9 @@
 //! [x4]
 //! mechanism = { mlp = { hidden = [16], activation = "tanh" } }
 //! noise = { gaussian = { scale = 0.2 } }      # learned, starting at 0.2 standard deviations
+//!
+//! [x5]
+//! mechanism = { formula = "f * exp(-g * x3^2) + h * x4", params = ["f", "g", "h"] }
 //! ```
 
 use std::collections::BTreeMap;
@@ -29,9 +33,11 @@ use toml::Spanned;
 
 use crate::error::CliError;
 
+mod formula;
 mod kinds;
 mod noise;
 
+pub use formula::FormulaChoice;
 pub use kinds::KindChoice;
 use noise::NoiseSpec;
 
@@ -76,6 +82,8 @@ pub enum MechanismChoice {
         /// The hidden layers' activation.
         activation: Activation,
     },
+    /// A formula of the parents and declared parameters.
+    Formula(FormulaChoice),
 }
 
 #[derive(Deserialize)]
@@ -116,7 +124,7 @@ fn tanh() -> Activation {
     Activation::Tanh
 }
 
-const MECHANISMS: &[&str] = &["linear", "additive", "mlp"];
+const MECHANISMS: &[&str] = &["linear", "additive", "mlp", "formula"];
 
 /// `"kind"` or `{ kind = { options } }`.
 impl<'de> Deserialize<'de> for MechanismChoice {
@@ -125,7 +133,7 @@ impl<'de> Deserialize<'de> for MechanismChoice {
         impl<'de> Visitor<'de> for Kind {
             type Value = MechanismChoice;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"a mechanism: "linear", "additive", "mlp", or a table such as { mlp = { hidden = [16], activation = "tanh" } }"#)
+                f.write_str(r#"a mechanism: "linear", "additive", "mlp", a table such as { mlp = { hidden = [16], activation = "tanh" } }, or a formula such as { formula = "a + b * x", params = ["a", "b"] }"#)
             }
             fn visit_str<E: de::Error>(self, kind: &str) -> Result<MechanismChoice, E> {
                 match kind {
@@ -144,6 +152,9 @@ impl<'de> Deserialize<'de> for MechanismChoice {
                 let kind: String = map
                     .next_key()?
                     .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                if formula::is_formula_key(&kind) {
+                    return formula::read(kind, &mut map);
+                }
                 let spec = match kind.as_str() {
                     "linear" => {
                         map.next_value::<LinearOptions>()?;
@@ -292,7 +303,10 @@ impl ModelSpec {
                 .parents(name)
                 .map_err(|source| CliError::Graph { source })?;
             // A categorical parent is read as its indicator columns.
-            let arity: usize = parents.iter().map(|p| kind_of(p).input_width()).sum();
+            let columns: Vec<(&str, usize)> = parents
+                .iter()
+                .map(|&p| (p, kind_of(p).input_width()))
+                .collect();
             let spec = self.variables.get(name.as_str());
             let chosen = spec.and_then(|s| s.mechanism.as_ref());
             let mechanism = match chosen {
@@ -309,7 +323,7 @@ impl ModelSpec {
             };
             builder = builder.mechanism(
                 name,
-                mechanism.build(arity, seed.wrapping_add(index as u64), lanes),
+                mechanism.build(self, name, &columns, seed.wrapping_add(index as u64), lanes)?,
             );
             if let Some(noise) = spec.and_then(|s| s.noise.as_ref()) {
                 let levels = kind.levels().map_or(0, <[String]>::len);
@@ -333,6 +347,30 @@ impl ModelSpec {
 }
 
 impl ModelSpec {
+    /// The warnings about the file's formulas on `graph` (each parent a
+    /// formula never reads), the variables' kinds from `kinds`.
+    pub fn warnings(
+        &self,
+        graph: &CausalGraph,
+        kinds: &BTreeMap<String, VariableKind>,
+    ) -> Vec<String> {
+        let width = |name: &str| kinds.get(name).map_or(1, VariableKind::input_width);
+        let mut warnings = Vec::new();
+        for (name, spec) in &self.variables {
+            let Some(MechanismChoice::Formula(choice)) =
+                spec.mechanism.as_ref().map(Spanned::get_ref)
+            else {
+                continue;
+            };
+            let Ok(parents) = graph.parents(name.get_ref()) else {
+                continue;
+            };
+            let columns: Vec<(&str, usize)> = parents.iter().map(|&p| (p, width(p))).collect();
+            warnings.extend(self.formula_warnings(name.get_ref(), choice, &columns));
+        }
+        warnings
+    }
+
     /// Whether the file declares `name`'s noise.
     pub fn declared_noise(&self, name: &str) -> bool {
         self.variables
@@ -355,11 +393,20 @@ impl From<&Family> for MechanismChoice {
 }
 
 impl MechanismChoice {
-    /// The mechanism over `arity` parents, its weights drawn from `seed`:
-    /// an MLP on the CPU's SIMD lanes with `lanes`, else the same network
-    /// as a burn module (for GPU backends).
-    fn build(&self, arity: usize, seed: u64, lanes: bool) -> Mechanism {
-        match self {
+    /// The mechanism of `variable` in `spec` over its `parents` (each with
+    /// the number of columns it is read as), its weights drawn from
+    /// `seed`: an MLP on the CPU's SIMD lanes with `lanes`, else the same
+    /// network as a burn module (for GPU backends).
+    fn build(
+        &self,
+        spec: &ModelSpec,
+        variable: &str,
+        parents: &[(&str, usize)],
+        seed: u64,
+        lanes: bool,
+    ) -> Result<Mechanism, CliError> {
+        let arity = parents.iter().map(|(_, width)| width).sum();
+        Ok(match self {
             MechanismChoice::Linear => Mechanism::linear(arity),
             MechanismChoice::Additive { hidden } => Mechanism::additive(arity, *hidden, seed),
             MechanismChoice::Mlp { hidden, activation } if lanes => {
@@ -368,7 +415,10 @@ impl MechanismChoice {
             MechanismChoice::Mlp { hidden, activation } => {
                 Mechanism::burn_mlp(arity, hidden, *activation, seed)
             }
-        }
+            MechanismChoice::Formula(formula) => {
+                return spec.formula_mechanism(variable, formula, parents)
+            }
+        })
     }
 }
 
@@ -418,6 +468,55 @@ mod tests {
                 .unwrap()
                 .get_ref(),
             &MechanismChoice::Additive { hidden: 8 }
+        );
+    }
+
+    #[test]
+    fn formula_tables_declare_their_parameters() {
+        let spec = parse(
+            "[b]\nmechanism = { formula = \"w * a + k\", params = [\"w\", \"k\"], init = { k = 2.5 } }\n\
+             [c]\nmechanism = { init = { u = -1, t = 0.5 }, formula = \"t * a + u * b\" }\n",
+        )
+        .unwrap();
+        let scm = spec.build(chain(), 0, true, &BTreeMap::new()).unwrap();
+        let b = scm.mechanism("b").unwrap();
+        assert_eq!(b.describe(), "formula w * a + k");
+        assert_eq!(b.params(), [formula::DEFAULT_INIT, 2.5]);
+        // `init` alone declares its names, in the order the reader gives.
+        assert_eq!(scm.mechanism("c").unwrap().params(), [0.5, -1.0]);
+        assert!(!scm.mechanism("c").unwrap().reads_standardized_units());
+        assert!(spec.warnings(&chain(), &BTreeMap::new()).is_empty());
+        // A categorical variable: one formula per level after the first,
+        // or one for all of them, each level with its own parameters.
+        let kinds = BTreeMap::from([(
+            "c".to_string(),
+            VariableKind::Categorical {
+                levels: vec!["p".into(), "q".into(), "r".into()],
+            },
+        )]);
+        for (mechanism, params) in [
+            (
+                "{ formulas = [\"u + a\", \"t * b\"], params = [\"u\", \"t\"] }",
+                2,
+            ),
+            (
+                "{ formula = \"u + t * a + b\", params = [\"u\", \"t\"] }",
+                4,
+            ),
+        ] {
+            let scm = parse(&format!("[c]\nmechanism = {mechanism}\n"))
+                .unwrap()
+                .build(chain(), 0, true, &kinds)
+                .unwrap();
+            let c = scm.mechanism("c").unwrap();
+            assert_eq!((c.outputs(), c.params().len()), (2, params), "{mechanism}");
+        }
+        let unused = parse("[c]\nmechanism = { formula = \"k * b\", params = [\"k\"] }\n").unwrap();
+        let warnings = unused.warnings(&chain(), &BTreeMap::new());
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("model.toml:2:25") && warnings[0].contains("parent `a`"),
+            "{warnings:?}"
         );
     }
 
@@ -511,6 +610,11 @@ mod tests {
             "é",
             "\u{feff}",
             "0",
+            "formula",
+            "params",
+            "init",
+            "{ formula = \"a * b + exp(\", params = [\"a\"] }",
+            "^",
         ];
         prop::collection::vec(
             (0usize..3, 0..VALID.len(), 0..SNIPPETS.len(), 1usize..20),

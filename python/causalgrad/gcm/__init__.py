@@ -7,7 +7,7 @@
 >>> Y = 2 * X + np.random.normal(size=1000)
 >>> data = pd.DataFrame(dict(X=X, Y=Y))
 >>> causal_model = gcm.StructuralCausalModel(nx.DiGraph([("X", "Y")]))
->>> gcm.auto.assign_causal_mechanisms(causal_model, data)
+>>> summary = gcm.auto.assign_causal_mechanisms(causal_model, data)
 >>> gcm.fit(causal_model, data)
 >>> ace = gcm.average_causal_effect(causal_model, "Y", {"X": lambda x: 1}, {"X": lambda x: 0},
 ...                                 num_samples_to_draw=10000)
@@ -74,7 +74,13 @@ def fit(
     ensemble members give :func:`ensemble_confidence_intervals` its
     intervals; ``settings`` are :meth:`causalgrad.Model.fit`'s (``steps``,
     ``learning_rate``, ``seed``, ...). The GIL is released while fitting.
-    Returns the fit's summary when ``return_evaluation_summary``."""
+    Returns the fit's summary when ``return_evaluation_summary``.
+
+    After :func:`gcm.auto.assign_causal_mechanisms` on the same rows (the
+    same values, the same settings, no mechanism changed since), the model
+    the assignment selected and fitted to all of them is kept instead of
+    fitted again from fresh weights; ``members`` are then fitted around
+    it."""
     summary = causal_model._fit(data, members, **settings)
     return summary if return_evaluation_summary else None
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -10,16 +11,8 @@ import pandas as pd
 
 from .._causalgrad import ModelError, RawModel
 from .._model import GraphLike, Model, _raw_from_graph
-from . import _mechanisms
+from . import _mechanisms, auto
 from .auto import AssignmentQuality
-
-#: The mechanism of a variable with parents for each quality.
-_QUALITY_MECHANISM = {
-    AssignmentQuality.GOOD: "mlp",
-    AssignmentQuality.BETTER: "mlp(32, 32)",
-    AssignmentQuality.BEST: "mlp(32, 32)",
-}
-
 
 def _declaration(node: str, mechanism: Any) -> Tuple[str, Optional[str]]:
     """The (mechanism, noise) a DoWhy-style mechanism object declares."""
@@ -39,12 +32,16 @@ def _declaration(node: str, mechanism: Any) -> Tuple[str, Optional[str]]:
     )
 
 
-def _is_continuous(series: pd.Series) -> bool:
-    if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(series.dtype):
-        return False
-    if not pd.api.types.is_numeric_dtype(series.dtype):
-        return False
-    return not bool(series.isin([0, 1]).all())
+def _assigned(model: Model, node: str, has_parents: bool, mechanism: Optional[str], noise: str) -> Any:
+    """The DoWhy-style object for a node's selected mechanism and noise."""
+    kind = model.kind(node)
+    own_noise = noise if kind == "continuous" and noise != "gaussian" else None
+    if not has_parents:
+        return _mechanisms.EmpiricalDistribution("linear", own_noise)
+    regressor = _mechanisms.Regressor(mechanism or "mlp")
+    if kind in ("binary", "categorical"):
+        return _mechanisms.ClassifierFCM(regressor)
+    return _mechanisms.AdditiveNoiseModel(regressor, own_noise)
 
 
 class StructuralCausalModel:
@@ -68,6 +65,7 @@ class StructuralCausalModel:
         self._edges: List[Tuple[str, str]] = raw.edges()
         self._mechanisms: Dict[str, Any] = {}
         self._model: Optional[Model] = None
+        self._assigned_fit: Optional[_AssignedFit] = None
 
     @property
     def graph(self) -> Any:
@@ -107,6 +105,7 @@ class StructuralCausalModel:
         copy._edges = list(self._edges)
         copy._mechanisms = dict(self._mechanisms)
         copy._model = None
+        copy._assigned_fit = None
         return copy
 
     @property
@@ -117,25 +116,50 @@ class StructuralCausalModel:
             raise ModelError("the causal model is not fitted yet: call gcm.fit(causal_model, data) first")
         return self._model
 
-    def _assign(self, data: pd.DataFrame, quality: AssignmentQuality, override: bool) -> None:
+    def _assign(
+        self, data: pd.DataFrame, quality: AssignmentQuality, override: bool, settings: Dict[str, Any]
+    ) -> auto.AutoAssignmentSummary:
         if not isinstance(quality, AssignmentQuality):
             raise ModelError(f"quality must be a gcm.auto.AssignmentQuality, got {quality!r}")
+        families, noises = auto.CANDIDATES[quality]
+        model = Model(RawModel.from_edges(self._variables, self._edges))
+        kept = set(self._mechanisms) if not override else set()
+        for node in kept:
+            name, noise = _declaration(node, self._mechanisms[node])
+            model.declare(node, mechanism=name, noise=noise)
+        selection = model.select(data, families=families, noises=noises, **settings)
+        self._assigned_fit = _AssignedFit(model, selection.fit, _fingerprint(data, self._variables), settings)
         parents = {v: [a for a, b in self._edges if b == v] for v in self._variables}
+        nodes: Dict[str, auto.NodeAssignment] = {}
         for node in self._variables:
-            if node in self._mechanisms and not override:
-                continue
-            noise = None
-            if quality is AssignmentQuality.BEST and node in data.columns and _is_continuous(data[node]):
-                noise = "mixture"
-            if parents[node]:
-                self._mechanisms[node] = _mechanisms.AdditiveNoiseModel(
-                    _mechanisms.Regressor(_QUALITY_MECHANISM[quality]), noise
-                )
-            else:
-                self._mechanisms[node] = _mechanisms.EmpiricalDistribution("linear", noise)
+            choice = selection.choices[node]
+            if node not in kept:
+                self._mechanisms[node] = _assigned(model, node, bool(parents[node]), choice.mechanism, choice.noise)
+            nodes[node] = auto.NodeAssignment(
+                node=node,
+                mechanism=self._mechanisms[node],
+                chosen=choice.chosen,
+                score=choice.score,
+                kept=node in kept,
+                scores=dict(choice.scores),
+            )
         self._model = None
+        self._assigned_fit.declarations = self._declarations()
+        return auto.AutoAssignmentSummary(quality, selection, nodes)
+
+    def _declarations(self) -> Dict[str, Tuple[str, Optional[str]]]:
+        return {node: _declaration(node, mechanism) for node, mechanism in self._mechanisms.items()}
 
     def _fit(self, data: pd.DataFrame, members: int, **settings: Any) -> Any:
+        assigned = self._assigned_fit
+        if assigned is not None and assigned.fits(data, self._variables, self._declarations(), settings):
+            # The assignment fitted the selected model to these very rows
+            # with these settings: fitting again would only change the
+            # initial weights. Its members are fitted now if asked for.
+            self._model = assigned.model
+            if members:
+                return assigned.model.fit_members(data, members, **settings)
+            return assigned.summary
         model = Model(RawModel.from_edges(self._variables, self._edges))
         for node, mechanism in self._mechanisms.items():
             name, noise = _declaration(node, mechanism)
@@ -147,6 +171,43 @@ class StructuralCausalModel:
     def __repr__(self) -> str:
         state = "fitted" if self._model is not None else "not fitted"
         return f"<causalgrad.gcm.StructuralCausalModel of {len(self._variables)} variables, {state}>"
+
+
+class _AssignedFit:
+    """The model :func:`gcm.auto.assign_causal_mechanisms` selected and
+    fitted, kept for a :func:`gcm.fit` on the same rows with the same
+    settings and mechanisms."""
+
+    def __init__(self, model: Model, summary: Any, fingerprint: str, settings: Dict[str, Any]) -> None:
+        self.model = model
+        self.summary = summary
+        self.fingerprint = fingerprint
+        self.settings = dict(settings)
+        self.declarations: Dict[str, Tuple[str, Optional[str]]] = {}
+
+    def fits(
+        self,
+        data: pd.DataFrame,
+        variables: List[str],
+        declarations: Dict[str, Tuple[str, Optional[str]]],
+        settings: Dict[str, Any],
+    ) -> bool:
+        return (
+            declarations == self.declarations
+            and dict(settings) == self.settings
+            and _fingerprint(data, variables) == self.fingerprint
+        )
+
+
+def _fingerprint(data: pd.DataFrame, variables: List[str]) -> str:
+    """A digest of the model's columns of ``data``: names, types and
+    every value, in order."""
+    if not isinstance(data, pd.DataFrame):
+        return ""
+    names = [c for c in data.columns if str(c) in set(variables)]
+    digest = hashlib.sha256(repr([(str(c), str(data[c].dtype)) for c in names]).encode())
+    digest.update(pd.util.hash_pandas_object(data[names], index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def random_seed() -> int:

@@ -195,6 +195,8 @@ impl<'m> ContextTrainer<'m> {
                 .map(|size| ((size as f64 * share).round() as usize).max(1))
                 .filter(|&size| size < rows);
         }
+        // Each variable's set: its mechanism's and its noise's parameters.
+        let set_sizes: Vec<usize> = sets[..nodes.len()].iter().map(Vec::len).collect();
         let params = ContextParams {
             sets: sets
                 .into_iter()
@@ -206,7 +208,7 @@ impl<'m> ContextTrainer<'m> {
             .iter()
             .map(|prepared| scm.log_scale_units(|j| matches!(prepared.roles[j], Role::Term { .. })))
             .collect();
-        let ties = Ties::new(&graph.ties(), &contexts, &sizes, device);
+        let ties = Ties::new(&graph.ties(), &contexts, &set_sizes, device);
         let last_good = (0, f64::NAN, snapshot(&params));
         Ok(ContextTrainer {
             device: device.clone(),
@@ -623,7 +625,7 @@ impl Scm {
     /// use causalgrad::context::{Context, ContextGraph};
     /// use causalgrad::fit::FitConfig;
     /// use causalgrad::graph::CausalGraph;
-    /// use causalgrad::scm::Scm;
+    /// use causalgrad::scm::{Noise, Scm};
     ///
     /// let graph = CausalGraph::new(["x", "y"], [("x", "y")])?;
     /// let mut truth = Scm::builder(graph.clone()).build()?;
@@ -632,7 +634,8 @@ impl Scm {
     ///     .context(Context::new("obs", truth.sample(500, 1)?))
     ///     .context(Context::new("x=2", truth.intervene(&[("x", 2.0)])?.sample(500, 2)?).set("x", 2.0))
     ///     .build()?;
-    /// let mut model = Scm::builder(graph).build()?;
+    /// // Gaussian noise: its mean is zero, so `y[0]` is the intercept.
+    /// let mut model = Scm::builder(graph).noise_default(Noise::gaussian()).build()?;
     /// let report = model.fit_contexts(&contexts, &FitConfig::adam(0.05).with_steps(300))?;
     /// let y = model.params("y")?;
     /// assert!((y[0] - 1.0).abs() < 0.1 && (y[1] - 2.0).abs() < 0.1, "{y:?}");

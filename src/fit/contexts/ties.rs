@@ -15,7 +15,8 @@ pub(super) struct Ties {
 
 impl Ties {
     /// The pairs of `ties` (context positions and strengths), or `None`
-    /// when no tie has sets that differ.
+    /// when no tie has sets that differ; `sizes[j]` is the length of
+    /// variable `j`'s set (its mechanism's and its noise's parameters).
     pub(super) fn new(
         ties: &[(usize, usize, f64)],
         contexts: &[Prepared],
@@ -29,8 +30,7 @@ impl Ties {
             for (j, (&sa, &sb)) in a.slots.iter().zip(&b.slots).enumerate() {
                 if sa != sb {
                     pairs.push((sa, sb));
-                    // A set is the mechanism's parameters and `ln sigma`.
-                    strengths.extend(std::iter::repeat_n(strength as f32, sizes[j] + 1));
+                    strengths.extend(std::iter::repeat_n(strength as f32, sizes[j]));
                 }
             }
         }

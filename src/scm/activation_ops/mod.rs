@@ -260,13 +260,7 @@ macro_rules! with_kind {
 /// Lanes from `values` (at most [`LANES`]), zero-padded.
 #[inline(always)]
 fn load(values: &[f32]) -> L {
-    if values.len() == LANES {
-        L::from_slice(values)
-    } else {
-        let mut padded = [0.0f32; LANES];
-        padded[..values.len()].copy_from_slice(values);
-        L::from_array(padded)
-    }
+    L::load_padded(values, 0, values.len())
 }
 
 #[inline(always)]

@@ -135,7 +135,7 @@ impl Scratch {
     #[inline(always)]
     fn load(&mut self, parents: &[&[f32]], start: usize, count: usize) {
         for (x, column) in self.x.iter_mut().zip(parents) {
-            *x = load(column, start, count);
+            *x = Lanes::load_padded(column, start, count);
         }
     }
 
@@ -143,29 +143,6 @@ impl Scratch {
     fn flat_grad(&self) -> Vec<f32> {
         self.grad.iter().map(|g| g.sum()).collect()
     }
-}
-
-/// `column[start .. start + count]` as lanes, zeros past `count`.
-#[inline(always)]
-fn load(column: &[f32], start: usize, count: usize) -> Lanes {
-    if count == LANES {
-        Lanes::from_slice(&column[start..start + LANES])
-    } else {
-        let mut values = [0.0f32; LANES];
-        values[..count].copy_from_slice(&column[start..start + count]);
-        Lanes::from_array(values)
-    }
-}
-
-/// `value` with the lanes from `count` on set to zero.
-#[inline(always)]
-fn mask(value: Lanes, count: usize) -> Lanes {
-    if count == LANES {
-        return value;
-    }
-    let mut values = value.to_array();
-    values[count..].fill(0.0);
-    Lanes::from_array(values)
 }
 
 /// `a · b + c`, fused where the build has FMA.
@@ -463,7 +440,7 @@ impl MlpKernel {
                 let count = (range.end - row).min(LANES);
                 s.load(parents, row, count);
                 let mean = self.group_forward::<A>(params, &s.x, &mut s.act, &mut s.slope);
-                let error = mask(mean - load(target, row, count), count);
+                let error = (mean - Lanes::load_padded(target, row, count)).masked(count);
                 squares = fma(error, error, squares);
                 if want {
                     self.group_reverse(params, &mut s, lane_weight * error, false);
@@ -495,11 +472,12 @@ impl MlpKernel {
                     .group_forward::<A>(params, &s.x, &mut s.act, &mut s.slope)
                     .to_array();
                 let mut seeds = [0.0f32; LANES];
-                for (i, seed) in seeds.iter_mut().enumerate().take(count) {
-                    let (value, d) = (loss.f)(mean[i], target[row + i], &mut d_loss);
-                    total += value;
-                    *seed = d;
-                }
+                total += (loss.f)(
+                    &mean[..count],
+                    &target[row..row + count],
+                    &mut seeds[..count],
+                    &mut d_loss,
+                );
                 if want {
                     self.group_reverse(params, &mut s, Lanes::from_array(seeds), false);
                 }
@@ -537,7 +515,7 @@ impl MlpKernel {
                 let count = (range.end - row).min(LANES);
                 s.load(parents, row, count);
                 self.group_forward::<A>(params, &s.x, &mut s.act, &mut s.slope);
-                let seed = load(seeds, row, count);
+                let seed = Lanes::load_padded(seeds, row, count);
                 self.group_reverse(params, &mut s, seed, want_dx);
                 if want_dx {
                     let offset = row - range.start;

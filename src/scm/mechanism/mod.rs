@@ -8,6 +8,8 @@
 //!   `fn(p: &P, parents: [T; K]) -> T` with a `#[derive(Differentiable)]`
 //!   parameter struct ([`Mechanism::from_fn`]), on SIMD lanes when it is
 //!   generic over `T: Real` ([`Mechanism::from_generic_fn`]);
+//! - `formula`: a formula written at run time, compiled to a tape
+//!   ([`Mechanism::formula`]);
 //! - `linear`: `b + Σ w_i x_i` ([`Mechanism::linear`]);
 //! - `additive`: `b + Σ f_i(x_i)`, each `f_i` a small one-input tanh
 //!   network ([`Mechanism::additive`]);
@@ -26,6 +28,7 @@ mod additive;
 #[cfg(feature = "burn")]
 mod burn_mlp;
 mod chunks;
+mod formula;
 mod function;
 mod heads;
 mod linear;
@@ -147,14 +150,9 @@ pub trait MechanismKernel: Send + Sync {
             .par_chunks_mut(chunks::CHUNK)
             .enumerate()
             .map(|(chunk, seeds)| {
-                let start = chunk * chunks::CHUNK;
+                let rows = chunk * chunks::CHUNK..chunk * chunks::CHUNK + seeds.len();
                 let mut d_loss = vec![0.0f64; loss.params];
-                let mut total = 0.0;
-                for (i, seed) in seeds.iter_mut().enumerate() {
-                    let (value, d) = (loss.f)(mean[start + i], target[start + i], &mut d_loss);
-                    total += value;
-                    *seed = d;
-                }
+                let total = (loss.f)(&mean[rows.clone()], &target[rows], seeds, &mut d_loss);
                 (total, d_loss)
             })
             .collect();
@@ -186,13 +184,41 @@ pub trait MechanismKernel: Send + Sync {
     }
 }
 
-/// `(mean, target, d_loss) -> (loss, seed)`: see [`RowLoss`].
-pub type RowLossFn<'a> = dyn Fn(f32, f32, &mut [f64]) -> (f64, f32) + Sync + 'a;
+/// `(means, targets, seeds, d_loss) -> loss`: see [`RowLoss`].
+pub type RowLossFn<'a> = dyn Fn(&[f32], &[f32], &mut [f32], &mut [f64]) -> f64 + Sync + 'a;
 
-/// A likelihood evaluated row by row, for [`MechanismKernel::row_loss`]:
-/// `f(mean, target, d_loss)` returns the row's loss and the seed of its
-/// mean's pullback (its derivative, already weighted), and adds the row's
-/// gradient with respect to the loss's `params` parameters to `d_loss`.
+/// A likelihood evaluated on groups of rows, for
+/// [`MechanismKernel::row_loss`]: `f(means, targets, seeds, d_loss)`, for
+/// slices of equal length (a group of rows: the lane MLP passes one lane
+/// group, other kernels a chunk), returns the sum of the rows' losses,
+/// writes each row's seed of its mean's pullback (its derivative, already
+/// weighted) to `seeds`, and adds the rows' gradient with respect to the
+/// loss's `params` parameters to `d_loss`. Taking rows by the group lets
+/// a family evaluate its density on SIMD lanes and costs one call per
+/// group, not per row.
+///
+/// ```
+/// use causalgrad::scm::{Mechanism, RowLoss};
+///
+/// // Squared error as a row loss: seed = mean − target.
+/// let f = |means: &[f32], targets: &[f32], seeds: &mut [f32], _: &mut [f64]| {
+///     let mut total = 0.0;
+///     for ((m, t), s) in means.iter().zip(targets).zip(seeds.iter_mut()) {
+///         *s = m - t;
+///         total += 0.5 * f64::from((m - t) * (m - t));
+///     }
+///     total
+/// };
+/// let loss = RowLoss { f: &f, params: 0 };
+/// let mechanism = Mechanism::linear(1);
+/// let x = [1.0f32, 2.0];
+/// let mut grad = vec![0.0f32; 2];
+/// let (total, _) = mechanism
+///     .kernel()
+///     .row_loss(&[0.0, 1.0], &[&x], &[1.0, 3.0], &loss, Some(&mut grad));
+/// assert_eq!(total, 0.5); // residuals 0 and −1
+/// assert_eq!(grad, vec![-1.0, -2.0]); // Σ seed · (1, x)
+/// ```
 pub struct RowLoss<'a> {
     /// The row's loss and seed.
     pub f: &'a RowLossFn<'a>,
@@ -325,10 +351,15 @@ impl Mechanism {
     }
 
     /// Whether the fit may standardise this mechanism's variable and
-    /// parents: a built-in kind, or user code that opted in
+    /// parents: a built-in kind other than a formula (which is written in
+    /// the data's units), or user code that opted in
     /// ([`Mechanism::with_standardized_units`]).
     pub fn reads_standardized_units(&self) -> bool {
-        self.standardized || self.kernel.spec().is_some()
+        self.standardized
+            || self
+                .kernel
+                .spec()
+                .is_some_and(|spec| spec.reads_standardized_units())
     }
 
     /// The kernel, for the burn bridge.

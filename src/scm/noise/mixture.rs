@@ -114,9 +114,9 @@ fn density(components: &[(f64, f64, f64); COMPONENTS], r: f64) -> f64 {
 /// A mixture's per-row constants, computed once per batch.
 pub(crate) struct PreparedMixture {
     /// `(π_k, μ_k, σ_k, ln π_k − ln σ_k − ln √(2π))`.
-    components: [(f64, f64, f64, f64); COMPONENTS],
+    pub(super) components: [(f64, f64, f64, f64); COMPONENTS],
     /// Whether each `ln σ_k` is above its clamp (else it gets no gradient).
-    free_scale: [bool; COMPONENTS],
+    pub(super) free_scale: [bool; COMPONENTS],
 }
 
 impl Mixture {

@@ -32,7 +32,9 @@
 mod bernoulli;
 mod categorical;
 mod gaussian;
+mod group;
 mod heteroscedastic;
+mod lane_mixture;
 mod laplace;
 mod mixture;
 mod negative_binomial;

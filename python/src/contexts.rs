@@ -1,0 +1,164 @@
+//! Fits over context graphs: one model fitted jointly to data sets from
+//! several environments or experimental conditions, each with the
+//! interventions active there (`causalgrad.ContextGraph` in Python,
+//! `causalgrad fit --contexts` on the command line).
+
+use std::time::Instant;
+
+use causalgrad::context::{Context, ContextGraph, FittedContexts, Weighting};
+use causalgrad::fit::StopReason;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::{detached, Error};
+use crate::frame::{ColumnIn, Columns};
+use crate::query::{Constants, Value};
+use crate::settings::FitSettings;
+use crate::spec::Spec;
+
+/// One context as Python hands it over: its name, its columns, its hard
+/// interventions (`do`: variable and value), its known mean shifts and the
+/// variables whose mechanism changed in an unknown way.
+pub type ContextIn<'py> = (
+    String,
+    Vec<ColumnIn<'py>>,
+    Constants,
+    Vec<(String, f64)>,
+    Vec<String>,
+);
+
+/// A context copied out of Python, ready to build without the GIL.
+struct ContextParts {
+    name: String,
+    columns: Columns,
+    set: Constants,
+    shift: Vec<(String, f64)>,
+    changed: Vec<String>,
+}
+
+/// What a fit over contexts did.
+pub struct ContextSummary {
+    steps: usize,
+    stop: &'static str,
+    converged: bool,
+    seconds: f64,
+    members: usize,
+    /// Each context's final loss (mean negative log-likelihood per row, on
+    /// its held-out rows when there is a validation split).
+    losses: Vec<(String, f64)>,
+    objective: Option<f64>,
+}
+
+impl ContextSummary {
+    /// The summary for Python.
+    pub fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        dict.set_item("steps", self.steps)?;
+        dict.set_item("stop", self.stop)?;
+        dict.set_item("converged", self.converged)?;
+        dict.set_item("seconds", self.seconds)?;
+        dict.set_item("members", self.members)?;
+        dict.set_item("losses", self.losses.clone())?;
+        dict.set_item("objective", self.objective)?;
+        Ok(dict)
+    }
+}
+
+fn weighting(text: &str) -> Result<Weighting, Error> {
+    match text {
+        "proportional" => Ok(Weighting::Proportional),
+        "equal" => Ok(Weighting::Equal),
+        other => Err(Error::Usage(format!(
+            "the weighting `{other}` is not \"proportional\" (each context by its rows) or \"equal\" (each context alike)"
+        ))),
+    }
+}
+
+/// Fits a model of `spec` jointly over `contexts`, with `ties` (pairs of
+/// contexts whose own parameters are pulled together, with a strength)
+/// and `weighting`; the fitted contexts and the fit's summary. Each
+/// variable's kind comes from all contexts' rows pooled.
+pub fn fit(
+    py: Python<'_>,
+    spec: &Spec,
+    contexts: Vec<ContextIn<'_>>,
+    ties: Vec<(String, String, f64)>,
+    weighting: &str,
+    settings: FitSettings,
+) -> Result<(FittedContexts, ContextSummary), Error> {
+    let weighting = self::weighting(weighting)?;
+    if contexts.is_empty() {
+        return Err(Error::Usage(
+            "a context graph needs at least one context (a DataFrame per environment)".into(),
+        ));
+    }
+    let parts = contexts
+        .into_iter()
+        .map(|(name, columns, set, shift, changed)| {
+            Ok(ContextParts {
+                name,
+                columns: Columns::copy(columns)?,
+                set,
+                shift,
+                changed,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    detached(py, move || {
+        let columns: Vec<Columns> = parts.iter().map(|p| p.columns.clone()).collect();
+        let mut pooled = Columns::pooled(&columns)?.into_dataset()?;
+        pooled.require(spec.graph.variables())?;
+        let kinds = spec.kinds(&mut pooled)?;
+        let mut scm = spec.build(&kinds, settings.seed)?;
+        let mut builder = ContextGraph::builder().weighting(weighting);
+        for part in parts {
+            let mut data = part.columns.into_dataset()?;
+            data.require(spec.graph.variables())?;
+            for (name, kind) in &kinds {
+                if let Some(levels) = kind.levels() {
+                    data = data.with_levels(name, levels)?;
+                }
+            }
+            let mut context = Context::new(part.name, data);
+            for (variable, value) in part.set {
+                let text = match value {
+                    Value::Number(number) => causalgrad::data::number_label(number),
+                    Value::Label(label) => label,
+                };
+                context = context.set(&variable, scm.value_of(&variable, &text)?);
+            }
+            for (variable, delta) in part.shift {
+                context = context.shift(&variable, delta);
+            }
+            for variable in part.changed {
+                context = context.changed(&variable);
+            }
+            builder = builder.context(context);
+        }
+        for (a, b, strength) in ties {
+            builder = builder.tie(&a, &b, strength);
+        }
+        let graph = builder.build()?;
+        let config = settings.config();
+        let started = Instant::now();
+        let report = scm.fit_contexts(&graph, &config)?;
+        let mut fitted = report.fitted;
+        if let Some(members) = settings.members() {
+            fitted.fit_members(&graph, &config, &members)?;
+        }
+        let last = report.evaluations.last();
+        let summary = ContextSummary {
+            steps: report.losses.len(),
+            stop: match report.stop {
+                StopReason::Completed => "completed",
+                StopReason::EarlyStopped { .. } => "early_stopped",
+            },
+            converged: report.converged,
+            seconds: started.elapsed().as_secs_f64(),
+            members: fitted.shared().members(),
+            losses: last.map(|e| e.contexts.clone()).unwrap_or_default(),
+            objective: last.map(|e| e.objective),
+        };
+        Ok((fitted, summary))
+    })
+}
