@@ -201,7 +201,7 @@ impl Scm {
     /// // No members, no answers.
     /// let answers = scm.member_answers(10_000, |m, n| {
     ///     let e = m.ate("x", "y", 0.0, 1.0, n, 0)?;
-    ///     Ok(vec![(e.ate, e.stderr)])
+    ///     Ok::<_, causalgrad::scm::ScmError>(vec![(e.ate, e.stderr)])
     /// })?;
     /// assert!(answers.is_empty());
     /// # Ok::<(), causalgrad::Error>(())
