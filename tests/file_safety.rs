@@ -195,7 +195,7 @@ const CORPUS: &[(&str, &str)] = &[
     ),
     (
         "version_9.cg",
-        "model file format version 9, but this build reads version 3",
+        "model file format version 9, but this build reads version 4",
     ),
 ];
 

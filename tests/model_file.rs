@@ -164,7 +164,11 @@ fn saving_replaces_the_old_file_only_when_complete() {
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| {
+            // Only this test's: others save beside it at the same time.
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("replace.cg") && name.ends_with(".tmp")
+        })
         .collect();
     assert!(leftovers.is_empty(), "scratch files left: {leftovers:?}");
 }

@@ -25,8 +25,10 @@ use super::{Intervention, Mechanism, MechanismSpec, Noise, Scaling, Scm, Variabl
 use crate::graph::CausalGraph;
 use crate::pack::{Pack, PackError};
 
-/// The version of the model-file layout this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+/// The version of the model-file layout this build writes and reads (4:
+/// the mixture noise's means are centred, so version-3 files would read
+/// their mixtures differently).
+pub const FORMAT_VERSION: u32 = 4;
 
 const FORMAT_KEY: &str = "causalgrad.format";
 const VERSION_KEY: &str = "causalgrad.version";

@@ -93,6 +93,8 @@ pub(super) fn ln_1_to_3(s: f32x16) -> f32x16 {
 
 /// A mixture's constants as lanes.
 pub(super) struct LaneMixture {
+    /// The per-batch constants (for the parameters' gradient).
+    prepared: PreparedMixture,
     /// `π_k` (for the weights' gradient).
     weight: [f32; COMPONENTS],
     /// `1 / σ_k`.
@@ -133,6 +135,7 @@ impl LaneMixture {
             scaled_mean: splat(&|k| c[k].1 / c[k].2),
             constant: splat(&|k| c[k].3),
             free_scale: prepared.free_scale,
+            prepared,
         }
     }
 
@@ -191,17 +194,19 @@ impl LaneMixture {
         }
         let rows = means.len() as f64;
         // Layout: logits of components 1.., then means, then log-scales.
+        let mut d_centred = [0.0; COMPONENTS];
         for k in 0..COMPONENTS {
             let gamma = f64::from(gamma_sum[k].reduce_add());
             if k > 0 {
                 d_params[k - 1] += f64::from(self.weight[k]) * rows - gamma;
             }
             let inverse_scale = f64::from(self.inverse_scale[k].to_array()[0]);
-            d_params[COMPONENTS - 1 + k] -= f64::from(gamma_z[k].reduce_add()) * inverse_scale;
+            d_centred[k] = -f64::from(gamma_z[k].reduce_add()) * inverse_scale;
             if self.free_scale[k] {
                 d_params[2 * COMPONENTS - 1 + k] += gamma - f64::from(gamma_z2[k].reduce_add());
             }
         }
+        self.prepared.add_mean_gradient(&d_centred, d_params);
         -f64::from(log_density.reduce_add())
     }
 }

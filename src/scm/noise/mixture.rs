@@ -10,12 +10,17 @@ pub const COMPONENTS: usize = 3;
 /// `ln √(2π)`.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_7;
 
-/// `x = η + r`, `r ~ Σ_k π_k N(μ_k, σ_k²)` with `π = softmax(0, l_1, l_2)`.
+/// `x = η + r`, `r ~ Σ_k π_k N(m_k, σ_k²)` with `π = softmax(0, l_1, l_2)`
+/// and the components' means `m_k = μ_k − Σ_j π_j μ_j` centred, so that
+/// `E[r] = 0`: the mechanism's output `η` is `E[x | parents]`, as with
+/// every other additive family (a linear mechanism's intercept keeps its
+/// meaning, a formula's constants theirs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mixture {
     /// `l_1, l_2`: the weights' logits against the first component.
     pub logits: [f32; COMPONENTS - 1],
-    /// `μ_k`.
+    /// `μ_k`, before centring (shifting all three by one constant changes
+    /// nothing).
     pub means: [f32; COMPONENTS],
     /// `ln σ_k`.
     pub log_scales: [f32; COMPONENTS],
@@ -32,7 +37,7 @@ impl Mixture {
         }
     }
 
-    /// `(π_k, μ_k, σ_k)`.
+    /// `(π_k, m_k, σ_k)`, the means centred (`Σ_k π_k m_k = 0`).
     pub fn components(&self) -> [(f64, f64, f64); COMPONENTS] {
         let top = self
             .logits
@@ -45,10 +50,13 @@ impl Mixture {
             *w = (f64::from(l) - top).exp();
         }
         let total: f64 = weights.iter().sum();
+        let centre: f64 = (0..COMPONENTS)
+            .map(|k| weights[k] / total * f64::from(self.means[k]))
+            .sum();
         std::array::from_fn(|k| {
             (
                 weights[k] / total,
-                f64::from(self.means[k]),
+                f64::from(self.means[k]) - centre,
                 f64::from(self.log_scales[k]).max(MIN_LOG_SCALE).exp(),
             )
         })
@@ -67,7 +75,8 @@ impl Mixture {
         let (mut low, mut high) = components.iter().fold((f64::MAX, f64::MIN), |(lo, hi), c| {
             (lo.min(c.1 - 40.0 * spread), hi.max(c.1 + 40.0 * spread))
         });
-        let mut r = components.iter().map(|c| c.0 * c.1).sum::<f64>();
+        // The residual's mean.
+        let mut r = 0.0;
         for _ in 0..100 {
             let f = cdf(&components, r) - u;
             if f.abs() < 1e-14 {
@@ -150,12 +159,13 @@ impl PreparedMixture {
         let total: f64 = scaled.iter().sum();
         let log_density = top + total.ln();
         let mut d_r = 0.0;
+        let mut d_centred = [0.0; COMPONENTS];
         for k in 0..COMPONENTS {
             let (p, _, s, _) = self.components[k];
             // The responsibility of component k.
             let gamma = scaled[k] / total;
             d_r += gamma * z[k] / s;
-            d_params[COMPONENTS - 1 + k] -= gamma * z[k] / s;
+            d_centred[k] = -gamma * z[k] / s;
             if self.free_scale[k] {
                 d_params[2 * COMPONENTS - 1 + k] -= gamma * (z[k] * z[k] - 1.0);
             }
@@ -163,8 +173,24 @@ impl PreparedMixture {
                 d_params[k - 1] -= gamma - p;
             }
         }
+        self.add_mean_gradient(&d_centred, d_params);
         d_eta[0] -= d_r;
         -log_density
+    }
+
+    /// Adds to `d_params` the gradient of a loss whose gradient with
+    /// respect to the centred means `m_k` is `d_centred`: with `G = Σ_k
+    /// ∂/∂m_k`, `∂/∂μ_j = ∂/∂m_j − π_j G` and, as the centre `Σ_j π_j μ_j`
+    /// moves with the weights, `∂/∂l_j` gains `−G π_j m_j`.
+    pub(super) fn add_mean_gradient(&self, d_centred: &[f64; COMPONENTS], d_params: &mut [f64]) {
+        let total: f64 = d_centred.iter().sum();
+        for k in 0..COMPONENTS {
+            let (p, m, _, _) = self.components[k];
+            d_params[COMPONENTS - 1 + k] += d_centred[k] - p * total;
+            if k > 0 {
+                d_params[k - 1] -= total * p * m;
+            }
+        }
     }
 }
 
@@ -204,7 +230,8 @@ impl Likelihood for Mixture {
     }
 
     fn expectation(&self, eta: &[f64]) -> f64 {
-        eta[0] + self.components().iter().map(|c| c.0 * c.1).sum::<f64>()
+        // The residual has mean zero.
+        eta[0]
     }
 
     fn check(&self, _: f64) -> Result<(), String> {
