@@ -48,44 +48,23 @@ impl Forward<'_> {
     /// a rolled-back array's store writes its undo tape, and the block
     /// saves the counters it declares.
     fn body_tapes(&self, block: &Block, out: &mut Vec<Ident>) {
-        for (_, step) in &block.steps {
-            for name in defined_names(self.lowered, step) {
-                let key = name.to_string();
-                if self.saved.get(&key) == Some(&Storage::Tape) {
-                    out.push(names::tape(&key));
-                }
-            }
-            match step {
-                Step::Store { place, .. } => {
-                    let base = place.base.to_string();
-                    if self.rollback.contains(&base) {
-                        out.push(names::undo_tape(&base));
-                    }
-                }
-                Step::If { then, els, .. } => {
-                    self.body_tapes(then, out);
-                    self.body_tapes(els, out);
-                }
-                Step::Match { arms, .. } => {
-                    for (_, arm) in arms {
-                        self.body_tapes(arm, out);
-                    }
-                }
-                _ => {}
-            }
-        }
-        for counter in self.counters.get(&block_key(block)).into_iter().flatten() {
-            let key = counter.to_string();
-            if self.saved.get(&key) == Some(&Storage::Tape) {
-                out.push(names::tape(&key));
-            }
-        }
+        self.collect_tapes(block, false, out);
         out.sort_by_key(|tape| tape.to_string());
         out.dedup();
     }
 
     /// Every heap tape written anywhere in `block`, nested loops included.
     fn subtree_tapes(&self, block: &Block, out: &mut Vec<Ident>) {
+        self.collect_tapes(block, true, out);
+        out.retain(|tape| !self.fixed.contains_key(tape));
+        out.sort_by_key(|tape| tape.to_string());
+        out.dedup();
+    }
+
+    /// The tapes of [`Self::body_tapes`], unsorted, and with `nested` those
+    /// of nested loops and bodies too (each loop's per-iteration exit
+    /// record among them).
+    fn collect_tapes(&self, block: &Block, nested: bool, out: &mut Vec<Ident>) {
         for (_, step) in &block.steps {
             for name in defined_names(self.lowered, step) {
                 let key = name.to_string();
@@ -101,21 +80,21 @@ impl Forward<'_> {
                     }
                 }
                 Step::If { then, els, .. } => {
-                    self.subtree_tapes(then, out);
-                    self.subtree_tapes(els, out);
+                    self.collect_tapes(then, nested, out);
+                    self.collect_tapes(els, nested, out);
                 }
                 Step::Match { arms, .. } => {
                     for (_, arm) in arms {
-                        self.subtree_tapes(arm, out);
+                        self.collect_tapes(arm, nested, out);
                     }
                 }
-                Step::Loop { id, body, .. } => {
+                Step::Loop { id, body, .. } if nested => {
                     if let ExitRecord::PerIteration(name) = &self.lowered.loops[*id].exits {
                         out.push(names::tape(&name.to_string()));
                     }
-                    self.subtree_tapes(body, out);
+                    self.collect_tapes(body, nested, out);
                 }
-                Step::Body(body) => self.subtree_tapes(body, out),
+                Step::Body(body) if nested => self.collect_tapes(body, nested, out),
                 _ => {}
             }
         }
@@ -125,9 +104,6 @@ impl Forward<'_> {
                 out.push(names::tape(&key));
             }
         }
-        out.retain(|tape| !self.fixed.contains_key(tape));
-        out.sort_by_key(|tape| tape.to_string());
-        out.dedup();
     }
 
     /// For a loop whose iterator knows its length (`hint`): the tapes its

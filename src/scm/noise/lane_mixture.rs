@@ -103,8 +103,6 @@ pub(super) struct LaneMixture {
     scaled_mean: [f32x16; COMPONENTS],
     /// `ln π_k − ln σ_k − ln √(2π)`.
     constant: [f32x16; COMPONENTS],
-    /// Whether `ln σ_k` is above its clamp (else it gets no gradient).
-    free_scale: [bool; COMPONENTS],
 }
 
 /// Up to [`LANES`] values from `values[start..]`, zero-padded, and the
@@ -134,7 +132,6 @@ impl LaneMixture {
             inverse_scale: splat(&|k| 1.0 / c[k].2),
             scaled_mean: splat(&|k| c[k].1 / c[k].2),
             constant: splat(&|k| c[k].3),
-            free_scale: prepared.free_scale,
             prepared,
         }
     }
@@ -202,7 +199,7 @@ impl LaneMixture {
             }
             let inverse_scale = f64::from(self.inverse_scale[k].to_array()[0]);
             d_centred[k] = -f64::from(gamma_z[k].reduce_add()) * inverse_scale;
-            if self.free_scale[k] {
+            if self.prepared.free_scale[k] {
                 d_params[2 * COMPONENTS - 1 + k] += gamma - f64::from(gamma_z2[k].reduce_add());
             }
         }

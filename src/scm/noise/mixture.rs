@@ -67,37 +67,51 @@ impl Mixture {
         cdf(&self.components(), r)
     }
 
-    /// The residual at CDF value `u`: Newton steps kept inside a bracket
-    /// that bisection narrows, from `start`.
-    fn quantile(&self, u: f64, start: f64) -> f64 {
-        let components = self.components();
-        let spread = components.iter().map(|c| c.2).fold(0.0, f64::max);
-        let (mut low, mut high) = components.iter().fold((f64::MAX, f64::MIN), |(lo, hi), c| {
-            (lo.min(c.1 - 40.0 * spread), hi.max(c.1 + 40.0 * spread))
-        });
-        let mut r = start.clamp(low, high);
-        for _ in 0..100 {
-            let f = cdf(&components, r) - u;
-            if f.abs() < 1e-14 {
-                break;
-            }
-            if f > 0.0 {
-                high = r;
-            } else {
-                low = r;
-            }
-            let step = r - f / density(&components, r).max(1e-300);
-            r = if step > low && step < high {
-                step
-            } else {
-                0.5 * (low + high)
-            };
-            if high - low < 1e-13 * (1.0 + r.abs()) {
-                break;
-            }
-        }
-        r
+    /// The standard deviation of the residual.
+    pub fn standard_deviation(&self) -> f64 {
+        standard_deviation(&self.components())
     }
+}
+
+/// The standard deviation of a residual with `components` `(π_k, m_k,
+/// σ_k)`, its means centred.
+fn standard_deviation(components: &[(f64, f64, f64); COMPONENTS]) -> f64 {
+    components
+        .iter()
+        .map(|c| c.0 * (c.2 * c.2 + c.1 * c.1))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The residual at CDF value `u` of a mixture with `components`: Newton
+/// steps kept inside a bracket that bisection narrows, from `start`.
+fn quantile(components: &[(f64, f64, f64); COMPONENTS], u: f64, start: f64) -> f64 {
+    let spread = components.iter().map(|c| c.2).fold(0.0, f64::max);
+    let (mut low, mut high) = components.iter().fold((f64::MAX, f64::MIN), |(lo, hi), c| {
+        (lo.min(c.1 - 40.0 * spread), hi.max(c.1 + 40.0 * spread))
+    });
+    let mut r = start.clamp(low, high);
+    for _ in 0..100 {
+        let f = cdf(components, r) - u;
+        if f.abs() < 1e-14 {
+            break;
+        }
+        if f > 0.0 {
+            high = r;
+        } else {
+            low = r;
+        }
+        let step = r - f / density(components, r).max(1e-300);
+        r = if step > low && step < high {
+            step
+        } else {
+            0.5 * (low + high)
+        };
+        if high - low < 1e-13 * (1.0 + r.abs()) {
+            break;
+        }
+    }
+    r
 }
 
 /// The CDF of a residual with `components` `(π_k, μ_k, σ_k)`.
@@ -225,12 +239,12 @@ impl Likelihood for Mixture {
         // mixtures fits give, where a start at the mean took many more
         // (each step three error functions).
         let components = self.components();
-        let sd = components
-            .iter()
-            .map(|c| c.0 * (c.2 * c.2 + c.1 * c.1))
-            .sum::<f64>()
-            .sqrt();
-        eta[0] + self.quantile(normal_cdf(e), sd * e)
+        eta[0]
+            + quantile(
+                &components,
+                normal_cdf(e),
+                standard_deviation(&components) * e,
+            )
     }
 
     fn abduct(&self, eta: &[f64], x: f64, _: f64) -> f64 {

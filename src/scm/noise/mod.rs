@@ -250,15 +250,7 @@ impl Noise {
             Noise::Gaussian { log_scale }
             | Noise::Laplace { log_scale }
             | Noise::StudentT { log_scale, .. } => Some(f64::from(log_scale).exp()),
-            Noise::Mixture(mixture) => {
-                let components = mixture.components();
-                let mean: f64 = components.iter().map(|c| c.0 * c.1).sum();
-                let second: f64 = components
-                    .iter()
-                    .map(|c| c.0 * (c.2 * c.2 + c.1 * c.1))
-                    .sum();
-                Some((second - mean * mean).max(0.0).sqrt())
-            }
+            Noise::Mixture(mixture) => Some(mixture.standard_deviation()),
             _ => None,
         }
     }
