@@ -61,6 +61,7 @@ pub use scaling::Scaling;
 pub use spec::{Activation, MechanismSpec};
 pub use support::SUPPORT_ROWS;
 
+use noise::ResidualTable;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -216,6 +217,17 @@ impl Node {
                 *value += scale * e;
             }
             return eta;
+        }
+        if let Noise::Mixture(mixture) = &self.noise {
+            // One output per row: `eta` is the column of locations.
+            if e.len() >= ResidualTable::WORTHWHILE_ROWS {
+                if let Some(table) = ResidualTable::of(mixture) {
+                    for (value, e) in eta.iter_mut().zip(e) {
+                        *value = (f64::from(*value) + table.residual(f64::from(*e))) as f32;
+                    }
+                    return eta;
+                }
+            }
         }
         self.map_rows(&eta, e.len(), |r, row| {
             self.noise.sample(row, f64::from(e[r])) as f32

@@ -1,10 +1,10 @@
 //! Fitted against observed, per variable: for a variable with parents,
 //! its observed values against the model's mean given the observed
 //! parents; for a root, its observed distribution against the fitted
-//! Gaussian.
+//! density (its noise family: a mixture's skew shows).
 
 use causalgrad::data::Dataset;
-use causalgrad::scm::Scm;
+use causalgrad::scm::{Scm, ScmError};
 use plotters::prelude::*;
 
 use super::{
@@ -57,9 +57,15 @@ where
         let observed = data.column(name)?;
         let mean = means.column(name)?;
         let parents = scm.graph().parents(name)?;
-        let scale = scm.noise(name)?.scale();
-        if let (true, Some(scale)) = (parents.is_empty(), scale) {
-            root(panel, name, observed, mean[0], scale)?;
+        let noise = scm.noise(name)?;
+        if let (true, Some(scale)) = (parents.is_empty(), noise.scale()) {
+            let density = |xs: &[f64]| scm.root_density(name, xs).map(Option::unwrap_or_default);
+            let fitted = Fitted {
+                family: noise.name(),
+                mean: mean[0],
+                scale,
+            };
+            root(panel, name, observed, &fitted, density)?;
         } else {
             child(panel, name, &parents, observed, mean)?;
         }
@@ -121,35 +127,44 @@ where
     Ok(())
 }
 
+/// A continuous root's fitted distribution.
+struct Fitted {
+    /// Its noise family's name.
+    family: &'static str,
+    mean: f64,
+    /// Its standard deviation.
+    scale: f64,
+}
+
+/// A root's histogram of `observed` against `density` (at each of a set
+/// of points, in the data's units).
 fn root<DB: DrawingBackend>(
     area: &Area<DB>,
     name: &str,
     observed: &[f64],
-    mean: f64,
-    scale: f64,
+    fitted: &Fitted,
+    density: impl Fn(&[f64]) -> Result<Vec<f64>, ScmError>,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
+    let (mean, scale) = (fitted.mean, fitted.scale);
     let range = padded(
         quantile(observed, 0.001).min(mean - 3.0 * scale),
         quantile(observed, 0.999).max(mean + 3.0 * scale),
     );
     let outline = histogram_outline(observed, &range, BINS);
-    let density: Vec<(f64, f64)> = (0..=200)
-        .map(|i| {
-            let x = range.start + (range.end - range.start) * i as f64 / 200.0;
-            let z = (x - mean) / scale;
-            (
-                x,
-                (-0.5 * z * z).exp() / (scale * (2.0 * std::f64::consts::PI).sqrt()),
-            )
-        })
+    let xs: Vec<f64> = (0..=200)
+        .map(|i| range.start + (range.end - range.start) * i as f64 / 200.0)
         .collect();
+    let density: Vec<(f64, f64)> = xs.iter().copied().zip(density(&xs)?).collect();
     let (_, top) = extent(outline.iter().chain(&density).map(|p| p.1));
     let mut chart = density_chart(
         area,
-        format!("{name} (root): N({mean:.3}, {scale:.3}²)"),
+        format!(
+            "{name} (root): {}, mean {mean:.3}, sd {scale:.3}",
+            fitted.family
+        ),
         name,
         range,
         top,

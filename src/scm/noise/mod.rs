@@ -37,6 +37,7 @@ mod heteroscedastic;
 mod lane_mixture;
 mod laplace;
 mod mixture;
+mod mixture_table;
 mod negative_binomial;
 mod poisson;
 mod special;
@@ -52,6 +53,7 @@ pub use negative_binomial::NegativeBinomial;
 pub use poisson::Poisson;
 pub use student_t::StudentT;
 
+pub(crate) use mixture_table::ResidualTable;
 pub(crate) use special::{normal_cdf, normal_quantile};
 
 /// One likelihood family with its parameters.
