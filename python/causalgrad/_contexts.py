@@ -7,11 +7,12 @@ the command line, docs/contexts.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+import os
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 
-from . import _frame
+from . import _causalgrad, _frame
 from ._causalgrad import DataError, ModelError
 
 Tie = Tuple[str, str, float]
@@ -117,6 +118,32 @@ class ContextGraph:
         if weighting not in ("proportional", "equal"):
             raise ModelError(f"weighting must be 'proportional' or 'equal', got {weighting!r}")
         self._weighting = weighting
+
+    @classmethod
+    def from_toml(cls, path: Union[str, "os.PathLike[str]"]) -> "ContextGraph":
+        """The context graph of a TOML file, as ``causalgrad fit --contexts``
+        reads it (docs/contexts.md): each ``[[context]]``'s CSV (relative to
+        the file) read by the same reader, its ``do``, ``shift`` and
+        ``shifted`` (here ``changed``), the ``[[tie]]`` entries and the
+        ``weighting``. A text column comes back as a pandas categorical.
+        Errors name the file, line and column. Time steps (``time``,
+        ``observed_at``) are not supported here yet.
+
+        >>> import causalgrad
+        >>> contexts = causalgrad.ContextGraph.from_toml("data/scm5/contexts.toml")  # doctest: +SKIP
+        >>> contexts.interventions("x2-clamped")["do"]  # doctest: +SKIP
+        {'x2': 1.0}
+        """
+        read = _causalgrad.read_contexts(os.fspath(path))
+        frames = {c["name"]: _frame.to_frame(c["columns"], {}) for c in read["contexts"]}
+        return cls(
+            frames,
+            do={c["name"]: dict(c["do"]) for c in read["contexts"] if c["do"]},
+            shift={c["name"]: dict(c["shift"]) for c in read["contexts"] if c["shift"]},
+            changed={c["name"]: list(c["changed"]) for c in read["contexts"] if c["changed"]},
+            ties=[tuple(t) for t in read["ties"]],
+            weighting=read["weighting"],
+        )
 
     @property
     def contexts(self) -> List[str]:

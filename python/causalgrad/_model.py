@@ -520,7 +520,10 @@ class Model:
 
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]"]) -> "Model":
-        """Loads a model file written by ``causalgrad fit`` or :meth:`save`."""
+        """Loads a model file written by ``causalgrad fit`` or :meth:`save`.
+        The model keeps its structure: a later :meth:`fit` refits the same
+        mechanisms (a formula from its fitted values), noise families and
+        kinds, as if they had been declared."""
         model = cls.__new__(cls)
         model._raw = RawModel.load(os.fspath(path))
         model._types = {}
@@ -545,7 +548,7 @@ class Model:
     def __getstate__(self) -> Dict[str, Any]:
         state = {"types": self._types, "order": self._order, "discovery": self.discovery}
         if not self.is_fitted:
-            return {"dot": self.to_dot(), **state}
+            return {"dot": self.to_dot(), "declarations": self._raw.declarations(), **state}
         return {"bytes": self.to_bytes(), **state}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -553,6 +556,11 @@ class Model:
             self._raw = RawModel.from_bytes(state["bytes"])
         else:
             self._raw = RawModel.from_text(state["dot"])
+            for entry in state.get("declarations", []):
+                variable = entry["variable"]
+                if "formulas" in entry:
+                    self._raw.declare_formula(variable, entry["formulas"], [(n, float(v)) for n, v in entry["params"]])
+                self._raw.declare(variable, mechanism=entry["mechanism"], noise=entry["noise"], kind=entry["kind"])
         self._types = state["types"]
         self._order = state["order"]
         self._discovery = state.get("discovery")

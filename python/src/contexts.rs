@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use causalgrad::context::{Context, ContextGraph, FittedContexts, Weighting};
+use causalgrad::context::{Context, ContextGraph, ContextIntervention, FittedContexts, Weighting};
 use causalgrad::fit::StopReason;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -161,4 +161,62 @@ pub fn fit(
         };
         Ok((fitted, summary))
     })
+}
+
+/// A context graph file (`causalgrad fit --contexts`'s TOML) read as the
+/// command line reads it, data included, for `ContextGraph.from_toml`:
+/// `{"contexts": [{"name", "columns", "do", "shift", "changed"}], "ties":
+/// [(a, b, strength)], "weighting"}`. Time steps are refused: the Python
+/// context graph has none yet.
+#[pyfunction]
+pub fn read_contexts<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    let graph = detached(py, || Ok(ContextGraph::from_toml_file(&path)?))?;
+    let names: Vec<&str> = graph.contexts().map(|c| c.name.as_str()).collect();
+    if let Some(timed) = (0..names.len()).find(|&i| graph.observed_at(i).is_some()) {
+        return Err(Error::Usage(format!(
+            "{}: context `{}` is observed at a time step; time steps are read by `causalgrad fit --contexts` but not yet by the Python ContextGraph",
+            path.display(),
+            names[timed]
+        ))
+        .into());
+    }
+    let contexts = graph
+        .contexts()
+        .map(|context| {
+            let entry = PyDict::new(py);
+            entry.set_item("name", &context.name)?;
+            entry.set_item("columns", crate::frame::to_python(py, &context.data)?)?;
+            let (mut set, mut shift, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+            for (variable, intervention) in &context.interventions {
+                match intervention {
+                    ContextIntervention::Do(value) => set.push((variable.clone(), *value)),
+                    ContextIntervention::Shift(delta) => shift.push((variable.clone(), *delta)),
+                    ContextIntervention::Changed => changed.push(variable.clone()),
+                }
+            }
+            entry.set_item("do", set)?;
+            entry.set_item("shift", shift)?;
+            entry.set_item("changed", changed)?;
+            Ok(entry)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let ties: Vec<(&str, &str, f64)> = graph
+        .ties()
+        .into_iter()
+        .map(|(a, b, strength)| (names[a], names[b], strength))
+        .collect();
+    let out = PyDict::new(py);
+    out.set_item("contexts", contexts)?;
+    out.set_item("ties", ties)?;
+    out.set_item(
+        "weighting",
+        match graph.weighting() {
+            Weighting::Proportional => "proportional",
+            Weighting::Equal => "equal",
+        },
+    )?;
+    Ok(out)
 }

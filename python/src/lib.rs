@@ -25,6 +25,7 @@ mod spec;
 fn _causalgrad(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     module.add_class::<model::RawModel>()?;
+    module.add_function(wrap_pyfunction!(contexts::read_contexts, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

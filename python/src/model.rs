@@ -42,7 +42,7 @@ impl RawModel {
 
     fn from_scm(scm: Scm) -> RawModel {
         RawModel {
-            spec: Spec::new(scm.graph().clone()),
+            spec: Spec::of_scm(&scm),
             fitted: Some(scm),
             contexts: None,
         }
@@ -61,7 +61,7 @@ impl RawModel {
     fn from_file(path: &std::path::Path) -> Result<RawModel, Error> {
         match FittedContexts::load(path) {
             Ok(contexts) => Ok(RawModel {
-                spec: Spec::new(contexts.shared().graph().clone()),
+                spec: Spec::of_scm(contexts.shared()),
                 fitted: Some(contexts.shared().clone()),
                 contexts: Some(contexts),
             }),
@@ -157,6 +157,30 @@ impl RawModel {
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         self.scm()?;
         Ok(detached(py, || self.write(&path))?)
+    }
+
+    /// The declared choices, to declare again on a new model (a pickled
+    /// unfitted model): per variable its mechanism's name (or formulas and
+    /// parameters with starting values), noise family and kind, each
+    /// `None` where nothing is declared.
+    fn declarations<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.spec
+            .graph
+            .variables()
+            .map(|name| {
+                let entry = PyDict::new(py);
+                entry.set_item("variable", name)?;
+                let mechanism = self.spec.mechanisms.get(name);
+                entry.set_item("mechanism", mechanism.and_then(MechanismChoice::name))?;
+                if let Some(MechanismChoice::Formula { formulas, params }) = mechanism {
+                    entry.set_item("formulas", formulas.clone())?;
+                    entry.set_item("params", params.clone())?;
+                }
+                entry.set_item("noise", self.spec.noises.get(name).map(|n| n.name()))?;
+                entry.set_item("kind", self.spec.kinds.get(name).map(|k| k.name()))?;
+                Ok(entry)
+            })
+            .collect()
     }
 
     /// The bytes of the model file.

@@ -143,6 +143,52 @@ impl MechanismChoice {
     }
 }
 
+impl MechanismChoice {
+    /// The choice a built-in mechanism of a fitted model is (a formula
+    /// starting from its fitted values); `None` for one from user code or
+    /// with an activation other than tanh, which no choice makes.
+    pub fn of(mechanism: &Mechanism) -> Option<MechanismChoice> {
+        Some(match mechanism.spec()? {
+            MechanismSpec::Linear { .. } => MechanismChoice::Linear,
+            MechanismSpec::Additive { hidden, .. } => MechanismChoice::Additive(hidden),
+            MechanismSpec::Mlp {
+                hidden,
+                activation: Activation::Tanh,
+                ..
+            } => MechanismChoice::Mlp(hidden),
+            MechanismSpec::Mlp { .. } => return None,
+            MechanismSpec::Formula {
+                formulas, params, ..
+            } => {
+                let values = mechanism.params();
+                let params = params
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, name)| (name, values.get(i).copied().unwrap_or(FORMULA_DEFAULT_INIT)))
+                    .collect();
+                MechanismChoice::Formula { formulas, params }
+            }
+        })
+    }
+
+    /// The text [`MechanismChoice::parse`] reads back (`None` for a
+    /// formula, declared with its texts and parameters).
+    pub fn name(&self) -> Option<String> {
+        let widths = |w: &[usize]| {
+            w.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            MechanismChoice::Linear => Some("linear".into()),
+            MechanismChoice::Additive(hidden) => Some(format!("additive({hidden})")),
+            MechanismChoice::Mlp(hidden) => Some(format!("mlp({})", widths(hidden))),
+            MechanismChoice::Formula { .. } => None,
+        }
+    }
+}
+
 /// Where a formula parameter declared without a starting value starts (as
 /// in a model file's `params = [..]`): not 0, so that a product of
 /// parameters (`a * b * x`) has a gradient.
@@ -176,6 +222,28 @@ pub enum KindChoice {
     Categorical,
     /// Whole numbers at least 0.
     Count,
+}
+
+impl KindChoice {
+    /// The choice `kind` is.
+    pub fn of(kind: &VariableKind) -> KindChoice {
+        match kind {
+            VariableKind::Continuous => KindChoice::Continuous,
+            VariableKind::Binary => KindChoice::Binary,
+            VariableKind::Categorical { .. } => KindChoice::Categorical,
+            VariableKind::Count => KindChoice::Count,
+        }
+    }
+
+    /// The name [`parse_kind`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            KindChoice::Continuous => "continuous",
+            KindChoice::Binary => "binary",
+            KindChoice::Categorical => "categorical",
+            KindChoice::Count => "count",
+        }
+    }
 }
 
 /// Reads a kind's name.
@@ -213,6 +281,30 @@ impl Spec {
             noises: BTreeMap::new(),
             kinds: BTreeMap::new(),
         }
+    }
+
+    /// The spec a fitted model was made from, as near as the choices
+    /// allow: every variable's kind, its mechanism (where a choice makes
+    /// it) and its noise family (fresh parameters; a categorical
+    /// variable's follows from its kind). Fitting it again keeps the
+    /// model's structure.
+    pub fn of_scm(scm: &Scm) -> Spec {
+        let mut spec = Spec::new(scm.graph().clone());
+        for name in scm.graph().variables() {
+            let (Ok(kind), Ok(mechanism), Ok(noise)) =
+                (scm.kind(name), scm.mechanism(name), scm.noise(name))
+            else {
+                continue;
+            };
+            spec.kinds.insert(name.into(), KindChoice::of(kind));
+            if let Some(choice) = MechanismChoice::of(mechanism) {
+                spec.mechanisms.insert(name.into(), choice);
+            }
+            if let Ok(fresh) = parse_noise(name, noise.name()) {
+                spec.noises.insert(name.into(), fresh);
+            }
+        }
+        spec
     }
 
     /// Checks that `variable` is in the graph.

@@ -86,3 +86,39 @@ def test_bad_context_graphs_raise(contexts: causalgrad.ContextGraph) -> None:
     with pytest.raises(causalgrad.ModelError, match="unknown|not one of|nowhere"):
         model.fit_contexts(contexts, steps=5, validation=0.0)
         model.in_context("nowhere")
+
+
+def test_a_context_file_reads_as_the_command_line_reads_it(tmp_path: pathlib.Path) -> None:
+    from conftest import REPO
+
+    scm5 = REPO / "data" / "scm5"
+    contexts = causalgrad.ContextGraph.from_toml(scm5 / "contexts.toml")
+    assert contexts.contexts == ["observational", "x2-clamped", "x3-shifted", "x5-changed"]
+    assert contexts.interventions("x2-clamped") == {"do": {"x2": 1.0}, "shift": {}, "changed": []}
+    assert contexts.interventions("x3-shifted")["shift"] == {"x3": 1.0}
+    assert contexts.interventions("x5-changed")["changed"] == ["x5"]
+    expected = pd.read_csv(scm5 / "do_x2_1.csv")
+    got = contexts.data("x2-clamped")[list(expected.columns)]
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+
+    # Text columns, ties and weighting; paths relative to the file.
+    (tmp_path / "a.csv").write_text("site,y\nnorth,1.0\nsouth,2.5\nnorth,0.5\n")
+    (tmp_path / "b.csv").write_text("site,y\nsouth,3.0\nnorth,1.5\n")
+    (tmp_path / "c.toml").write_text(
+        'weighting = "equal"\n[[context]]\nname = "a"\ndata = "a.csv"\n'
+        '[[context]]\nname = "b"\ndata = "b.csv"\nshifted = ["y"]\n'
+        '[[tie]]\ncontexts = ["a", "b"]\nstrength = 4.0\n'
+    )
+    small = causalgrad.ContextGraph.from_toml(tmp_path / "c.toml")
+    assert small.weighting == "equal"
+    assert small._ties == [("a", "b", 4.0)]
+    assert list(small.data("a")["site"].astype(str)) == ["north", "south", "north"]
+
+    (tmp_path / "bad.toml").write_text('[[context]]\nname = "a"\ndata = "missing.csv"\n')
+    with pytest.raises(causalgrad.CausalGradError, match=r"bad\.toml.*3"):
+        causalgrad.ContextGraph.from_toml(tmp_path / "bad.toml")
+    (tmp_path / "timed.toml").write_text(
+        'time = ["t0"]\n[[context]]\nname = "a"\ndata = "a.csv"\nobserved_at = "t0"\n'
+    )
+    with pytest.raises(causalgrad.CausalGradError, match="time step"):
+        causalgrad.ContextGraph.from_toml(tmp_path / "timed.toml")

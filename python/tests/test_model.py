@@ -109,6 +109,40 @@ def test_models_pickle_and_save_as_model_files(chain_data: pd.DataFrame, tmp_pat
     assert causalgrad.Model.from_bytes(model.to_bytes()).variables == ["X", "Y", "Z"]
 
 
+def test_an_unfitted_model_pickles_with_its_declarations(chain_data: pd.DataFrame) -> None:
+    def declared() -> causalgrad.Model:
+        model = causalgrad.Model(
+            [("X", "Y"), ("Y", "Z")], mechanisms={"Y": "additive(4)"}, noise={"Z": "laplace"}, kinds={"X": "continuous"}
+        )
+        model.set_mechanism("Z", formula="a * Y + b", init={"a": 0.5, "b": 0.0})
+        return model
+
+    again = pickle.loads(pickle.dumps(declared()))
+    assert not again.is_fitted
+    model = declared()
+    model.fit(chain_data, steps=80, seed=1)
+    again.fit(chain_data, steps=80, seed=1)
+    for variable in ("X", "Y", "Z"):
+        assert again.mechanism(variable) == model.mechanism(variable)
+        assert again.noise(variable) == model.noise(variable)
+    assert "laplace" in again.noise("Z")
+    pd.testing.assert_frame_equal(again.sample(50, seed=2), model.sample(50, seed=2))
+
+
+def test_a_loaded_model_refits_with_its_own_structure(chain_data: pd.DataFrame, tmp_path) -> None:
+    model = causalgrad.Model([("X", "Y"), ("Y", "Z")], mechanisms={"Y": "linear", "Z": "additive(4)"},
+                             noise={"Y": "student_t"})
+    model.fit(chain_data, steps=60, seed=0)
+    model.save(tmp_path / "m.cg")
+    loaded = causalgrad.Model.load(tmp_path / "m.cg")
+    loaded.fit(chain_data, steps=60, seed=0)
+    for variable in ("X", "Y", "Z"):
+        assert loaded.mechanism(variable) == model.mechanism(variable), variable
+        assert loaded.noise(variable).split()[0] == model.noise(variable).split()[0], variable
+    # Unpickled, the loaded model's structure stays too.
+    assert pickle.loads(pickle.dumps(loaded)).mechanism("Z") == model.mechanism("Z")
+
+
 def test_graphs_come_as_networkx_dot_gml_and_edges() -> None:
     nx = pytest.importorskip("networkx")
     from_nx = causalgrad.Model(nx.DiGraph([("a", "b"), ("b", "c")]))
