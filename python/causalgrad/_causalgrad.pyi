@@ -82,6 +82,13 @@ class RawModel:
     def in_context(self, names: Sequence[str]) -> RawModel: ...
     @staticmethod
     def discover(columns: Sequence[ColumnIn], settings: DiscoverSettings) -> Tuple[RawModel, Dict[str, Any]]: ...
+    @staticmethod
+    def discover_contexts(
+        contexts: Sequence[ContextIn],
+        ties: Sequence[Tuple[str, str, float]],
+        weighting: str,
+        settings: DiscoverSettings,
+    ) -> Tuple[RawModel, Dict[str, Any]]: ...
     def sample(
         self, n: int, seed: int, constants: Sequence[Constant], functions: Sequence[ColumnFunction]
     ) -> List[ColumnOut]: ...

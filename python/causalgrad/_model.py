@@ -366,7 +366,7 @@ class Model:
     @classmethod
     def discover(
         cls,
-        data: pd.DataFrame,
+        data: Union[pd.DataFrame, ContextGraph],
         method: str = "linear",
         *,
         require: Optional[Iterable[EdgeLike]] = None,
@@ -393,13 +393,24 @@ class Model:
         (in parallel) for each edge's stability. ``score`` is
         ``"least_squares"`` or ``"likelihood"``; ``lambda1`` the L1 penalty
         (default 0.03 linear, 0.02 mlp), ``threshold`` the weakest edge kept.
-        Every column is standardised first unless ``standardize=False``."""
+        Every column is standardised first unless ``standardize=False``.
+
+        ``data`` may be a :class:`ContextGraph` (``causalgrad discover
+        --contexts``): the variables are the first context's columns, a
+        context's ``do`` targets drop out of their own likelihood terms
+        there and its ``changed`` variables get their own mechanisms, so
+        interventions tell apart directions observational data cannot."""
         settings = _discover.settings(
             method, require=require, forbid=forbid, tiers=tiers, bootstrap=bootstrap, hidden=hidden,
             score=score, lambda1=lambda1, lambda2=lambda2, threshold=threshold, standardize=standardize,
             seed=seed,
         )
-        raw, found = RawModel.discover(_discover.columns(data), settings)
+        if isinstance(data, ContextGraph):
+            variables = [str(c) for c in data.data(data.contexts[0]).columns]
+            payload, _, _ = data._payload(variables)
+            raw, found = RawModel.discover_contexts(payload, data._ties, data.weighting, settings)
+        else:
+            raw, found = RawModel.discover(_discover.columns(data), settings)
         model = cls.__new__(cls)
         model._raw = raw
         model._types = {}

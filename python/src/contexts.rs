@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use causalgrad::context::{Context, ContextGraph, ContextIntervention, FittedContexts, Weighting};
+use causalgrad::data::Dataset;
 use causalgrad::fit::StopReason;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -28,7 +29,7 @@ pub type ContextIn<'py> = (
 );
 
 /// A context copied out of Python, ready to build without the GIL.
-struct ContextParts {
+pub struct ContextParts {
     name: String,
     columns: Columns,
     set: Constants,
@@ -64,7 +65,8 @@ impl ContextSummary {
     }
 }
 
-fn weighting(text: &str) -> Result<Weighting, Error> {
+/// Reads a weighting's name.
+pub fn weighting(text: &str) -> Result<Weighting, Error> {
     match text {
         "proportional" => Ok(Weighting::Proportional),
         "equal" => Ok(Weighting::Equal),
@@ -92,53 +94,31 @@ pub fn fit(
             "a context graph needs at least one context (a DataFrame per environment)".into(),
         ));
     }
-    let parts = contexts
-        .into_iter()
-        .map(|(name, columns, set, shift, changed)| {
-            Ok(ContextParts {
-                name,
-                columns: Columns::copy(columns)?,
-                set,
-                shift,
-                changed,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let parts = copy(contexts)?;
     detached(py, move || {
         let columns: Vec<Columns> = parts.iter().map(|p| p.columns.clone()).collect();
         let mut pooled = Columns::pooled(&columns)?.into_dataset()?;
         pooled.require(spec.graph.variables())?;
         let kinds = spec.kinds(&mut pooled)?;
-        let mut scm = spec.build(&kinds, settings.seed)?;
-        let mut builder = ContextGraph::builder().weighting(weighting);
-        for part in parts {
-            let mut data = part.columns.into_dataset()?;
+        let scm = spec.build(&kinds, settings.seed)?;
+        let code = |mut data: Dataset| {
             data.require(spec.graph.variables())?;
             for (name, kind) in &kinds {
                 if let Some(levels) = kind.levels() {
                     data = data.with_levels(name, levels)?;
                 }
             }
-            let mut context = Context::new(part.name, data);
-            for (variable, value) in part.set {
-                let text = match value {
-                    Value::Number(number) => causalgrad::data::number_label(number),
-                    Value::Label(label) => label,
-                };
-                context = context.set(&variable, scm.value_of(&variable, &text)?);
-            }
-            for (variable, delta) in part.shift {
-                context = context.shift(&variable, delta);
-            }
-            for variable in part.changed {
-                context = context.changed(&variable);
-            }
-            builder = builder.context(context);
-        }
-        for (a, b, strength) in ties {
-            builder = builder.tie(&a, &b, strength);
-        }
-        let graph = builder.build()?;
+            Ok(data)
+        };
+        let value_of = |variable: &str, value: Value| {
+            let text = match value {
+                Value::Number(number) => causalgrad::data::number_label(number),
+                Value::Label(label) => label,
+            };
+            Ok(scm.value_of(variable, &text)?)
+        };
+        let graph = build(parts, ties, weighting, code, value_of)?;
+        let mut scm = scm;
         let config = settings.config();
         let started = Instant::now();
         let report = scm.fit_contexts(&graph, &config)?;
@@ -161,6 +141,52 @@ pub fn fit(
         };
         Ok((fitted, summary))
     })
+}
+
+/// Copies contexts out of Python (before the GIL is released).
+pub fn copy(contexts: Vec<ContextIn<'_>>) -> Result<Vec<ContextParts>, Error> {
+    contexts
+        .into_iter()
+        .map(|(name, columns, set, shift, changed)| {
+            Ok(ContextParts {
+                name,
+                columns: Columns::copy(columns)?,
+                set,
+                shift,
+                changed,
+            })
+        })
+        .collect()
+}
+
+/// The context graph of `parts`, each context's data passed through
+/// `code` (checked and coded as the model reads it) and each `do` value
+/// read by `value_of`; with `ties` and `weighting`.
+pub fn build(
+    parts: Vec<ContextParts>,
+    ties: Vec<(String, String, f64)>,
+    weighting: Weighting,
+    code: impl Fn(Dataset) -> Result<Dataset, Error>,
+    value_of: impl Fn(&str, Value) -> Result<f64, Error>,
+) -> Result<ContextGraph, Error> {
+    let mut builder = ContextGraph::builder().weighting(weighting);
+    for part in parts {
+        let mut context = Context::new(part.name, code(part.columns.into_dataset()?)?);
+        for (variable, value) in part.set {
+            context = context.set(&variable, value_of(&variable, value)?);
+        }
+        for (variable, delta) in part.shift {
+            context = context.shift(&variable, delta);
+        }
+        for variable in part.changed {
+            context = context.changed(&variable);
+        }
+        builder = builder.context(context);
+    }
+    for (a, b, strength) in ties {
+        builder = builder.tie(&a, &b, strength);
+    }
+    Ok(builder.build()?)
 }
 
 /// A context graph file (`causalgrad fit --contexts`'s TOML) read as the

@@ -4,13 +4,16 @@
 //! `causalgrad discover` runs it.
 
 use causalgrad::discover::{
-    bootstrap, discover, DiscoverConfig, Discovered, Input, Knowledge, Method, Score,
+    bootstrap, discover, discover_contexts, DiscoverConfig, Discovered, Input, Knowledge, Method,
+    Score,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::contexts::ContextIn;
 use crate::errors::{detached, Error};
 use crate::frame::{ColumnIn, Columns};
+use crate::query::Value;
 
 /// The search's settings, read from a dict (`causalgrad.discover`'s
 /// keywords; `None` keeps the method's default).
@@ -108,6 +111,48 @@ pub fn run(
             Some(resamples) => {
                 found.with_stability(bootstrap(Input::Data(&data), &config, resamples)?)
             }
+            None => found,
+        })
+    })
+}
+
+/// Learns a DAG over the variables of the first context's columns from
+/// data observed in several contexts (as `causalgrad discover
+/// --contexts`): a context's `do` targets drop out of their own
+/// likelihood terms there, its changed variables get their own
+/// mechanisms. A `do` value must be a number (the search reads numbers).
+pub fn run_contexts(
+    py: Python<'_>,
+    contexts: Vec<ContextIn<'_>>,
+    ties: Vec<(String, String, f64)>,
+    weighting: &str,
+    settings: DiscoverSettings,
+) -> Result<Discovered, Error> {
+    let config = settings.config()?;
+    let weighting = crate::contexts::weighting(weighting)?;
+    let parts = crate::contexts::copy(contexts)?;
+    detached(py, move || {
+        let number = |variable: &str, value: Value| {
+            match value {
+            Value::Number(number) => Ok(number),
+            Value::Label(label) => Err(Error::Usage(format!(
+                "discover reads numbers: the do value of `{variable}` must be a number, not the label `{label}`"
+            ))),
+        }
+        };
+        let graph = crate::contexts::build(parts, ties, weighting, Ok, number)?;
+        let variables: Vec<String> = graph
+            .contexts()
+            .next()
+            .map(|c| c.data.names().to_vec())
+            .unwrap_or_default();
+        let found = discover_contexts(&graph, &variables, &config, &mut |_| {})?;
+        Ok(match settings.bootstrap {
+            Some(resamples) => found.with_stability(bootstrap(
+                Input::Contexts(&graph, &variables),
+                &config,
+                resamples,
+            )?),
             None => found,
         })
     })

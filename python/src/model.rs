@@ -409,6 +409,21 @@ impl RawModel {
         Ok((RawModel::unfitted(graph), discover::to_dict(py, &found)?))
     }
 
+    /// [`RawModel::discover`] over contexts (`causalgrad discover
+    /// --contexts`): their interventions tell directions apart.
+    #[staticmethod]
+    fn discover_contexts<'py>(
+        py: Python<'py>,
+        contexts: Vec<ContextIn<'py>>,
+        ties: Vec<(String, String, f64)>,
+        weighting: &str,
+        settings: DiscoverSettings,
+    ) -> PyResult<(RawModel, Bound<'py, PyDict>)> {
+        let found = discover::run_contexts(py, contexts, ties, weighting, settings)?;
+        let graph = found.graph().map_err(Error::from)?;
+        Ok((RawModel::unfitted(graph), discover::to_dict(py, &found)?))
+    }
+
     /// `n` samples under interventions (constants and column functions).
     fn sample<'py>(
         &self,

@@ -77,3 +77,38 @@ def test_bad_discovery_input_raises(planted: pd.DataFrame) -> None:
     bad = planted.assign(a=planted["a"].where(planted.index != 3))
     with pytest.raises(causalgrad.DataError, match="row 4"):
         causalgrad.discover(bad)
+
+
+def test_discovery_over_contexts_equals_the_command_line_s(tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+
+    from conftest import REPO
+
+    binary = os.environ.get("CAUSALGRAD_CLI") or str(REPO / "target" / "debug" / "causalgrad")
+    if not os.path.exists(binary):
+        pytest.skip("the causalgrad binary is not built (cargo build -p causalgrad-cli)")
+    toml = REPO / "data" / "scm5" / "contexts.toml"
+    out = subprocess.run(
+        [binary, "discover", "--contexts", str(toml), "--out", str(tmp_path / "g.dot"), "--json", "--quiet"],
+        check=True, capture_output=True, text=True,
+    )
+    cli = {(e["from"], e["to"]): e["weight"] for e in json.loads(out.stdout)["edges"]}
+
+    model = causalgrad.Model.discover(causalgrad.ContextGraph.from_toml(toml))
+    ours = {(e.source, e.target): e.weight for e in model.discovery.edges}
+    assert set(ours) == set(cli) and cli
+    for edge, weight in cli.items():
+        assert ours[edge] == pytest.approx(weight, abs=1e-9), edge
+    # Observational rows alone give another graph: the contexts matter.
+    alone = causalgrad.Model.discover(pd.read_csv(REPO / "data" / "scm5" / "train_10k.csv"))
+    assert set(alone.edges) != set(model.edges)
+
+
+def test_a_labelled_do_value_is_refused_by_discovery() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    contexts = causalgrad.ContextGraph({"obs": frame, "set": frame}, do={"set": {"a": "high"}})
+    with pytest.raises(causalgrad.CausalGradError, match="number"):
+        causalgrad.Model.discover(contexts)
