@@ -762,6 +762,15 @@ fn to_f32(p: &Params<f64>) -> Params<f32> {
     }
 }
 
+fn to_f64(p: &Params<f32>) -> Params<f64> {
+    Params {
+        w: f64s(&p.w),
+        b: p.b.map(f64::from),
+        c: f64::from(p.c),
+        stop: p.stop,
+    }
+}
+
 /// The parameters' scalars, in field order.
 fn flat_params<T: Real + Into<f64>>(p: &Params<T>) -> Vec<f64> {
     let mut p = p.clone();
@@ -842,11 +851,17 @@ proptest! {
         prop_assert_eq!(gp.w.len(), p.w.len());
         let used = p.w.len().min(p.stop);
         prop_assert!(all_zero(&gp.w[used..]));
-        let k = p.w.len() + 4;
-        fd32(
-            |v| rebuild(&p, &v[..k]).score(v[k] as f32) as f64,
-            &cat(&[&flat_params(&p), &[f64::from(x)]]),
+        // Against the f64 gradient at the same point (itself checked by
+        // finite differences in `method_f64`): an f32 finite difference
+        // through fifty `tanh` steps needs a step whose truncation error
+        // reached 1% (x = 0.131: analytic −2.87799 in f32 and in f64,
+        // finite difference −2.90854; the seed is kept in
+        // constructs.proptest-regressions).
+        let (_, (g64, dx64)) = to_f64(&p).score_value_and_grad(f64::from(x));
+        let g64: ParamsTangent<f64> = g64;
+        close_to_f64(
             &cat(&[&flat(&gp), &[f64::from(dx)]]),
+            &cat(&[&flat(&g64), &[dx64]]),
         )?;
     }
 }
