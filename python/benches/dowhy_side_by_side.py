@@ -131,6 +131,18 @@ def defaults(case: Dict[str, Any]) -> Dict[str, Any]:
     return {"seconds": seconds + query_seconds, "ace": estimate[case["target"]], "interval": (low, high)}
 
 
+def ensemble_row(case: Dict[str, Any], label: str, result: Dict[str, Any]) -> str:
+    """A table row of an ensemble run (its assignment time, if any)."""
+    low, high = result["interval"]
+    truth = case["truth"]
+    assign = f"{result['assign']:.2f}" if "assign" in result else ""
+    return (
+        f"| {case['name']} | {label} | {assign} | {result['seconds']:.2f} (fit + members + ACE) "
+        f"| {result['ace']:.4f} ({abs(result['ace'] - truth):.4f}) | | [{low:.4f}, {high:.4f}] (ensemble) "
+        f"| {'yes' if low <= truth <= high else 'no'} | |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resamples", type=int, default=10, help="bootstrap refits for the interval")
@@ -159,22 +171,9 @@ def main() -> None:
                 f"| {r['interval_seconds']:.1f} |"
             )
             print(rows[-1], flush=True)
-        e = ensemble(case)
-        low, high = e["interval"]
-        rows.append(
-            f"| {case['name']} | causalgrad, 8 ensemble members | {e['assign']:.2f} | {e['seconds']:.2f} (fit + members + ACE) "
-            f"| {e['ace']:.4f} ({abs(e['ace'] - truth):.4f}) | | [{low:.4f}, {high:.4f}] (ensemble) "
-            f"| {'yes' if low <= truth <= high else 'no'} | |"
-        )
-        print(rows[-1], flush=True)
-        d = defaults(case)
-        low, high = d["interval"]
-        rows.append(
-            f"| {case['name']} | causalgrad defaults, 5 members | | {d['seconds']:.2f} (fit + members + ACE) "
-            f"| {d['ace']:.4f} ({abs(d['ace'] - truth):.4f}) | | [{low:.4f}, {high:.4f}] (ensemble) "
-            f"| {'yes' if low <= truth <= high else 'no'} | |"
-        )
-        print(rows[-1], flush=True)
+        for label, result in (("causalgrad, 8 ensemble members", ensemble(case)), ("causalgrad defaults, 5 members", defaults(case))):
+            rows.append(ensemble_row(case, label, result))
+            print(rows[-1], flush=True)
     table = "\n".join(rows)
     print(f"\ntruths: scm5 {scm5()['truth']:.5f}, dowhy_linear 10; causalgrad {causalgrad.__version__}")
     print(table)
