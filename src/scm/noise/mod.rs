@@ -20,7 +20,9 @@
 //! Every family implements [`Likelihood`]: the negative log-density and
 //! its gradient (what a fit minimises), sampling from a standard normal
 //! exogenous noise `e` by the inverse CDF (`x = F⁻¹(Φ(e) | η)`, so one `e`
-//! per row drives every family and paired samples stay paired), and
+//! per row drives every family and paired samples stay paired; a
+//! mixture's, for many rows at once, read from a checked table of
+//! `F⁻¹ ∘ Φ`, `mixture_table.rs`), and
 //! abduction, the noise given an observed value (exact for the continuous
 //! families; for the discrete ones a draw from its posterior, uniform on
 //! the CDF's step at the observed value), which makes counterfactuals.
