@@ -207,9 +207,9 @@ fn mixed_data(n: usize, seed: u64) -> Dataset {
 /// the first), `t` binary with parent `c`, `m` continuous with parent `t`,
 /// `y` binary with parents `c`, `t`, `m`; every variable with parents a
 /// 16-unit tanh MLP (`Mechanism::default_for`, `c` read as 2 indicator
-/// columns), each kind's default noise (categorical softmax, Bernoulli
-/// logit, Gaussian). The torch eager peer is
-/// `benches/peers/mixed_model_torch.py`.
+/// columns), each kind's default noise on the command line (categorical
+/// softmax, Bernoulli logit, and for `m` the three-component mixture).
+/// The torch eager peer is `benches/peers/mixed_model_torch.py`.
 fn mixed_step(c: &mut Criterion) {
     use causalgrad::graph::CausalGraph;
     use causalgrad::scm::{Scm, VariableKind};
@@ -236,6 +236,7 @@ fn mixed_step(c: &mut Criterion) {
         .mechanism("t", Mechanism::default_for(2, 1))
         .mechanism("m", Mechanism::default_for(1, 2))
         .mechanism("y", Mechanism::default_for(4, 3))
+        .noise("m", Noise::mixture())
         .build()
         .expect("the mechanisms match the graph");
     let config = FitConfig::adam(1e-2).with_steps(usize::MAX);
