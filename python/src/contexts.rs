@@ -100,7 +100,7 @@ pub fn fit(
         let mut pooled = Columns::pooled(&columns)?.into_dataset()?;
         pooled.require(spec.graph.variables())?;
         let kinds = spec.kinds(&mut pooled)?;
-        let scm = spec.build(&kinds, settings.seed)?;
+        let mut scm = spec.build(&kinds, settings.seed)?;
         let code = |mut data: Dataset| {
             data.require(spec.graph.variables())?;
             for (name, kind) in &kinds {
@@ -118,7 +118,6 @@ pub fn fit(
             Ok(scm.value_of(variable, &text)?)
         };
         let graph = build(parts, ties, weighting, code, value_of)?;
-        let mut scm = scm;
         let config = settings.config();
         let started = Instant::now();
         let report = scm.fit_contexts(&graph, &config)?;

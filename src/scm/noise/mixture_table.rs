@@ -6,10 +6,12 @@
 //! knots (from `f(r) r′ = φ(e)`: `r′ = φ(e) / f(r)` and `r″ = −(e φ(e) +
 //! f′(r) r′²) / f(r)`) and interpolates by quintic Hermite polynomials.
 //! Their error on an interval is `r⁽⁶⁾(ξ) h⁶ t³(1 − t)³ / 720` at `t ∈
-//! [0, 1]` across it, largest at the middle, so [`ResidualTable::new`] solves every interval's
-//! midpoint exactly and refuses the table where one misses by more than
-//! [`TOLERANCE`] standard deviations (far below `f32`'s resolution of the
-//! sampled values); the caller then solves each row.
+//! [0, 1]` across it, largest at the middle, so [`ResidualTable::new`]
+//! solves every interval's midpoint exactly, and the rows of an interval
+//! whose midpoint misses by more than [`TOLERANCE`] standard deviations
+//! (far below `f32`'s resolution of the sampled values) are solved, from
+//! the interpolant, instead of read. Narrow components bend `r(e)` within
+//! an interval; fitted mixtures' tables are read almost everywhere.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
